@@ -1,0 +1,17 @@
+package org.hpcvirt.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code hpcvirt bench …}: benchmarks that measure hpcvirt side by side with its baseline. */
+@Command(name = "bench", description = "Measure hpcvirt against its baseline and print the ratio.",
+        subcommands = {BenchSimCommand.class})
+public final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,51 @@
+package org.hpcvirt.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of the {@code hpcvirt} command. Subcommands are thin: they parse, call a service
+ * (locally or through the daemon) and print. Errors become exit codes in {@link ExitCodes} only.
+ */
+@Command(name = "hpcvirt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "System-level virtualization for HPC clusters.",
+        subcommands = {
+                ImageCommand.class,
+                FtCommand.class,
+                SimCommand.class,
+                BenchCommand.class,
+                CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI in-process and returns its exit code (used by tests). */
+    public static int run(String... args) {
+        return newCommandLine().execute(args);
+    }
+
+    public static CommandLine newCommandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        ExitCodes.install(cl);
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Version from the jar manifest, or "dev". */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"hpcvirt " + (v == null ? "dev" : v)};
+        }
+    }
+}
