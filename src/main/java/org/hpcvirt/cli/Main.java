@@ -10,6 +10,10 @@ import picocli.CommandLine.Command;
 @Command(name = "hpcvirt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "System-level virtualization for HPC clusters.",
         subcommands = {
+                VmCommand.class,
+                EventsCommand.class,
+                DaemonCommand.class,
+                BackendsCommand.class,
                 ImageCommand.class,
                 FtCommand.class,
                 SimCommand.class,

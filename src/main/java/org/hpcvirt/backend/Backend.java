@@ -1,0 +1,37 @@
+package org.hpcvirt.backend;
+
+/**
+ * One virtualization solution (QEMU/TCG, KVM, …). Implementations are stateless apart from a
+ * cached probe result and are safe to use from several threads.
+ */
+public interface Backend {
+    /** Identifier used in profiles ({@code backend: qemu}). */
+    String name();
+
+    /** One line describing the solution, e.g. "QEMU full-system emulation (TCG)". */
+    String description();
+
+    /**
+     * Whether this backend can run guests on this host, and why not. May take a few seconds the
+     * first time (the kvm probe does a bounded test boot); the result is cached.
+     */
+    ProbeResult probe();
+
+    /**
+     * Starts a new instance. Precondition: {@code probe().usable()}. The returned instance is
+     * running (or paused waiting for incoming state when the spec asks for it) and its control
+     * connection is open. The caller owns the instance and must {@link Instance#close()} it
+     * (which closes connections but leaves the process running) or {@link Instance#kill()} it.
+     *
+     * @throws org.hpcvirt.api.HpcvirtException BACKEND_UNAVAILABLE if the probe fails,
+     *         OPERATION_FAILED if the process does not come up
+     */
+    Instance launch(LaunchSpec spec);
+
+    /**
+     * Re-attaches to an instance started earlier (possibly by another daemon process), using the
+     * record persisted at launch. Fails with NOT_FOUND if the process is gone or is not the one
+     * recorded (pid reuse is detected through the process start time).
+     */
+    Instance attach(InstanceRecord record);
+}

@@ -1,0 +1,43 @@
+package org.hpcvirt.backend;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+
+/** The backends known to this node, by name. Immutable after construction; thread-safe. */
+public final class BackendRegistry {
+    private final Map<String, Backend> backends = new LinkedHashMap<>();
+
+    public BackendRegistry(List<Backend> list) {
+        for (Backend b : list) {
+            backends.put(b.name(), b);
+        }
+    }
+
+    public List<Backend> all() {
+        return new ArrayList<>(backends.values());
+    }
+
+    /** The named backend; INVALID_INPUT naming the known ones if there is none. */
+    public Backend get(String name) {
+        Backend b = backends.get(name);
+        if (b == null) {
+            throw new HpcvirtException(ErrorCode.INVALID_INPUT,
+                    "unknown backend '" + name + "' (known: " + String.join(", ", backends.keySet()) + ")");
+        }
+        return b;
+    }
+
+    /** The named backend if its probe passes; BACKEND_UNAVAILABLE with the probe's reason otherwise. */
+    public Backend usable(String name) {
+        Backend b = get(name);
+        ProbeResult p = b.probe();
+        if (!p.usable()) {
+            throw new HpcvirtException(ErrorCode.BACKEND_UNAVAILABLE, "backend '" + name + "' cannot run here: " + p.reason());
+        }
+        return b;
+    }
+}

@@ -1,0 +1,131 @@
+package org.hpcvirt.backend.qemu;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.profile.VmProfile;
+
+/**
+ * Builds QEMU's argument list from a {@link LaunchSpec}. Pure: no I/O, so it is unit-tested and
+ * reused by the benchmark's raw-QEMU baseline. The list is handed to {@link ProcessBuilder} as is —
+ * never joined into a shell string.
+ */
+public final class QemuCommandLine {
+    /** Name of the virtio-serial port the guest agent opens. */
+    public static final String AGENT_PORT = "org.hpcvirt.agent";
+    public static final String QMP_SOCKET = "qmp.sock";
+    public static final String AGENT_SOCKET = "agent.sock";
+    public static final String CONSOLE_LOG = "console.log";
+    public static final String PID_FILE = "qemu.pid";
+
+    /** How the guest is accelerated. */
+    public enum Accel { TCG, KVM }
+
+    private QemuCommandLine() {
+    }
+
+    /** The QEMU binary: {@code $HPCVIRT_QEMU} if set, else {@code qemu-system-x86_64} from PATH. */
+    public static String binary() {
+        String env = System.getenv("HPCVIRT_QEMU");
+        return env == null || env.isBlank() ? "qemu-system-x86_64" : env;
+    }
+
+    /** The guest kernel command line hpcvirt uses, followed by the profile's additions. */
+    public static String kernelCommandLine(VmProfile p) {
+        StringBuilder sb = new StringBuilder("console=ttyS0 quiet panic=0 hpcvirt.name=").append(p.name())
+                .append(" hpcvirt.hb=").append(p.heartbeatInterval().toMillis());
+        if (p.network() == VmProfile.Network.USER) {
+            sb.append(" hpcvirt.net=user");
+        }
+        if (!p.kernelArgs().isBlank()) {
+            sb.append(' ').append(p.kernelArgs().trim());
+        }
+        return sb.toString();
+    }
+
+    /** QEMU's own arguments (without any wrapper such as setsid or taskset). */
+    public static List<String> build(LaunchSpec spec, Accel accel) {
+        VmProfile p = spec.profile();
+        Path run = spec.runDir();
+        List<String> a = new ArrayList<>();
+        a.add(binary());
+        a.add("-name");
+        a.add("guest=" + p.name() + ",process=hpcvirt-" + p.name());
+        a.add("-machine");
+        a.add("q35,accel=" + (accel == Accel.KVM ? "kvm" : "tcg"));
+        a.add("-cpu");
+        a.add(accel == Accel.KVM ? "host" : "max");
+        a.add("-m");
+        a.add(p.memoryBytes() / (1024 * 1024) + "M");
+        a.add("-smp");
+        a.add(Integer.toString(p.cpus()));
+        a.add("-nodefaults");
+        a.add("-no-user-config");
+        a.add("-display");
+        a.add("none");
+        a.add("-kernel");
+        a.add(spec.kernel().toString());
+        a.add("-initrd");
+        a.add(spec.initramfs().toString());
+        a.add("-append");
+        a.add(kernelCommandLine(p));
+        a.add("-serial");
+        a.add("file:" + run.resolve(CONSOLE_LOG));
+        a.add("-qmp");
+        a.add("unix:" + run.resolve(QMP_SOCKET) + ",server=on,wait=off");
+        a.add("-device");
+        a.add("virtio-serial-pci,id=vser0");
+        a.add("-chardev");
+        a.add("socket,id=agent,path=" + run.resolve(AGENT_SOCKET) + ",server=on,wait=off");
+        a.add("-device");
+        a.add("virtserialport,bus=vser0.0,chardev=agent,name=" + AGENT_PORT);
+        a.add("-device");
+        a.add("pvpanic-pci");
+        // Keep a panicked guest for inspection; the daemon records GUEST_PANICKED.
+        a.add("-action");
+        a.add("panic=pause");
+        // A guest reboot ends the instance: the daemon decides what happens next, not the guest.
+        a.add("-action");
+        a.add("reboot=shutdown");
+        if (spec.dataDisk() != null) {
+            a.add("-drive");
+            a.add("file=" + spec.dataDisk() + ",if=none,id=data,format=qcow2,cache=writeback");
+            a.add("-device");
+            a.add("virtio-blk-pci,drive=data,id=datadisk");
+        }
+        if (p.network() == VmProfile.Network.USER) {
+            a.add("-netdev");
+            a.add("user,id=net0");
+            a.add("-device");
+            a.add("virtio-net-pci,netdev=net0");
+        }
+        a.add("-pidfile");
+        a.add(run.resolve(PID_FILE).toString());
+        if (spec.incoming() != null) {
+            a.add("-incoming");
+            a.add("defer");
+        }
+        if (spec.startPaused() || spec.incoming() != null) {
+            a.add("-S");
+        }
+        return a;
+    }
+
+    /**
+     * The full argument list to run: QEMU in its own session (so it outlives the daemon and is not
+     * hit by signals sent to the daemon's process group), pinned with taskset if the profile asks.
+     */
+    public static List<String> wrapped(LaunchSpec spec, Accel accel) {
+        List<String> a = new ArrayList<>();
+        a.add("setsid");
+        if (!spec.profile().pinning().isEmpty()) {
+            a.add("taskset");
+            a.add("-c");
+            a.add(spec.profile().pinning().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
+        a.addAll(build(spec, accel));
+        return a;
+    }
+}

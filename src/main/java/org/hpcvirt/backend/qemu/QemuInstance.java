@@ -1,0 +1,200 @@
+package org.hpcvirt.backend.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.InstanceListener;
+import org.hpcvirt.backend.InstanceRecord;
+import org.hpcvirt.backend.Pausable;
+import org.hpcvirt.backend.ProcessInfo;
+
+/**
+ * A running QEMU process with its QMP session. Launched instances know their {@link Process};
+ * attached ones only the pid, and learn about the exit from the QMP socket closing (confirmed
+ * through /proc). EXITED is reported exactly once.
+ */
+public final class QemuInstance implements Instance, Pausable {
+    static final Duration QMP_TIMEOUT = Duration.ofSeconds(30);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final InstanceRecord record;
+    private final Process process;
+    private final QmpConnection qmp;
+    private final CopyOnWriteArrayList<InstanceListener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean exitReported = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final ScheduledExecutorService watcher;
+
+    QemuInstance(InstanceRecord record, Process process, QmpConnection qmp) {
+        this.record = record;
+        this.process = process;
+        this.qmp = qmp;
+        qmp.addEventListener(this::onQmpEvent);
+        if (process != null) {
+            process.onExit().thenAccept(p -> reportExit(p.exitValue()));
+        }
+        // Attached processes are not our children: poll /proc after the QMP socket closes, and now
+        // and then in case QMP stays silent.
+        watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "qemu-watch-" + record.pid());
+            t.setDaemon(true);
+            return t;
+        });
+        qmp.addCloseListener(() -> watcher.schedule(this::checkExit, 0, TimeUnit.MILLISECONDS));
+        watcher.scheduleWithFixedDelay(this::checkExit, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void checkExit() {
+        if (!ProcessInfo.isAlive(record.pid(), record.startTicks())) {
+            reportExit(process != null && !process.isAlive() ? process.exitValue() : -1);
+        }
+    }
+
+    private void reportExit(int exitCode) {
+        if (exitReported.compareAndSet(false, true)) {
+            Map<String, Object> data = new HashMap<>();
+            data.put("pid", record.pid());
+            if (exitCode >= 0) {
+                data.put("exitCode", exitCode);
+            }
+            fire(InstanceListener.Kind.EXITED, "EXITED", data);
+            watcher.shutdown();
+        }
+    }
+
+    private void onQmpEvent(QmpEvent ev) {
+        InstanceListener.Kind kind = switch (ev.name()) {
+            case "GUEST_PANICKED" -> InstanceListener.Kind.GUEST_PANICKED;
+            case "SHUTDOWN" -> InstanceListener.Kind.SHUTDOWN;
+            case "STOP" -> InstanceListener.Kind.STOPPED;
+            case "RESUME" -> InstanceListener.Kind.RESUMED;
+            default -> InstanceListener.Kind.OTHER;
+        };
+        @SuppressWarnings("unchecked")
+        Map<String, Object> data = JSON.convertValue(ev.data(), Map.class);
+        fire(kind, ev.name(), data == null ? Map.of() : data);
+    }
+
+    private void fire(InstanceListener.Kind kind, String name, Map<String, Object> data) {
+        for (InstanceListener l : listeners) {
+            try {
+                l.onEvent(kind, name, data);
+            } catch (RuntimeException e) {
+                // one faulty listener must not hide events from the others
+            }
+        }
+    }
+
+    @Override
+    public InstanceRecord record() {
+        return record;
+    }
+
+    @Override
+    public long pid() {
+        return record.pid();
+    }
+
+    @Override
+    public boolean isAlive() {
+        return ProcessInfo.isAlive(record.pid(), record.startTicks());
+    }
+
+    @Override
+    public Path guestChannelSocket() {
+        return record.runDir().resolve(QemuCommandLine.AGENT_SOCKET);
+    }
+
+    @Override
+    public Path consoleLog() {
+        return record.runDir().resolve(QemuCommandLine.CONSOLE_LOG);
+    }
+
+    /** The QMP session, for capabilities built on QMP (checkpoint, migration). */
+    public QmpConnection qmp() {
+        return qmp;
+    }
+
+    /** Runs a QMP command with the default timeout. */
+    public JsonNode execute(String command, Map<String, ?> args) {
+        return qmp.execute(command, args, QMP_TIMEOUT);
+    }
+
+    @Override
+    public String runStatus() {
+        if (!isAlive()) {
+            return "exited";
+        }
+        return execute("query-status", Map.of()).path("status").asText("unknown");
+    }
+
+    @Override
+    public void powerdown() {
+        execute("system_powerdown", Map.of());
+    }
+
+    @Override
+    public void pause() {
+        execute("stop", Map.of());
+    }
+
+    @Override
+    public void resume() {
+        execute("cont", Map.of());
+    }
+
+    @Override
+    public void kill() {
+        Optional<ProcessHandle> h = ProcessHandle.of(record.pid());
+        if (h.isPresent() && isAlive()) {
+            h.get().destroyForcibly();
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (isAlive()) {
+            if (System.nanoTime() > deadline) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "QEMU pid " + record.pid() + " survived SIGKILL for 10 s");
+            }
+            if (process != null) {
+                try {
+                    process.waitFor(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            }
+        }
+        checkExit();
+    }
+
+    @Override
+    public void addListener(InstanceListener listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public <T> Optional<T> capability(Class<T> type) {
+        return type.isInstance(this) ? Optional.of(type.cast(this)) : Optional.empty();
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            watcher.shutdownNow();
+            qmp.close();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package org.hpcvirt.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.hpcvirt.daemon.Daemon;
+import org.hpcvirt.daemon.DaemonClient;
+import org.hpcvirt.vm.NodeLayout;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code hpcvirt daemon start|stop|status|run}: the node daemon that owns this node's VMs. */
+@Command(name = "daemon", description = "Start, stop or inspect the node daemon (hpcvirtd).",
+        subcommands = {DaemonCommand.Start.class, DaemonCommand.Stop.class, DaemonCommand.Status.class, DaemonCommand.Run.class})
+public final class DaemonCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Starts a daemon in the background unless one runs. */
+    @Command(name = "start", description = "Start the daemon in the background (no-op if it runs).")
+    static final class Start implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            PrintWriter out = spec.commandLine().getOut();
+            if (DaemonClient.running(layout)) {
+                out.println("hpcvirtd already running for " + layout.home());
+                return 0;
+            }
+            long pid = DaemonClient.spawnDaemon(layout);
+            out.println("hpcvirtd started (pid " + pid + ") for " + layout.home());
+            return 0;
+        }
+    }
+
+    /** Asks the daemon to stop; VMs keep running. */
+    @Command(name = "stop", description = "Stop the daemon; VMs keep running and are re-attached by the next daemon.")
+    static final class Stop implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            PrintWriter out = spec.commandLine().getOut();
+            if (!DaemonClient.running(layout)) {
+                out.println("hpcvirtd not running for " + layout.home());
+                return 0;
+            }
+            try (DaemonClient c = DaemonClient.connect(layout)) {
+                c.stopDaemon();
+            }
+            out.println("hpcvirtd stopping");
+            return 0;
+        }
+    }
+
+    /** Prints whether a daemon runs. Exit code 0 if it does, 9 if not. */
+    @Command(name = "status", description = "Say whether the daemon runs (exit code 0) or not (9).")
+    static final class Status implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            PrintWriter out = spec.commandLine().getOut();
+            if (!DaemonClient.running(layout)) {
+                out.println("hpcvirtd: not running (home " + layout.home() + ")");
+                return org.hpcvirt.api.ErrorCode.DAEMON_UNAVAILABLE.exitCode();
+            }
+            try (DaemonClient c = DaemonClient.connect(layout)) {
+                var n = c.node();
+                out.printf("hpcvirtd: running, pid %d, up %d s, home %s, %d VMs%n", n.path("pid").asLong(),
+                        n.path("uptimeMs").asLong() / 1000, n.path("home").asText(), c.list().size());
+            }
+            return 0;
+        }
+    }
+
+    /** Runs the daemon in the foreground (what {@code start} launches). */
+    @Command(name = "run", description = "Run the daemon in the foreground.")
+    static final class Run implements Callable<Integer> {
+        @Override
+        public Integer call() throws InterruptedException {
+            Daemon d = Daemon.start(NodeLayout.fromEnvironment());
+            Runtime.getRuntime().addShutdownHook(new Thread(d::close, "daemon-shutdown"));
+            d.awaitStop();
+            return 0;
+        }
+    }
+}

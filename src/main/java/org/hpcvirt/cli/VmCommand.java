@@ -1,0 +1,269 @@
+package org.hpcvirt.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
+import org.hpcvirt.api.DataSize;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.daemon.DaemonClient;
+import org.hpcvirt.guest.ExecResult;
+import org.hpcvirt.vm.NodeLayout;
+import org.hpcvirt.vm.VmStatus;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code hpcvirt vm …}: VM lifecycle through the node daemon (started on demand). */
+@Command(name = "vm", description = "Define, start, watch, pause, stop and destroy VMs.",
+        subcommands = {VmCommand.Define.class, VmCommand.Start.class, VmCommand.Status.class, VmCommand.ListVms.class,
+                VmCommand.Pause.class, VmCommand.Resume.class, VmCommand.Stop.class, VmCommand.Destroy.class,
+                VmCommand.Console.class, VmCommand.Exec.class, EventsCommand.class})
+public final class VmCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static DaemonClient client() {
+        return DaemonClient.connectOrStart(NodeLayout.fromEnvironment());
+    }
+
+    static void printStatus(PrintWriter out, VmStatus s) {
+        out.printf("name:       %s%n", s.name());
+        out.printf("state:      %s%n", s.state());
+        out.printf("backend:    %s%n", s.backend());
+        out.printf("cpus:       %d%n", s.cpus());
+        out.printf("memory:     %s%n", DataSize.format(s.memoryBytes()));
+        out.printf("qemu pid:   %s%n", s.pid() > 0 ? s.pid() : "-");
+        out.printf("heartbeat:  %s%n", s.lastHeartbeatSeq() < 0 ? "none yet"
+                : "seq " + s.lastHeartbeatSeq() + ", " + s.lastHeartbeatAgeMs() + " ms ago, guest uptime "
+                + s.guestUptimeMs() / 1000.0 + " s, load " + s.guestLoad());
+        if (s.garbageLines() > 0) {
+            out.printf("garbage:    %d malformed or dropped lines from the guest%n", s.garbageLines());
+        }
+    }
+
+    /** Base of commands that name one VM. */
+    abstract static class OneVm implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "VM name.")
+        String name;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+    }
+
+    @Command(name = "define", description = "Define a VM from a YAML profile.")
+    static final class Define implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "PROFILE", description = "Profile file (YAML).")
+        Path profile;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!Files.isRegularFile(profile)) {
+                throw HpcvirtException.invalid("profile file " + profile + " does not exist");
+            }
+            String yaml = Files.readString(profile, StandardCharsets.UTF_8);
+            try (DaemonClient c = client()) {
+                VmStatus s = c.define(yaml, profile.getFileName().toString());
+                spec.commandLine().getOut().printf("defined %s (backend %s, %d vCPU, %s)%n", s.name(), s.backend(), s.cpus(),
+                        DataSize.format(s.memoryBytes()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "start", description = "Start a VM; with --wait return once its first heartbeat arrived.")
+    static final class Start extends OneVm {
+        @Option(names = "--wait", description = "Wait for the first heartbeat.")
+        boolean waitFor;
+
+        @Option(names = "--timeout", defaultValue = "120", description = "Seconds to wait (default ${DEFAULT-VALUE}).")
+        int timeout;
+
+        @Override
+        public Integer call() {
+            try (DaemonClient c = client()) {
+                VmStatus s = c.start(name, waitFor, Duration.ofSeconds(timeout));
+                out().printf("%s %s (qemu pid %d)%s%n", name, s.state(), s.pid(),
+                        s.lastHeartbeatSeq() >= 0 ? ", heartbeat seq " + s.lastHeartbeatSeq() : "");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "status", description = "Show a VM's state, backend, QEMU pid and last heartbeat.")
+    static final class Status extends OneVm {
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            try (DaemonClient c = client()) {
+                VmStatus s = c.status(name);
+                if (json) {
+                    Output.json(out(), s);
+                } else {
+                    printStatus(out(), s);
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", description = "List the node's VMs.")
+    static final class ListVms implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (DaemonClient c = client()) {
+                List<VmStatus> all = c.list();
+                if (json) {
+                    Output.json(out, all);
+                    return 0;
+                }
+                out.printf("%-16s %-10s %-7s %4s %7s %8s %10s %8s%n", "NAME", "STATE", "BACKEND", "CPUS", "MEMORY", "PID", "HB-SEQ", "HB-AGE");
+                for (VmStatus s : all) {
+                    out.printf("%-16s %-10s %-7s %4d %7s %8s %10s %8s%n", s.name(), s.state(), s.backend(), s.cpus(),
+                            DataSize.format(s.memoryBytes()), s.pid() > 0 ? s.pid() : "-",
+                            s.lastHeartbeatSeq() >= 0 ? s.lastHeartbeatSeq() : "-",
+                            s.lastHeartbeatAgeMs() >= 0 ? s.lastHeartbeatAgeMs() + "ms" : "-");
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "pause", description = "Pause a running VM (vCPUs stop; heartbeats stop).")
+    static final class Pause extends OneVm {
+        @Override
+        public Integer call() {
+            try (DaemonClient c = client()) {
+                out().println(name + " " + c.pause(name).state());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "resume", description = "Resume a paused VM.")
+    static final class Resume extends OneVm {
+        @Override
+        public Integer call() {
+            try (DaemonClient c = client()) {
+                out().println(name + " " + c.resume(name).state());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "stop", description = "Power a VM off (guest shutdown, then kill after --timeout).")
+    static final class Stop extends OneVm {
+        @Option(names = "--force", description = "Kill QEMU at once.")
+        boolean force;
+
+        @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for a clean power-off (default ${DEFAULT-VALUE}).")
+        int timeout;
+
+        @Override
+        public Integer call() {
+            if (timeout < 1) {
+                throw HpcvirtException.invalid("--timeout must be at least 1 second");
+            }
+            try (DaemonClient c = client()) {
+                out().println(name + " " + c.stop(name, force, Duration.ofSeconds(timeout)).state());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "destroy", description = "Kill a VM if it runs and delete it with all its files.")
+    static final class Destroy extends OneVm {
+        @Override
+        public Integer call() {
+            try (DaemonClient c = client()) {
+                c.destroy(name);
+                out().println(name + " destroyed");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "console", description = "Print a VM's serial console; --follow keeps printing.")
+    static final class Console extends OneVm {
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new output until interrupted.")
+        boolean follow;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = out();
+            try (DaemonClient c = client()) {
+                long offset = 0;
+                do {
+                    DaemonClient.ConsoleChunk chunk = c.console(name, offset);
+                    if (chunk.data().length > 0) {
+                        out.print(new String(chunk.data(), StandardCharsets.UTF_8));
+                        out.flush();
+                    } else if (follow) {
+                        LockSupport.parkNanos(200_000_000L);
+                    }
+                    offset = chunk.nextOffset();
+                    if (!follow && chunk.data().length == 0) {
+                        break;
+                    }
+                } while (!Thread.currentThread().isInterrupted());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "exec", description = "Run a command in the guest: hpcvirt vm exec NAME -- CMD…")
+    static final class Exec extends OneVm {
+        @Parameters(index = "1..*", paramLabel = "CMD", description = "Command and arguments (run by /bin/sh -c in the guest).")
+        List<String> command;
+
+        @Option(names = "--timeout", defaultValue = "60", description = "Seconds before the command is killed (default ${DEFAULT-VALUE}).")
+        int timeout;
+
+        @Override
+        public Integer call() {
+            if (command == null || command.isEmpty()) {
+                throw HpcvirtException.invalid("exec: no command given (usage: hpcvirt vm exec NAME -- CMD…)");
+            }
+            if (timeout < 1) {
+                throw HpcvirtException.invalid("--timeout must be at least 1 second");
+            }
+            try (DaemonClient c = client()) {
+                ExecResult r = c.exec(name, String.join(" ", command), Duration.ofSeconds(timeout));
+                out().print(r.output());
+                if (r.truncated()) {
+                    spec.commandLine().getErr().println("(output truncated)");
+                }
+                out().flush();
+                return r.exitCode();
+            }
+        }
+    }
+
+}

@@ -1,0 +1,310 @@
+package org.hpcvirt.daemon;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.StringRequestContent;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Transport;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.Json;
+import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.guest.CounterReading;
+import org.hpcvirt.guest.ExecResult;
+import org.hpcvirt.vm.NodeLayout;
+import org.hpcvirt.vm.VmStatus;
+
+/**
+ * Client of a node daemon's REST + SSE API over its Unix socket. Error responses become
+ * {@link HpcvirtException}s with the daemon's code and message. Thread-safe; the creator closes it.
+ */
+public final class DaemonClient implements AutoCloseable {
+    private static final ObjectMapper JSON = Json.mapper();
+    private static final Duration DAEMON_START = Duration.ofSeconds(30);
+
+    private final Path socket;
+    private final HttpClient http;
+    private final Transport transport;
+
+    public DaemonClient(Path socket) {
+        this.socket = socket;
+        this.transport = new Transport.TCPUnix(socket);
+        this.http = new HttpClient();
+        this.http.setIdleTimeout(0);
+        try {
+            http.start();
+        } catch (Exception e) {
+            throw new HpcvirtException(ErrorCode.INTERNAL, "cannot start HTTP client", e);
+        }
+    }
+
+    /** A client of the daemon serving {@code layout}; fails with DAEMON_UNAVAILABLE if none answers. */
+    public static DaemonClient connect(NodeLayout layout) {
+        if (!DaemonProbe.answers(layout.daemonSocket())) {
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "no daemon serves " + layout.home()
+                    + " (start one with 'hpcvirt daemon start')");
+        }
+        return new DaemonClient(layout.daemonSocket());
+    }
+
+    /** A client of the daemon serving {@code layout}, starting one in the background if none runs. */
+    public static DaemonClient connectOrStart(NodeLayout layout) {
+        if (!DaemonProbe.answers(layout.daemonSocket())) {
+            spawnDaemon(layout);
+        }
+        return new DaemonClient(layout.daemonSocket());
+    }
+
+    /** True if a daemon answers for {@code layout}. */
+    public static boolean running(NodeLayout layout) {
+        return DaemonProbe.answers(layout.daemonSocket());
+    }
+
+    /**
+     * Starts {@code hpcvirt daemon run} as a detached process (own session, output to the daemon
+     * log) with the same Java and class path as this process, and waits until it answers.
+     *
+     * @return the daemon's pid
+     */
+    public static long spawnDaemon(NodeLayout layout) {
+        layout.ensure();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), "org.hpcvirt.cli.Main", "daemon", "run"));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.daemonLog().toFile()));
+        pb.environment().put("HPCVIRT_HOME", layout.home().toString());
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon", e);
+        }
+        long deadline = System.nanoTime() + DAEMON_START.toNanos();
+        while (!DaemonProbe.answers(layout.daemonSocket())) {
+            if (!p.isAlive()) {
+                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "the daemon exited at start (" + p.exitValue()
+                        + "); see " + layout.daemonLog() + ": " + lastLine(layout.daemonLog()));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "the daemon did not answer within "
+                        + DAEMON_START.toSeconds() + " s; see " + layout.daemonLog());
+            }
+            LockSupport.parkNanos(50_000_000L);
+        }
+        return p.pid();
+    }
+
+    private static String lastLine(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return lines.isEmpty() ? "(empty)" : lines.get(lines.size() - 1);
+        } catch (IOException e) {
+            return "(unreadable)";
+        }
+    }
+
+    // ---------------------------------------------------------------- API
+
+    public JsonNode node() {
+        return call(HttpMethod.GET, "/v1/node", null, JsonNode.class);
+    }
+
+    public JsonNode backends() {
+        return call(HttpMethod.GET, "/v1/backends", null, JsonNode.class);
+    }
+
+    public VmStatus define(String yaml, String source) {
+        return call(HttpMethod.POST, "/v1/vms", Map.of("yaml", yaml, "source", source), VmStatus.class);
+    }
+
+    public List<VmStatus> list() {
+        return call(HttpMethod.GET, "/v1/vms", null, new TypeReference<List<VmStatus>>() { });
+    }
+
+    public VmStatus status(String name) {
+        return call(HttpMethod.GET, "/v1/vms/" + name, null, VmStatus.class);
+    }
+
+    public VmStatus start(String name, boolean wait, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/start",
+                Map.of("waitForHeartbeat", wait, "timeoutSeconds", timeout.toSeconds()), VmStatus.class);
+    }
+
+    public VmStatus pause(String name) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/pause", null, VmStatus.class);
+    }
+
+    public VmStatus resume(String name) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/resume", null, VmStatus.class);
+    }
+
+    public VmStatus stop(String name, boolean force, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/stop",
+                Map.of("force", force, "timeoutSeconds", timeout.toSeconds()), VmStatus.class);
+    }
+
+    public void destroy(String name) {
+        call(HttpMethod.DELETE, "/v1/vms/" + name, null, JsonNode.class);
+    }
+
+    public ExecResult exec(String name, String command, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/exec",
+                Map.of("command", command, "timeoutSeconds", Math.max(1, timeout.toSeconds())), ExecResult.class);
+    }
+
+    public CounterReading counter(String name) {
+        return call(HttpMethod.GET, "/v1/vms/" + name + "/counter", null, CounterReading.class);
+    }
+
+    /** Console bytes from {@code offset}; the next offset to ask for is in {@link ConsoleChunk#nextOffset()}. */
+    public ConsoleChunk console(String name, long offset) {
+        ContentResponse r = send(newRequest(HttpMethod.GET, "/v1/vms/" + name + "/console?offset=" + offset, null));
+        check(r.getStatus(), r.getContentAsString());
+        String next = r.getHeaders().get("X-Next-Offset");
+        return new ConsoleChunk(r.getContent(), next == null ? offset : Long.parseLong(next));
+    }
+
+    /** A piece of console output. */
+    public record ConsoleChunk(byte[] data, long nextOffset) {
+    }
+
+    public List<VmEvent> events(String vm, long after, int limit) {
+        String q = "/v1/events?after=" + after + "&limit=" + limit + (vm == null ? "" : "&vm=" + vm);
+        return call(HttpMethod.GET, q, null, new TypeReference<List<VmEvent>>() { });
+    }
+
+    /**
+     * Streams events (SSE) after {@code after}, optionally of one VM, to {@code sink} until it
+     * returns false or the daemon goes away. Blocks the calling thread.
+     */
+    public void follow(String vm, long after, Predicate<VmEvent> sink) {
+        String q = "/v1/events/stream?after=" + after + (vm == null ? "" : "&vm=" + vm);
+        InputStreamResponseListener listener = new InputStreamResponseListener();
+        Request req = newRequest(HttpMethod.GET, q, null).headers(h -> h.put("Accept", "text/event-stream"))
+                .timeout(0, TimeUnit.SECONDS).idleTimeout(0, TimeUnit.SECONDS);
+        req.send(listener);
+        try {
+            Response resp = listener.get(30, TimeUnit.SECONDS);
+            if (resp.getStatus() != 200) {
+                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "event stream refused: HTTP " + resp.getStatus());
+            }
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    if (line.startsWith("data: ")) {
+                        VmEvent ev = JSON.readValue(line.substring(6), VmEvent.class);
+                        if (!sink.test(ev)) {
+                            req.abort(new IOException("follower done"));
+                            return;
+                        }
+                    }
+                }
+            }
+        } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "event stream ended", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Asks the daemon to stop (its VMs keep running). */
+    public void stopDaemon() {
+        call(HttpMethod.POST, "/v1/daemon/stop", null, JsonNode.class);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private Request newRequest(HttpMethod method, String path, Object body) {
+        Request r = http.newRequest("http://hpcvirtd" + path).transport(transport).method(method)
+                .timeout(15, TimeUnit.MINUTES);
+        if (body != null) {
+            try {
+                r.body(new StringRequestContent("application/json", JSON.writeValueAsString(body)));
+            } catch (IOException e) {
+                throw new HpcvirtException(ErrorCode.INTERNAL, "cannot encode request", e);
+            }
+        }
+        return r;
+    }
+
+    private ContentResponse send(Request r) {
+        try {
+            return r.send();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "interrupted");
+        } catch (Exception e) {
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + socket + " did not answer", e);
+        }
+    }
+
+    private <T> T call(HttpMethod method, String path, Object body, Class<T> type) {
+        ContentResponse r = send(newRequest(method, path, body));
+        String text = r.getContentAsString();
+        check(r.getStatus(), text);
+        try {
+            return text.isEmpty() ? null : JSON.readValue(text, type);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
+        }
+    }
+
+    private <T> T call(HttpMethod method, String path, Object body, TypeReference<T> type) {
+        ContentResponse r = send(newRequest(method, path, body));
+        String text = r.getContentAsString();
+        check(r.getStatus(), text);
+        try {
+            return JSON.readValue(text, type);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
+        }
+    }
+
+    private static void check(int status, String text) {
+        if (status / 100 == 2) {
+            return;
+        }
+        Map<String, String> err = new HashMap<>();
+        try {
+            JsonNode n = JSON.readTree(text);
+            err.put("code", n.path("code").asText("INTERNAL"));
+            err.put("message", n.path("message").asText(text));
+        } catch (IOException e) {
+            err.put("code", "INTERNAL");
+            err.put("message", "HTTP " + status + ": " + text);
+        }
+        throw new HpcvirtException(ErrorCode.fromName(err.get("code")), err.get("message"));
+    }
+
+    @Override
+    public void close() {
+        try {
+            http.stop();
+        } catch (Exception e) {
+            // closing
+        }
+    }
+}

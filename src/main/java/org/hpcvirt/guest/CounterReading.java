@@ -1,0 +1,3 @@
+package org.hpcvirt.guest;
+// TEMPORARY STUB
+public record CounterReading(long value, long seq, String bootId) { }

@@ -1,0 +1,3 @@
+package org.hpcvirt.guest;
+// TEMPORARY STUB
+public record Hello(String agentVersion, String bootId, long intervalMs) { }

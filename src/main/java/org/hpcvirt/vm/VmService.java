@@ -1,0 +1,626 @@
+package org.hpcvirt.vm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.api.VmState;
+import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.BackendRegistry;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.InstanceListener;
+import org.hpcvirt.backend.InstanceRecord;
+import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.Pausable;
+import org.hpcvirt.guest.CounterReading;
+import org.hpcvirt.guest.ExecResult;
+import org.hpcvirt.guest.GuestChannel;
+import org.hpcvirt.guest.Heartbeat;
+import org.hpcvirt.guest.Image;
+import org.hpcvirt.guest.ImageStore;
+import org.hpcvirt.profile.VmProfile;
+import org.hpcvirt.vm.store.VmRecord;
+import org.hpcvirt.vm.store.VmStore;
+
+/**
+ * Owns the VMs of one node: validates and applies lifecycle requests, records detections, and
+ * persists both. Every public method is thread-safe; requests on one VM are serialised on that
+ * VM, requests on different VMs run in parallel. Wrong-state requests fail with
+ * {@link ErrorCode#WRONG_STATE} naming the state and what is allowed. The creator closes it;
+ * closing leaves every QEMU running so that the next service can {@link #recover() re-attach}.
+ */
+public final class VmService implements AutoCloseable {
+    /** How long a starting guest may stay silent before an ERROR event says so. */
+    static final Duration BOOT_WARNING = Duration.ofSeconds(120);
+    private static final Duration CHANNEL_TIMEOUT = Duration.ofSeconds(10);
+
+    private final NodeLayout layout;
+    private final BackendRegistry backends;
+    private final ImageStore images;
+    private final VmStore store;
+    private final EventBus bus;
+    private final Map<String, LiveVm> vms = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+    /** VMM events are handled here, in order, never on the VMM's reader thread: a request holding a
+     * VM's lock may be waiting for that reader to deliver a QMP reply. */
+    private final java.util.concurrent.ExecutorService instanceEvents = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "vm-events");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public VmService(NodeLayout layout, BackendRegistry backends, ImageStore images, VmStore store, EventBus bus) {
+        this.layout = layout;
+        this.backends = backends;
+        this.images = images;
+        this.store = store;
+        this.bus = bus;
+        this.scheduler = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "vm-service");
+            t.setDaemon(true);
+            return t;
+        });
+        for (VmRecord r : store.all()) {
+            vms.put(r.name(), new LiveVm(r));
+        }
+        scheduler.scheduleWithFixedDelay(this::checkHeartbeats, 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    public EventBus events() {
+        return bus;
+    }
+
+    public BackendRegistry backends() {
+        return backends;
+    }
+
+    // ---------------------------------------------------------------- recovery
+
+    /**
+     * Re-attaches to every VM that was active when the previous daemon stopped: same pid, same
+     * state (reconciled with what QEMU reports). A QEMU that is gone makes its VM CRASHED.
+     * Call once, right after construction.
+     */
+    public void recover() {
+        for (LiveVm vm : vms.values()) {
+            VmRecord r = vm.record;
+            if (!r.state().isActive()) {
+                continue;
+            }
+            synchronized (vm) {
+                Instance inst;
+                try {
+                    Backend b = backends.get(r.profile().backend());
+                    inst = b.attach(new InstanceRecord(b.name(), r.pid(), r.startTicks(), r.runDir()));
+                } catch (HpcvirtException e) {
+                    vm.record = r.withProcess(0, 0, r.runDir());
+                    move(vm, VmState.CRASHED, VmEvent.Type.QEMU_EXITED,
+                            "QEMU pid " + r.pid() + " exited while no daemon was watching", Map.of("pid", r.pid()));
+                    continue;
+                }
+                adopt(vm, inst);
+                String status = safeStatus(inst);
+                VmState target = switch (status) {
+                    case "paused", "prelaunch", "suspended" -> r.state() == VmState.STARTING ? VmState.STARTING : VmState.PAUSED;
+                    case "guest-panicked" -> VmState.PANICKED;
+                    default -> r.state();
+                };
+                publish(vm, VmEvent.Type.ATTACHED, "re-attached to QEMU pid " + r.pid() + " (QEMU status " + status + ")",
+                        Map.of("pid", r.pid(), "qemuStatus", status));
+                if (target != r.state() && r.state().canMoveTo(target)) {
+                    move(vm, target, VmEvent.Type.STATE_CHANGED, "state reconciled with QEMU status " + status, Map.of());
+                }
+                if (r.state() == VmState.STARTING || r.state() == VmState.RUNNING) {
+                    vm.started = new CompletableFuture<>();
+                    if (r.state() == VmState.RUNNING) {
+                        vm.started.complete(VmState.RUNNING);
+                    }
+                }
+            }
+            connectChannel(vm, vm.generation);
+        }
+    }
+
+    private static String safeStatus(Instance inst) {
+        try {
+            return inst.runStatus();
+        } catch (HpcvirtException e) {
+            return "unknown";
+        }
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    /** Defines a VM from a validated profile. Allowed when no VM of that name exists. Checks the backend name. */
+    public VmStatus define(VmProfile profile) {
+        backends.get(profile.backend());
+        layout.checkSocketPaths(profile.name());
+        Instant now = Instant.now();
+        VmRecord r = new VmRecord(profile, VmState.DEFINED, 0, 0, null, now, now);
+        LiveVm vm = new LiveVm(r);
+        synchronized (vm) {
+            if (vms.putIfAbsent(profile.name(), vm) != null) {
+                throw new HpcvirtException(ErrorCode.ALREADY_EXISTS, "VM '" + profile.name() + "' is already defined");
+            }
+            try {
+                store.insert(r);
+            } catch (RuntimeException e) {
+                vms.remove(profile.name());
+                throw e;
+            }
+            publish(vm, VmEvent.Type.DEFINED, "defined (backend " + profile.backend() + ", " + profile.cpus() + " vCPU, "
+                    + org.hpcvirt.api.DataSize.format(profile.memoryBytes()) + ")", Map.of());
+        }
+        return status(profile.name());
+    }
+
+    /**
+     * Starts QEMU for a VM in DEFINED, STOPPED or CRASHED. With {@code wait}, returns once the
+     * guest agent's first heartbeat arrived (RUNNING) and fails if the guest crashes first or
+     * {@code timeout} passes (the VM then stays STARTING).
+     */
+    public VmStatus start(String name, boolean wait, Duration timeout) {
+        LiveVm vm = get(name);
+        CompletableFuture<VmState> started;
+        synchronized (vm) {
+            VmRecord r = vm.record;
+            require(vm, VmState.STARTING, "start");
+            VmProfile p = r.profile();
+            Backend backend = backends.usable(p.backend());
+            Image image = images.get(p.image());
+            Path disk = p.disk() == null ? null : ensureDataDisk(image, p);
+            Path run = layout.runDir(name);
+            vm.guestShutdown = false;
+            vm.bootTimeoutReported = false;
+            vm.lastHeartbeat = null;
+            vm.started = new CompletableFuture<>();
+            vm.exited = new CompletableFuture<>();
+            move(vm, VmState.STARTING, VmEvent.Type.STATE_CHANGED, "starting on backend " + backend.name(), Map.of());
+            Instance inst;
+            try {
+                inst = backend.launch(new LaunchSpec(p, run, image.kernel(), image.initramfs(), disk, null, false));
+            } catch (HpcvirtException e) {
+                publish(vm, VmEvent.Type.ERROR, "start failed: " + e.getMessage(), Map.of());
+                move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, "start failed", Map.of());
+                throw e;
+            }
+            vm.baselineNanos = System.nanoTime();
+            adopt(vm, inst);
+            started = vm.started;
+        }
+        connectChannel(vm, vm.generation);
+        if (wait) {
+            VmState s;
+            try {
+                s = started.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                throw new HpcvirtException(ErrorCode.TIMEOUT, "VM '" + name + "': no heartbeat within " + timeout.toSeconds()
+                        + " s; it is still STARTING (see 'hpcvirt vm console " + name + "')");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted");
+            } catch (ExecutionException e) {
+                throw new HpcvirtException(ErrorCode.INTERNAL, "start of " + name, e.getCause());
+            }
+            if (s != VmState.RUNNING) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "VM '" + name + "' became " + s + " while booting");
+            }
+        }
+        return status(name);
+    }
+
+    /** Stops the vCPUs of a RUNNING or HUNG VM; heartbeats stop and are not counted as lost. */
+    public VmStatus pause(String name) {
+        LiveVm vm = get(name);
+        synchronized (vm) {
+            require(vm, VmState.PAUSED, "pause");
+            pausable(vm).pause();
+            move(vm, VmState.PAUSED, VmEvent.Type.STATE_CHANGED, "paused", Map.of());
+        }
+        return status(name);
+    }
+
+    /** Resumes a PAUSED VM; the heartbeat sequence continues. */
+    public VmStatus resume(String name) {
+        LiveVm vm = get(name);
+        synchronized (vm) {
+            require(vm, VmState.RUNNING, "resume");
+            pausable(vm).resume();
+            vm.baselineNanos = System.nanoTime();
+            move(vm, VmState.RUNNING, VmEvent.Type.STATE_CHANGED, "resumed", Map.of());
+        }
+        return status(name);
+    }
+
+    /**
+     * Stops an active VM: asks the guest to power off and waits up to {@code timeout} for QEMU to
+     * exit, then kills it. With {@code force}, kills at once. Ends in STOPPED.
+     */
+    public VmStatus stop(String name, boolean force, Duration timeout) {
+        LiveVm vm = get(name);
+        CompletableFuture<Void> exited;
+        Instance inst;
+        synchronized (vm) {
+            require(vm, VmState.STOPPING, "stop");
+            inst = vm.instance;
+            exited = vm.exited;
+            move(vm, VmState.STOPPING, VmEvent.Type.STATE_CHANGED, force ? "stopping (forced)" : "stopping", Map.of());
+        }
+        boolean clean = false;
+        if (!force && inst != null) {
+            GuestChannel ch = vm.channel;
+            try {
+                if (ch != null && vm.record.state() != VmState.PANICKED) {
+                    ch.shutdownGuest();
+                } else {
+                    inst.powerdown();
+                }
+                exited.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                clean = true;
+            } catch (TimeoutException | ExecutionException | HpcvirtException e) {
+                clean = false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!clean && inst != null) {
+            inst.kill();
+            try {
+                exited.get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                onExited(vm, vm.generation, Map.of());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (vm.record.state() == VmState.STOPPING) {
+            onExited(vm, vm.generation, Map.of());
+        }
+        return status(name);
+    }
+
+    /** Kills QEMU if any, deletes the VM's run directory, disk and record. Allowed in every state. */
+    public void destroy(String name) {
+        LiveVm vm = get(name);
+        synchronized (vm) {
+            Instance inst = vm.instance;
+            vm.generation++;
+            closeChannel(vm);
+            if (inst != null) {
+                inst.kill();
+                inst.close();
+                vm.instance = null;
+            }
+            deleteTree(layout.runDir(name));
+            deleteTree(layout.vmDir(name));
+            store.delete(name);
+            vms.remove(name);
+            VmRecord r = vm.record.with(VmState.DESTROYED);
+            vm.record = r;
+            bus.publish(VmEvent.of(name, VmEvent.Type.DESTROYED, VmState.DESTROYED, "destroyed; its files are deleted"));
+        }
+    }
+
+    /** Runs a shell command in the guest through the agent. Allowed in RUNNING. */
+    public ExecResult exec(String name, String command, Duration timeout) {
+        return channelFor(name, "exec").exec(command, timeout);
+    }
+
+    /** Reads the agent's memory-continuity counter. Allowed in RUNNING. */
+    public CounterReading counter(String name) {
+        return channelFor(name, "counter").counter(CHANNEL_TIMEOUT);
+    }
+
+    public VmStatus status(String name) {
+        return toStatus(get(name));
+    }
+
+    public List<VmStatus> list() {
+        List<VmStatus> out = new ArrayList<>();
+        vms.values().stream().sorted(Comparator.comparing(LiveVm::name)).forEach(vm -> out.add(toStatus(vm)));
+        return out;
+    }
+
+    public VmProfile profile(String name) {
+        return get(name).record.profile();
+    }
+
+    /** The serial console log of the VM's current (or last) QEMU. */
+    public Path consoleLog(String name) {
+        get(name);
+        return layout.runDir(name).resolve("console.log");
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private LiveVm get(String name) {
+        LiveVm vm = vms.get(name);
+        if (vm == null) {
+            throw HpcvirtException.notFound("VM '" + name + "'");
+        }
+        return vm;
+    }
+
+    private void require(LiveVm vm, VmState target, String action) {
+        VmState s = vm.record.state();
+        if (!s.canMoveTo(target)) {
+            List<String> allowed = new ArrayList<>();
+            for (VmState from : VmState.values()) {
+                if (from.canMoveTo(target)) {
+                    allowed.add(from.name());
+                }
+            }
+            throw new HpcvirtException(ErrorCode.WRONG_STATE, "cannot " + action + " VM '" + vm.name() + "' in state " + s
+                    + " (allowed in " + String.join(", ", allowed) + ")");
+        }
+    }
+
+    private Pausable pausable(LiveVm vm) {
+        Instance inst = vm.instance;
+        if (inst == null) {
+            throw new HpcvirtException(ErrorCode.WRONG_STATE, "VM '" + vm.name() + "' has no running QEMU");
+        }
+        return inst.capability(Pausable.class).orElseThrow(() -> new HpcvirtException(ErrorCode.OPERATION_FAILED,
+                "backend '" + vm.record.profile().backend() + "' cannot pause"));
+    }
+
+    private GuestChannel channelFor(String name, String action) {
+        LiveVm vm = get(name);
+        VmState s = vm.record.state();
+        if (s != VmState.RUNNING) {
+            throw new HpcvirtException(ErrorCode.WRONG_STATE, "cannot " + action + " in VM '" + name + "' in state " + s
+                    + " (allowed in RUNNING)");
+        }
+        GuestChannel ch = vm.channel;
+        if (ch == null) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "VM '" + name + "': guest agent not connected");
+        }
+        return ch;
+    }
+
+    private Path ensureDataDisk(Image image, VmProfile p) {
+        Path disk = layout.vmDir(p.name()).resolve("data.qcow2");
+        if (!Files.exists(disk)) {
+            try {
+                Files.createDirectories(disk.getParent());
+            } catch (IOException e) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot create " + disk.getParent(), e);
+            }
+            images.createDataDisk(image, disk, p.disk().sizeBytes());
+        }
+        return disk;
+    }
+
+    /** Makes {@code inst} the VM's current instance and routes its events. Caller holds the VM's lock. */
+    private void adopt(LiveVm vm, Instance inst) {
+        long gen = ++vm.generation;
+        vm.instance = inst;
+        vm.exited = vm.exited.isDone() ? new CompletableFuture<>() : vm.exited;
+        vm.baselineNanos = System.nanoTime();
+        vm.record = vm.record.withProcess(inst.pid(), inst.record().startTicks(), inst.record().runDir());
+        store.update(vm.record);
+        inst.addListener((kind, evName, data) -> instanceEvents.execute(() -> onInstanceEvent(vm, gen, kind, data)));
+    }
+
+    private void onInstanceEvent(LiveVm vm, long gen, InstanceListener.Kind kind, Map<String, Object> data) {
+        if (gen != vm.generation) {
+            return;
+        }
+        switch (kind) {
+            case GUEST_PANICKED -> {
+                synchronized (vm) {
+                    if (gen == vm.generation) {
+                        move(vm, VmState.PANICKED, VmEvent.Type.GUEST_PANICKED,
+                                "guest kernel panicked; QEMU kept paused for inspection", data);
+                        vm.started.complete(VmState.PANICKED);
+                    }
+                }
+            }
+            case SHUTDOWN -> {
+                vm.guestShutdown = true;
+                publish(vm, VmEvent.Type.GUEST_SHUTDOWN, "guest powered off (" + data.getOrDefault("reason", "?") + ")", data);
+            }
+            case EXITED -> onExited(vm, gen, data);
+            default -> { }
+        }
+    }
+
+    private void onExited(LiveVm vm, long gen, Map<String, Object> data) {
+        synchronized (vm) {
+            if (gen != vm.generation || vm.instance == null && vm.record.state() != VmState.STOPPING) {
+                return;
+            }
+            closeChannel(vm);
+            Instance inst = vm.instance;
+            if (inst != null) {
+                inst.close();
+            }
+            vm.instance = null;
+            VmState s = vm.record.state();
+            vm.record = vm.record.withProcess(0, 0, vm.record.runDir());
+            Map<String, Object> d = new HashMap<>(data);
+            if (s == VmState.STOPPING || vm.guestShutdown) {
+                move(vm, VmState.STOPPED, VmEvent.Type.QEMU_EXITED,
+                        s == VmState.STOPPING ? "QEMU exited; VM stopped" : "QEMU exited after the guest powered off", d);
+            } else if (s.canMoveTo(VmState.CRASHED)) {
+                move(vm, VmState.CRASHED, VmEvent.Type.QEMU_EXITED, "QEMU exited unexpectedly"
+                        + (d.containsKey("exitCode") ? " (exit code " + d.get("exitCode") + ")" : " (killed?)"), d);
+            } else {
+                store.update(vm.record);
+            }
+            vm.started.complete(vm.record.state());
+            vm.exited.complete(null);
+        }
+    }
+
+    private void connectChannel(LiveVm vm, long gen) {
+        Instance inst = vm.instance;
+        if (inst == null || gen != vm.generation) {
+            return;
+        }
+        try {
+            GuestChannel ch = GuestChannel.connect(inst.guestChannelSocket(), new GuestChannel.Listener() {
+                @Override
+                public void onHeartbeat(Heartbeat hb) {
+                    onBeat(vm, gen, hb);
+                }
+
+                @Override
+                public void onDisconnected() {
+                    if (gen == vm.generation && vm.instance != null && vm.instance.isAlive()) {
+                        scheduler.schedule(() -> connectChannel(vm, gen), 500, TimeUnit.MILLISECONDS);
+                    }
+                }
+            });
+            synchronized (vm) {
+                if (gen != vm.generation) {
+                    ch.close();
+                    return;
+                }
+                closeChannel(vm);
+                vm.channel = ch;
+            }
+        } catch (HpcvirtException e) {
+            if (gen == vm.generation && inst.isAlive()) {
+                scheduler.schedule(() -> connectChannel(vm, gen), 200, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private void closeChannel(LiveVm vm) {
+        GuestChannel ch = vm.channel;
+        vm.channel = null;
+        if (ch != null) {
+            ch.close();
+        }
+    }
+
+    private void onBeat(LiveVm vm, long gen, Heartbeat hb) {
+        if (gen != vm.generation) {
+            return;
+        }
+        vm.lastHeartbeat = hb;
+        vm.lastHeartbeatNanos = System.nanoTime();
+        VmState s = vm.record.state();
+        if (s == VmState.STARTING || s == VmState.HUNG) {
+            synchronized (vm) {
+                if (gen != vm.generation) {
+                    return;
+                }
+                if (vm.record.state() == VmState.STARTING) {
+                    move(vm, VmState.RUNNING, VmEvent.Type.STATE_CHANGED, "first heartbeat (seq " + hb.seq() + ", guest uptime "
+                            + hb.uptimeMs() + " ms)", Map.of("seq", hb.seq()));
+                    vm.started.complete(VmState.RUNNING);
+                } else if (vm.record.state() == VmState.HUNG) {
+                    move(vm, VmState.RUNNING, VmEvent.Type.HEARTBEAT_RESUMED, "heartbeats resumed (seq " + hb.seq() + ")",
+                            Map.of("seq", hb.seq()));
+                }
+            }
+        }
+    }
+
+    private void checkHeartbeats() {
+        long now = System.nanoTime();
+        for (LiveVm vm : vms.values()) {
+            try {
+                VmState s = vm.record.state();
+                long since = Math.max(vm.lastHeartbeatNanos, vm.baselineNanos);
+                long ageMs = (now - since) / 1_000_000;
+                if (s == VmState.RUNNING && ageMs > vm.record.profile().heartbeatTimeout().toMillis()) {
+                    synchronized (vm) {
+                        long again = (System.nanoTime() - Math.max(vm.lastHeartbeatNanos, vm.baselineNanos)) / 1_000_000;
+                        if (vm.record.state() == VmState.RUNNING && again > vm.record.profile().heartbeatTimeout().toMillis()) {
+                            Heartbeat hb = vm.lastHeartbeat;
+                            move(vm, VmState.HUNG, VmEvent.Type.HEARTBEAT_LOST, "no heartbeat for " + again + " ms (timeout "
+                                    + vm.record.profile().heartbeatTimeout().toMillis() + " ms); guest hung?",
+                                    Map.of("lastSeq", hb == null ? -1 : hb.seq(), "silentMs", again));
+                        }
+                    }
+                } else if (s == VmState.STARTING && !vm.bootTimeoutReported && ageMs > BOOT_WARNING.toMillis()) {
+                    vm.bootTimeoutReported = true;
+                    publish(vm, VmEvent.Type.ERROR, "no heartbeat " + BOOT_WARNING.toSeconds() + " s after start", Map.of());
+                }
+            } catch (RuntimeException e) {
+                // keep watching the other VMs
+            }
+        }
+    }
+
+    /** Validated transition + persistence + event. Caller holds the VM's lock. */
+    private void move(LiveVm vm, VmState to, VmEvent.Type type, String message, Map<String, Object> data) {
+        VmState from = vm.record.state();
+        if (!from.canMoveTo(to)) {
+            throw new HpcvirtException(ErrorCode.INTERNAL, "illegal transition " + from + " → " + to + " of " + vm.name());
+        }
+        vm.record = vm.record.with(to);
+        store.update(vm.record);
+        Map<String, Object> d = new HashMap<>(data);
+        d.put("from", from.name());
+        bus.publish(VmEvent.of(vm.name(), type, to, message, d));
+    }
+
+    private void publish(LiveVm vm, VmEvent.Type type, String message, Map<String, Object> data) {
+        bus.publish(VmEvent.of(vm.name(), type, vm.record.state(), message, data));
+    }
+
+    private VmStatus toStatus(LiveVm vm) {
+        VmRecord r = vm.record;
+        Heartbeat hb = vm.lastHeartbeat;
+        GuestChannel ch = vm.channel;
+        long garbage = 0;
+        if (ch != null && ch.stats() != null) {
+            GuestChannel.Stats st = ch.stats();
+            garbage = st.garbage() + st.rateLimited() + st.oversize();
+        }
+        return new VmStatus(r.name(), r.state(), r.profile().backend(), r.profile().cpus(), r.profile().memoryBytes(), r.pid(),
+                hb == null ? -1 : hb.seq(), hb == null ? -1 : (System.nanoTime() - vm.lastHeartbeatNanos) / 1_000_000,
+                hb == null ? -1 : hb.uptimeMs(), hb == null ? -1 : hb.load(), garbage, r.updated());
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot delete " + dir, e);
+        }
+    }
+
+    /** Stops watching; every QEMU keeps running. */
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        instanceEvents.shutdownNow();
+        for (LiveVm vm : vms.values()) {
+            synchronized (vm) {
+                vm.generation++;
+                closeChannel(vm);
+                Instance inst = vm.instance;
+                if (inst != null) {
+                    inst.close();
+                }
+            }
+        }
+    }
+}
