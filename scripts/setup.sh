@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what hpcvirt needs on Debian 12, only what is missing (idempotent), and builds the jar.
+# Usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(qemu-system-x86 qemu-utils busybox-static linux-image-cloud-amd64 linux-headers-cloud-amd64
+          gcc libc6-dev make e2fsprogs util-linux iproute2 openjdk-17-jdk-headless maven xz-utils)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+    mvn -B -q package -DskipTests
+    echo "setup: built target/hpcvirt.jar"
+fi
