@@ -1,0 +1,154 @@
+package org.hpcvirt.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.hpcvirt.daemon.DaemonClient;
+import org.hpcvirt.guest.ImageBuilder;
+import org.hpcvirt.vm.NodeLayout;
+import org.hpcvirt.vm.VmStatus;
+
+/**
+ * One node for integration tests: a private short {@code HPCVIRT_HOME} under /tmp, the shared test
+ * image, and a real daemon process. {@link #close()} kills every process that mentions the home in
+ * its command line (the daemon and every QEMU it started) and deletes the home, even when the test
+ * failed — use it with try-with-resources or in {@code @AfterAll}/{@code @AfterEach}.
+ */
+public final class TestNode implements AutoCloseable {
+    /** The image every IT boots; built once per machine into target/it-images (skipped when up to date). */
+    public static final String IMAGE = "default";
+    private static Path sharedImages;
+
+    private final NodeLayout layout;
+    private DaemonClient client;
+    private long daemonPid;
+
+    private TestNode(NodeLayout layout) {
+        this.layout = layout;
+    }
+
+    /** Builds (or finds up to date) the test image and returns its images directory. */
+    public static synchronized Path sharedImages() {
+        if (sharedImages == null) {
+            Path dir = Path.of(System.getProperty("hpcvirt.repo", ".")).resolve("target/it-images").toAbsolutePath();
+            new ImageBuilder(dir).build(IMAGE, false, new PrintStream(OutputStream.nullOutputStream()));
+            sharedImages = dir;
+        }
+        return sharedImages;
+    }
+
+    /** A node with a running daemon. */
+    public static TestNode start() {
+        TestNode n = create();
+        n.startDaemon();
+        return n;
+    }
+
+    /** A node without a daemon (for tests that drive services in-process). */
+    public static TestNode create() {
+        Path images = sharedImages();
+        try {
+            Path home = Files.createTempDirectory(Path.of("/tmp"), "hv");
+            NodeLayout layout = new NodeLayout(home).ensure();
+            Files.delete(layout.images());
+            Files.createSymbolicLink(layout.images(), images);
+            return new TestNode(layout);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create a test home", e);
+        }
+    }
+
+    public NodeLayout layout() {
+        return layout;
+    }
+
+    public DaemonClient client() {
+        return client;
+    }
+
+    public long daemonPid() {
+        return daemonPid;
+    }
+
+    /** Starts a daemon process for this home and connects a client. */
+    public void startDaemon() {
+        daemonPid = DaemonClient.spawnDaemon(layout);
+        if (client != null) {
+            client.close();
+        }
+        client = new DaemonClient(layout.daemonSocket());
+    }
+
+    /** SIGKILLs the daemon (QEMU processes must survive) and waits until it is gone. */
+    public void killDaemon() {
+        ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(daemonPid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    /** Defines a VM named {@code name} from {@code examples/compute-small.yaml} with the given overrides. */
+    public VmStatus define(String name, String yamlExtra) {
+        String yaml = "name: " + name + "\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: " + IMAGE + "\n"
+                + "heartbeat:\n  interval: 200ms\n  timeout: 2s\n" + yamlExtra;
+        return client.define(yaml, name + ".yaml");
+    }
+
+    /** Reads a file that a process wrote, for diagnostics in assertion messages. */
+    public String console(String vm) {
+        try {
+            Path p = layout.runDir(vm).resolve("console.log");
+            return Files.exists(p) ? Files.readString(p, StandardCharsets.ISO_8859_1) : "(no console)";
+        } catch (IOException e) {
+            return "(unreadable console)";
+        }
+    }
+
+    /** Pids of live processes whose command line mentions this node's home. */
+    public List<Long> processesOfThisNode() {
+        String marker = layout.home().toString();
+        List<Long> out = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(ph -> {
+            try {
+                byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(ph.pid()), "cmdline"));
+                String cmd = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ');
+                if (cmd.contains(marker) && ph.pid() != ProcessHandle.current().pid()) {
+                    out.add(ph.pid());
+                }
+            } catch (IOException e) {
+                // process went away
+            }
+        });
+        // the daemon is told its home through the environment, not its command line
+        if (daemonPid > 0 && ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive).orElse(false)) {
+            out.add(daemonPid);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (client != null) {
+            client.close();
+        }
+        for (long pid : processesOfThisNode()) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> processesOfThisNode().isEmpty());
+        try (Stream<Path> s = Files.walk(layout.home())) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot delete test home " + layout.home(), e);
+        }
+    }
+}
