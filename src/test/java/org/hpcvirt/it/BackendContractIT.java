@@ -1,0 +1,95 @@
+package org.hpcvirt.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.InstanceListener;
+import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.Pausable;
+import org.hpcvirt.backend.ProbeResult;
+import org.hpcvirt.daemon.Daemon;
+import org.hpcvirt.guest.Image;
+import org.hpcvirt.guest.ImageStore;
+import org.hpcvirt.profile.VmProfile;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The behaviour every backend must show, run against each registered backend whose probe passes
+ * here (the kvm backend only where KVM really boots a guest; its probe says why not elsewhere).
+ */
+class BackendContractIT {
+    static Stream<String> backends() {
+        return Daemon.defaultBackends().all().stream().map(Backend::name);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void launchPauseResumeAttachKill(String name) throws Exception {
+        Backend backend = Daemon.defaultBackends().get(name);
+        ProbeResult probe = backend.probe();
+        assertThat(probe.reason()).isNotBlank();
+        assumeTrue(probe.usable(), () -> name + " cannot run here: " + probe.reason());
+
+        Image image = new ImageStore(TestNode.sharedImages()).get(TestNode.IMAGE);
+        Path run = Files.createTempDirectory(Path.of("/tmp"), "hvc");
+        VmProfile p = new VmProfile("contract-" + name, name, 1, 96L << 20, null, VmProfile.Network.NONE, TestNode.IMAGE,
+                Duration.ofMillis(200), Duration.ofSeconds(2), List.of(), "", null);
+        Instance inst = backend.launch(new LaunchSpec(p, run, image.kernel(), image.initramfs(), null, null, false));
+        Instance attached = null;
+        try {
+            List<InstanceListener.Kind> seen = new CopyOnWriteArrayList<>();
+            inst.addListener((kind, evName, data) -> seen.add(kind));
+            assertThat(inst.pid()).isPositive();
+            assertThat(inst.isAlive()).isTrue();
+            assertThat(inst.runStatus()).isEqualTo("running");
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(inst.consoleLog())
+                    && Files.readString(inst.consoleLog()).contains("Linux version"));
+
+            Pausable pausable = inst.capability(Pausable.class).orElseThrow();
+            pausable.pause();
+            assertThat(inst.runStatus()).isEqualTo("paused");
+            pausable.resume();
+            assertThat(inst.runStatus()).isEqualTo("running");
+            await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(InstanceListener.Kind.STOPPED)
+                    && seen.contains(InstanceListener.Kind.RESUMED));
+            assertThat(inst.capability(String.class)).isEmpty();
+
+            // a second control connection after the first is closed: what a restarted daemon does
+            inst.close();
+            assertThat(inst.isAlive()).as("close leaves the guest running").isTrue();
+            attached = backend.attach(inst.record());
+            assertThat(attached.pid()).isEqualTo(inst.pid());
+            assertThat(attached.runStatus()).isEqualTo("running");
+            List<InstanceListener.Kind> seen2 = new CopyOnWriteArrayList<>();
+            attached.addListener((kind, evName, data) -> seen2.add(kind));
+
+            attached.kill();
+            assertThat(attached.isAlive()).isFalse();
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen2.contains(InstanceListener.Kind.EXITED));
+            assertThatThrownBy(() -> backend.attach(inst.record())).isInstanceOf(HpcvirtException.class)
+                    .hasMessageContaining("gone");
+        } finally {
+            if (attached != null) {
+                attached.kill();
+                attached.close();
+            }
+            inst.kill();
+            inst.close();
+            try (Stream<Path> s = Files.walk(run)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+}
