@@ -587,7 +587,7 @@ public final class VmService implements AutoCloseable {
         long garbage = 0;
         if (ch != null && ch.stats() != null) {
             GuestChannel.Stats st = ch.stats();
-            garbage = st.garbage() + st.rateLimited() + st.oversize();
+            garbage = st.garbageLines() + st.rateLimited() + st.oversize();
         }
         return new VmStatus(r.name(), r.state(), r.profile().backend(), r.profile().cpus(), r.profile().memoryBytes(), r.pid(),
                 hb == null ? -1 : hb.seq(), hb == null ? -1 : (System.nanoTime() - vm.lastHeartbeatNanos) / 1_000_000,
