@@ -198,7 +198,7 @@ public final class ProfileLoader {
             if (n.signum() <= 0) {
                 top.problem("cpus", n + " is not possible; a VM needs at least 1 CPU");
             } else if (n.compareTo(BigInteger.valueOf(limits.cores())) > 0) {
-                top.problem("cpus", n + " is more than this host's " + limits.cores() + " CPUs");
+                top.problem("cpus", n + " is more than this host has (" + limits.cores() + ")");
             } else {
                 return n.intValueExact();
             }
