@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 import org.hpcvirt.api.DataSize;
 import org.hpcvirt.api.Durations;
@@ -423,6 +424,15 @@ public final class ProfileLoader {
         }
 
         private Long size(Section s, String key, boolean required) {
+            return withUnit(s, key, required, "a size such as 128M", DataSize::parse);
+        }
+
+        private Duration duration(Section s, String key) {
+            return withUnit(s, key, false, "a duration such as 500ms", Durations::parse);
+        }
+
+        /** A scalar read by one of the api parsers, whose message already names the field. */
+        private <T> T withUnit(Section s, String key, boolean required, String expected, BiFunction<String, String, T> parser) {
             Node node = s.value(key);
             if (node == null) {
                 if (required) {
@@ -431,28 +441,11 @@ public final class ProfileLoader {
                 return null;
             }
             if (!(node instanceof ScalarNode scalar)) {
-                s.problem(key, "expected a size such as 128M, got " + YamlTree.kind(node));
+                s.problem(key, "expected " + expected + ", got " + YamlTree.kind(node));
                 return null;
             }
             try {
-                return DataSize.parse(scalar.text(), s.path(key));
-            } catch (HpcvirtException e) {
-                s.problemAsIs(key, e.getMessage());
-                return null;
-            }
-        }
-
-        private Duration duration(Section s, String key) {
-            Node node = s.value(key);
-            if (node == null) {
-                return null;
-            }
-            if (!(node instanceof ScalarNode scalar)) {
-                s.problem(key, "expected a duration such as 500ms, got " + YamlTree.kind(node));
-                return null;
-            }
-            try {
-                return Durations.parse(scalar.text(), s.path(key));
+                return parser.apply(scalar.text(), s.path(key));
             } catch (HpcvirtException e) {
                 s.problemAsIs(key, e.getMessage());
                 return null;
