@@ -17,7 +17,7 @@ import java.util.List;
  * @param network           network mode
  * @param image             golden image name (default {@code default})
  * @param heartbeatInterval how often the guest agent sends a heartbeat
- * @param heartbeatTimeout  no heartbeat for this long = guest hung; longer than the interval
+ * @param heartbeatTimeout  no heartbeat for this long = guest hung; longer than 2 × the interval
  * @param pinning           host CPUs the QEMU process may run on (empty = no pinning)
  * @param kernelArgs        extra guest kernel command line (may be empty, never null)
  * @param ft                fault-tolerance settings, or {@code null}
