@@ -22,7 +22,6 @@ final class DaemonProbe {
             ch.write(ByteBuffer.wrap("GET /v1/node HTTP/1.1\r\nHost: hpcvirtd\r\nConnection: close\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII)));
             ByteBuffer buf = ByteBuffer.allocate(64);
-            ch.socket();
             int n = ch.read(buf);
             return n > 0 && new String(buf.array(), 0, n, StandardCharsets.US_ASCII).startsWith("HTTP/1.1 200");
         } catch (Exception e) {
