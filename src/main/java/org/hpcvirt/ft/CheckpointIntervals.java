@@ -176,8 +176,9 @@ public final class CheckpointIntervals {
         if (predWaste >= plainWaste) {
             return new PredictionPlan(plain, plainWaste, false, "false alarms cost more than the predictions save");
         }
-        return new PredictionPlan(period, predWaste, true, "trust predictions when p·(work at risk + R + D) > Cp, "
-                + "i.e. work at risk > " + seconds(rule.threshold()));
+        return new PredictionPlan(period, predWaste, true, rule.threshold() == 0
+                ? "trust every prediction: p·(R + D) > Cp already"
+                : "trust a prediction when the work at risk exceeds " + seconds(rule.threshold()) + " (p·(risk + R + D) > Cp)");
     }
 
     /** The four periods side by side with their expected waste (exact exponential model). */

@@ -29,8 +29,10 @@ public final class StrictYaml {
 
     /** Reads {@code file} as {@code type}; an empty file is an error. */
     public static <T> T read(Path file, Class<T> type) {
+        String text = null;
         try {
-            T value = MAPPER.readValue(Files.readString(file), type);
+            text = Files.readString(file);
+            T value = MAPPER.readValue(text, type);
             if (value == null) {
                 throw HpcvirtException.invalid(file + ": file is empty");
             }
@@ -38,7 +40,7 @@ public final class StrictYaml {
         } catch (NoSuchFileException e) {
             throw HpcvirtException.notFound("file " + file);
         } catch (JsonProcessingException e) {
-            throw HpcvirtException.invalid(file + ": " + describe(e));
+            throw HpcvirtException.invalid(file + ": " + describe(e, text));
         } catch (IOException e) {
             throw HpcvirtException.invalid(file + ": cannot read: " + e.getMessage());
         }
@@ -79,6 +81,20 @@ public final class StrictYaml {
 
     /** A one-line description: the field path, the problem and the line if known. */
     static String describe(JsonProcessingException e) {
+        return describe(e, null);
+    }
+
+    /**
+     * As {@link #describe(JsonProcessingException)}; with the file's {@code text}, the line is the
+     * one where the offending key is written (Jackson reports where it stopped reading, which for
+     * records is after the value).
+     */
+    static String describe(JsonProcessingException e, String text) {
+        String key = null;
+        if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
+            key = m.getPath().get(m.getPath().size() - 1).getFieldName();
+        }
+        int keyLine = key == null || text == null ? -1 : lineOf(text, key);
         String path = "";
         if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
             path = m.getPath().stream()
@@ -98,7 +114,20 @@ public final class StrictYaml {
             }
         }
         JsonLocation loc = e.getLocation();
-        String line = loc != null && loc.getLineNr() > 0 ? "line " + loc.getLineNr() + ": " : "";
+        String line = keyLine > 0 ? "line " + keyLine + ": "
+                : loc != null && loc.getLineNr() > 0 ? "line " + loc.getLineNr() + ": " : "";
         return line + (path.isEmpty() ? "" : "field '" + path + "': ") + what;
+    }
+
+    /** 1-based line of the first {@code key:} in {@code text}, or -1. */
+    private static int lineOf(String text, String key) {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile("^\\s*(- )?\"?" + java.util.regex.Pattern.quote(key) + "\"?\\s*:");
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            if (p.matcher(lines[i]).find()) {
+                return i + 1;
+            }
+        }
+        return -1;
     }
 }

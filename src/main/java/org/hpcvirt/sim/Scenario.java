@@ -93,29 +93,38 @@ public record Scenario(int nodes, double nodeMtbf, FailureModel failures, double
      * @param source where the settings come from, prefixed to error messages (e.g. the file name)
      */
     public static Scenario of(Map<String, String> settings, String source) {
+        return of(settings, key -> source + ": " + key);
+    }
+
+    /**
+     * Builds a scenario from settings (missing keys take {@link #DEFAULTS}).
+     *
+     * @param label how to name a key in error messages (e.g. {@code --node-mtbf} for a flag)
+     */
+    public static Scenario of(Map<String, String> settings, java.util.function.UnaryOperator<String> label) {
         for (String k : settings.keySet()) {
             if (!KEYS.contains(k)) {
-                throw HpcvirtException.invalid(source + ": unknown setting '" + k + "' (known: " + String.join(", ", KEYS) + ")");
+                throw HpcvirtException.invalid(label.apply(k) + ": unknown setting '" + k + "' (known: " + String.join(", ", KEYS) + ")");
             }
         }
         Map<String, String> s = new LinkedHashMap<>(DEFAULTS);
         s.putAll(settings);
-        String p = source + ": ";
-        FailureModel failures = FailureModel.parse(s.get("failures"), p + "failures");
+        java.util.function.UnaryOperator<String> p = label;
+        FailureModel failures = FailureModel.parse(s.get("failures"), p.apply("failures"));
         int nodes = failures.nodes(integer(s, "nodes", p, 1, MAX_NODES));
         double nodeMtbf = positive(s, "nodeMtbf", p);
-        RepairModel downtime = RepairModel.parse(s.get("downtime"), p + "downtime", failures);
+        RepairModel downtime = RepairModel.parse(s.get("downtime"), p.apply("downtime"), failures);
         PredictorQuality pred;
         try {
             pred = new PredictorQuality(number(s, "recall", p), number(s, "precision", p), duration(s, "leadTime", p));
         } catch (HpcvirtException e) {
-            throw HpcvirtException.invalid(p + e.getMessage());
+            throw HpcvirtException.invalid(p.apply("predictor") + ": " + e.getMessage());
         }
         String work = s.get("work").trim();
         double workSeconds = work.equals("none") ? Double.POSITIVE_INFINITY : positive(s, "work", p);
         return new Scenario(nodes, nodeMtbf, failures, duration(s, "checkpointCost", p), duration(s, "restartCost", p),
-                downtime, duration(s, "migrationCost", p), PolicyKind.parse(s.get("policy").trim(), p + "policy"),
-                PolicyMerge.parseAction(s.get("action").trim(), p + "action"), PeriodSpec.parse(s.get("period"), p + "period"),
+                downtime, duration(s, "migrationCost", p), PolicyKind.parse(s.get("policy").trim(), p.apply("policy")),
+                PolicyMerge.parseAction(s.get("action").trim(), p.apply("action")), PeriodSpec.parse(s.get("period"), p.apply("period")),
                 pred, positive(s, "horizon", p), workSeconds, integer(s, "replications", p, 1, 10_000),
                 integer(s, "seed", p, Integer.MIN_VALUE, Integer.MAX_VALUE));
     }
@@ -146,35 +155,35 @@ public record Scenario(int nodes, double nodeMtbf, FailureModel failures, double
                 new TrustRule(predictor.precision(), proactiveCost(), restartCost, downtime.mean()));
     }
 
-    private static double duration(Map<String, String> s, String key, String p) {
-        return Durations.seconds(Durations.parse(s.get(key), p + key));
+    private static double duration(Map<String, String> s, String key, java.util.function.UnaryOperator<String> p) {
+        return Durations.seconds(Durations.parse(s.get(key), p.apply(key)));
     }
 
-    private static double positive(Map<String, String> s, String key, String p) {
+    private static double positive(Map<String, String> s, String key, java.util.function.UnaryOperator<String> p) {
         double v = duration(s, key, p);
         if (!(v > 0)) {
-            throw HpcvirtException.invalid(p + key + ": must be positive");
+            throw HpcvirtException.invalid(p.apply(key) + ": must be positive");
         }
         return v;
     }
 
-    private static double number(Map<String, String> s, String key, String p) {
+    private static double number(Map<String, String> s, String key, java.util.function.UnaryOperator<String> p) {
         try {
             return Double.parseDouble(s.get(key).trim());
         } catch (NumberFormatException e) {
-            throw HpcvirtException.invalid(p + key + ": '" + s.get(key) + "' is not a number");
+            throw HpcvirtException.invalid(p.apply(key) + ": '" + s.get(key) + "' is not a number");
         }
     }
 
-    private static int integer(Map<String, String> s, String key, String p, int min, int max) {
+    private static int integer(Map<String, String> s, String key, java.util.function.UnaryOperator<String> p, int min, int max) {
         long v;
         try {
             v = Long.parseLong(s.get(key).trim());
         } catch (NumberFormatException e) {
-            throw HpcvirtException.invalid(p + key + ": '" + s.get(key) + "' is not an integer");
+            throw HpcvirtException.invalid(p.apply(key) + ": '" + s.get(key) + "' is not an integer");
         }
         if (v < min || v > max) {
-            throw HpcvirtException.invalid(p + key + ": " + v + " is outside [" + min + ", " + max + "]");
+            throw HpcvirtException.invalid(p.apply(key) + ": " + v + " is outside [" + min + ", " + max + "]");
         }
         return (int) v;
     }
