@@ -81,7 +81,7 @@ final class SimRunCommand implements Runnable {
             }
             Map.Entry<String, List<String>> sw = Sweep.parse(sweep);
             List<Sweep.Point> points = Sweep.run(settings, source, sw.getKey(), sw.getValue());
-            Path report = Sweep.write(out, sw.getKey(), points, "hpcvirt sim run " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+            Path report = Sweep.write(out, sw.getKey(), points, "hpcvirt " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
             if (json) {
                 pw.println(FtIntervalCommand.Json.write(points.stream().map(p -> {
                     Map<String, Object> m = new LinkedHashMap<>();

@@ -21,7 +21,7 @@ public final class SimReport {
         Scenario sc = s.scenario();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("policy", sc.policy().id());
-        m.put("failures_model", sc.failures().spec());
+        m.put("failureModel", sc.failures().spec());
         m.put("nodes", sc.nodes());
         m.put("platformMtbf", sc.platformMtbf());
         m.put("period", Double.isInfinite(s.period()) ? null : s.period());
