@@ -110,7 +110,7 @@ class CheckpointIntervalsTest {
     }
 
     @Test
-    void morRecallMeansLessWaste() {
+    void moreRecallMeansLessWaste() {
         double previous = 1;
         for (double r : new double[] {0, 0.2, 0.4, 0.6, 0.8}) {
             double w = CheckpointIntervals.withPrediction(DAY, new PredictorQuality(r, 0.7, 600), 30).waste();
