@@ -1,12 +1,17 @@
 package org.hpcvirt.cli;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Placeholder for {@code hpcvirt ft}; replaced by its owner. */
-@Command(name = "ft", description = "(not yet available)")
+/** {@code hpcvirt ft …}: fault-tolerance mathematics and policies (room for {@code predict} later). */
+@Command(name = "ft", description = "Fault tolerance: checkpoint intervals and policies.",
+        subcommands = {FtIntervalCommand.class, FtPolicyCommand.class})
 public final class FtCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        throw new org.hpcvirt.api.HpcvirtException(org.hpcvirt.api.ErrorCode.INTERNAL, "ft: not yet available");
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 }

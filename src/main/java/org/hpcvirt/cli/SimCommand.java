@@ -1,12 +1,17 @@
 package org.hpcvirt.cli;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Placeholder for {@code hpcvirt sim}; replaced by its owner. */
-@Command(name = "sim", description = "(not yet available)")
+/** {@code hpcvirt sim …}: the discrete-event fault-tolerance simulator. */
+@Command(name = "sim", description = "Simulate fault-tolerance policies at cluster scale.",
+        subcommands = {SimRunCommand.class, SimFitCommand.class})
 public final class SimCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        throw new org.hpcvirt.api.HpcvirtException(org.hpcvirt.api.ErrorCode.INTERNAL, "sim: not yet available");
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 }
