@@ -10,7 +10,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -81,7 +81,7 @@ public final class QmpConnection implements AutoCloseable {
                 ch = SocketChannel.open(StandardProtocolFamily.UNIX);
                 ch.connect(UnixDomainSocketAddress.of(socket));
                 QmpConnection c = new QmpConnection(socket.getFileName().toString(),
-                        Channels.newInputStream(ch), Channels.newOutputStream(ch), ch);
+                        new ChannelInput(ch), new ChannelOutput(ch), ch);
                 c.start();
                 c.execute("qmp_capabilities", Map.of(), timeout);
                 return c;
@@ -248,6 +248,54 @@ public final class QmpConnection implements AutoCloseable {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /*
+     * Channels.newInputStream/newOutputStream on one SocketChannel share its blocking lock, so a
+     * write would wait for the reader thread's read to return. These call read/write directly,
+     * which the channel allows concurrently (one reader, one writer).
+     */
+    private static final class ChannelInput extends InputStream {
+        private final SocketChannel ch;
+
+        ChannelInput(SocketChannel ch) {
+            this.ch = ch;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            return ch.read(ByteBuffer.wrap(b, off, len));
+        }
+    }
+
+    private static final class ChannelOutput extends OutputStream {
+        private final SocketChannel ch;
+
+        ChannelOutput(SocketChannel ch) {
+            this.ch = ch;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
         }
     }
 
