@@ -38,7 +38,8 @@ import org.hpcvirt.api.HpcvirtException;
  *
  * <p><b>Lifetime.</b> The caller that {@link #connect}s owns the channel and closes it. {@link #close()}
  * closes the socket and stops the reader; it never touches the VM. The agent keeps running while no host
- * is connected and says HELLO to the next connection, so reconnecting is simply another {@link #connect}.
+ * is connected and says HELLO to the next connection (prompted by the {@code HELLO v=1} greeting this class
+ * sends on connect), so reconnecting is simply another {@link #connect}.
  */
 public final class GuestChannel implements AutoCloseable {
     /** Lines per second accepted from the guest; more are counted and dropped. */
@@ -131,6 +132,13 @@ public final class GuestChannel implements AutoCloseable {
         }
         GuestChannel gc = new GuestChannel(ch, unixSocket.getFileName().toString(), listener, nanoClock);
         gc.reader.start();
+        try {
+            // The greeting makes the agent say HELLO even if it missed this reconnect (see docs).
+            gc.send("HELLO v=1");
+        } catch (HpcvirtException e) {
+            gc.close();
+            throw e;
+        }
         return gc;
     }
 
