@@ -156,8 +156,8 @@ class GuestAgentIT {
         channel.close();
         long seqBefore = beats.get(beats.size() - 1).seq();
         int hellosBefore = hellos.size();
-        // The guest keeps generating heartbeats while nobody listens: wait until the next seq is
-        // certainly past what we saw, using the guest's own counter over a fresh connection.
+        // While nobody listens the agent keeps generating (and dropping) heartbeats; a new connection
+        // must get HELLO again and heartbeats that continue the sequence.
         channel = GuestChannel.connect(sock, listener(disconnected));
         await().atMost(Duration.ofSeconds(20)).until(() -> hellos.size() > hellosBefore);
         Hello again = hellos.get(hellos.size() - 1);
