@@ -569,6 +569,11 @@ static void handle_line(char *line)
         long long ms = ms_s ? parse_num(ms_s) : -1;
         if (ms < 50 || ms > 60000) send_err(eid, "INTERVAL needs ms=50..60000");
         else hb_interval_ms = (long)ms;
+    } else if (strcmp(verb, "HELLO") == 0) {
+        /* The host greets on connect: QEMU may close and reopen the port between two of our
+         * checks, so POLLHUP alone can miss a reconnect. Answer as on a detected reconnect. */
+        send_line("", 0);
+        send_hello();
     } else if (strcmp(verb, "SHUTDOWN") == 0) {
         logmsg("shutdown requested");
         sync();

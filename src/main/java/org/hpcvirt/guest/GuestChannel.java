@@ -38,7 +38,8 @@ import org.hpcvirt.api.HpcvirtException;
  *
  * <p><b>Lifetime.</b> The caller that {@link #connect}s owns the channel and closes it. {@link #close()}
  * closes the socket and stops the reader; it never touches the VM. The agent keeps running while no host
- * is connected and says HELLO to the next connection, so reconnecting is simply another {@link #connect}.
+ * is connected and says HELLO to the next connection (prompted by the {@code HELLO v=1} greeting this class
+ * sends on connect), so reconnecting is simply another {@link #connect}.
  */
 public final class GuestChannel implements AutoCloseable {
     /** Lines per second accepted from the guest; more are counted and dropped. */
@@ -131,6 +132,13 @@ public final class GuestChannel implements AutoCloseable {
         }
         GuestChannel gc = new GuestChannel(ch, unixSocket.getFileName().toString(), listener, nanoClock);
         gc.reader.start();
+        try {
+            // The greeting makes the agent say HELLO even if it missed this reconnect (see docs).
+            gc.send("HELLO v=1");
+        } catch (HpcvirtException e) {
+            gc.close();
+            throw e;
+        }
         return gc;
     }
 
@@ -139,7 +147,8 @@ public final class GuestChannel implements AutoCloseable {
      * kills the command's process group at {@code timeout} (exit code 137); the host waits a few seconds
      * longer for the RESULT.
      *
-     * @throws HpcvirtException INVALID_INPUT if the command is empty or too long (over 3000 bytes),
+     * @throws HpcvirtException INVALID_INPUT if the command is empty or too long (over 3000 bytes) or the
+     *                          timeout is over 24 h,
      *                          TIMEOUT if no RESULT arrives, OPERATION_FAILED if the agent refuses (e.g. 4
      *                          commands already running) or the channel closes
      */
@@ -149,6 +158,9 @@ public final class GuestChannel implements AutoCloseable {
             throw HpcvirtException.invalid("guest command must be 1.." + MAX_COMMAND_BYTES + " bytes without NUL");
         }
         long ms = Math.max(1, timeout.toMillis());
+        if (ms > 86_400_000L) {
+            throw HpcvirtException.invalid("guest command timeout must be at most 24h, not " + timeout);
+        }
         GuestMessage m = request(Kind.EXEC, id -> "EXEC id=" + id + " timeout=" + ms + " cmd="
                 + Base64.getEncoder().encodeToString(cmd), timeout.plus(EXEC_GRACE), "exec");
         return ((GuestMessage.Result) m).result();
