@@ -53,7 +53,8 @@ public final class ImageBuilder {
     public static final long DISK_BASE_BYTES = 1L << 30;
     /** Kernel modules put into the initramfs, in the order {@code /init} loads them. */
     public static final List<String> MODULES = List.of("virtio_ring", "virtio", "virtio_pci_legacy_dev",
-            "virtio_pci_modern_dev", "virtio_pci", "virtio_console", "pvpanic", "pvpanic-pci", "virtio_blk");
+            "virtio_pci_modern_dev", "virtio_pci", "virtio_console", "pvpanic", "pvpanic-pci", "virtio_blk",
+            "failover", "net_failover", "virtio_net");
 
     static final String DISK_UUID = "6c1f1a8e-3b8f-4c52-9d0e-2f6f0a1b2c3d";
     static final String AGENT_RESOURCE = "/guest/agent/hpcvirt-agent.c";

@@ -60,8 +60,8 @@ class GuestAgentIT {
 
     @BeforeAll
     static void boot() throws Exception {
-        Path images = Path.of("target", "it-images").toAbsolutePath();
-        image = new ImageBuilder(images).build("it", false, new PrintStream(System.out, true, StandardCharsets.UTF_8)).image();
+        Path images = org.hpcvirt.it.TestNode.sharedImages();
+        image = new ImageStore(images).get(org.hpcvirt.it.TestNode.IMAGE);
         tmp = Files.createTempDirectory(Path.of("/tmp"), "hpcvirt-it-");
         sock = tmp.resolve("agent.sock");
         Path disk = new ImageStore(images).createDataDisk(image, tmp.resolve("data.qcow2"), 64L << 20);

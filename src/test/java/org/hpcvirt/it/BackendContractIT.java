@@ -55,7 +55,7 @@ class BackendContractIT {
             assertThat(inst.isAlive()).isTrue();
             assertThat(inst.runStatus()).isEqualTo("running");
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(inst.consoleLog())
-                    && Files.readString(inst.consoleLog()).contains("Linux version"));
+                    && Files.readString(inst.consoleLog()).contains("hpcvirt: init done"));
 
             Pausable pausable = inst.capability(Pausable.class).orElseThrow();
             pausable.pause();

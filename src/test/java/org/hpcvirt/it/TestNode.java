@@ -128,7 +128,7 @@ public final class TestNode implements AutoCloseable {
             }
         });
         // the daemon is told its home through the environment, not its command line
-        if (daemonPid > 0 && ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive).orElse(false)) {
+        if (daemonPid > 0 && !out.contains(daemonPid) && ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive).orElse(false)) {
             out.add(daemonPid);
         }
         return out;

@@ -178,7 +178,7 @@ public final class QemuBackend implements Backend {
         Process proc;
         try {
             Files.createDirectories(run);
-            for (String f : List.of(QemuCommandLine.QMP_SOCKET, QemuCommandLine.AGENT_SOCKET, QemuCommandLine.PID_FILE)) {
+            for (String f : List.of(QemuCommandLine.QMP_SOCKET, QemuCommandLine.AGENT_SOCKET, QemuCommandLine.GDB_SOCKET, QemuCommandLine.PID_FILE)) {
                 Files.deleteIfExists(run.resolve(f));
             }
             Files.deleteIfExists(run.resolve(QemuCommandLine.CONSOLE_LOG));
@@ -212,7 +212,29 @@ public final class QemuBackend implements Backend {
         }
         long pid = proc.pid();
         long ticks = ProcessInfo.of(pid).map(ProcessInfo::startTicks).orElse(0L);
-        return new QemuInstance(new InstanceRecord(name(), pid, ticks, run), proc, qmp);
+        QemuInstance inst = new QemuInstance(new InstanceRecord(name(), pid, ticks, run), proc, qmp);
+        if (spec.incoming() != null) {
+            try {
+                loadState(inst, spec);
+            } catch (RuntimeException e) {
+                inst.kill();
+                inst.close();
+                throw e;
+            }
+        }
+        return inst;
+    }
+
+    /** Loads the saved state into a QEMU started with {@code -incoming defer -S}, then runs it unless asked not to. */
+    private static void loadState(QemuInstance inst, LaunchSpec spec) {
+        if (!Files.isReadable(spec.incoming())) {
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, "state file " + spec.incoming() + " not found");
+        }
+        inst.execute("migrate-incoming", java.util.Map.of("uri", MigrationUris.fromFile(spec.incoming())));
+        MigrationUris.awaitCompletion(inst, Duration.ofMinutes(5));
+        if (!spec.startPaused()) {
+            inst.execute("cont", java.util.Map.of());
+        }
     }
 
     @Override

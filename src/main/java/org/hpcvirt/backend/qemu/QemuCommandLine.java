@@ -19,6 +19,8 @@ public final class QemuCommandLine {
     public static final String AGENT_SOCKET = "agent.sock";
     public static final String CONSOLE_LOG = "console.log";
     public static final String PID_FILE = "qemu.pid";
+    /** gdb remote-protocol socket (QEMU's gdbstub), used by soft-error injection. */
+    public static final String GDB_SOCKET = "gdb.sock";
 
     /** How the guest is accelerated. */
     public enum Accel { TCG, KVM }
@@ -101,6 +103,12 @@ public final class QemuCommandLine {
             a.add("-device");
             a.add("virtio-net-pci,netdev=net0");
         }
+        // QEMU's gdbstub on a private socket: soft-error injection reads and writes guest memory and
+        // registers through it. Idle unless a client connects.
+        a.add("-chardev");
+        a.add("socket,id=gdb0,path=" + run.resolve(GDB_SOCKET) + ",server=on,wait=off");
+        a.add("-gdb");
+        a.add("chardev:gdb0");
         a.add("-pidfile");
         a.add(run.resolve(PID_FILE).toString());
         if (spec.incoming() != null) {

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
@@ -25,7 +26,7 @@ import org.hpcvirt.backend.ProcessInfo;
  * attached ones only the pid, and learn about the exit from the QMP socket closing (confirmed
  * through /proc). EXITED is reported exactly once.
  */
-public final class QemuInstance implements Instance, Pausable {
+public final class QemuInstance implements Instance, Pausable, Checkpointable {
     static final Duration QMP_TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -153,6 +154,23 @@ public final class QemuInstance implements Instance, Pausable {
     @Override
     public void resume() {
         execute("cont", Map.of());
+    }
+
+    @Override
+    public SaveResult saveState(Path file, SaveOptions options) {
+        String uri = MigrationUris.toFile(file);
+        boolean wasRunning = "running".equals(runStatus());
+        execute("migrate-set-parameters", Map.of(
+                "max-bandwidth", options.maxBandwidthBytesPerSec() <= 0 ? Long.MAX_VALUE / 2 : options.maxBandwidthBytesPerSec(),
+                "downtime-limit", Math.max(1, options.downtimeLimit().toMillis())));
+        if (!options.live() && wasRunning) {
+            execute("stop", Map.of());
+        }
+        execute("migrate", Map.of("uri", uri));
+        JsonNode done = MigrationUris.awaitCompletion(this, options.timeout());
+        long total = done.path("total-time").asLong();
+        long downtime = options.live() ? done.path("downtime").asLong() : total;
+        return new SaveResult(done.path("ram").path("transferred").asLong(), total, downtime);
     }
 
     @Override

@@ -1,0 +1,53 @@
+package org.hpcvirt.backend;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Capability: write the guest's RAM and device state to a file, from which
+ * {@link Backend#launch(LaunchSpec)} with {@link LaunchSpec#incoming()} starts an identical guest.
+ * This is the memory part of a checkpoint; disk state is the caller's business. Not thread-safe
+ * per instance: one save at a time.
+ */
+public interface Checkpointable {
+    /**
+     * Saves the state to {@code file} (created or truncated; not fsynced — the caller fsyncs).
+     * Without {@code live}, vCPUs are stopped first; with it, memory is copied while the guest
+     * runs and vCPUs stop only for the final pass. Either way the guest is left <b>paused</b> at
+     * the end, exactly at the saved state: the caller resumes it or not.
+     *
+     * @throws org.hpcvirt.api.HpcvirtException OPERATION_FAILED if the VMM reports failure,
+     *         TIMEOUT after {@code options.timeout()} (the save is cancelled)
+     */
+    SaveResult saveState(Path file, SaveOptions options);
+
+    /**
+     * How to save.
+     *
+     * @param live                 copy while running
+     * @param maxBandwidthBytesPerSec transfer cap; 0 = unlimited
+     * @param downtimeLimit        longest acceptable final pause (live only)
+     * @param timeout              give up after this long
+     */
+    record SaveOptions(boolean live, long maxBandwidthBytesPerSec, Duration downtimeLimit, Duration timeout) {
+        /** Paused copy, unlimited bandwidth, 5 minutes. */
+        public static SaveOptions paused() {
+            return new SaveOptions(false, 0, Duration.ofMillis(300), Duration.ofMinutes(5));
+        }
+
+        /** Live copy, unlimited bandwidth, 10 ms final pause target, 5 minutes. */
+        public static SaveOptions liveCopy() {
+            return new SaveOptions(true, 0, Duration.ofMillis(10), Duration.ofMinutes(5));
+        }
+    }
+
+    /**
+     * What a save did.
+     *
+     * @param bytes      bytes of state written
+     * @param totalMs    time from start to completion as the VMM measured it
+     * @param downtimeMs time the vCPUs were stopped for the final pass (for a paused save, the whole save)
+     */
+    record SaveResult(long bytes, long totalMs, long downtimeMs) {
+    }
+}

@@ -1,0 +1,73 @@
+package org.hpcvirt.backend.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+
+/**
+ * Migration URIs for saving to and loading from files, and waiting for a migration to end.
+ * QEMU 7.2 has no {@code file:} URI, so files go through {@code exec:cat}; QEMU runs that through
+ * {@code /bin/sh}, which is why paths are restricted to characters that need no quoting.
+ */
+public final class MigrationUris {
+    private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9/._+-]+");
+
+    private MigrationUris() {
+    }
+
+    /** {@code exec:cat > FILE}. */
+    public static String toFile(Path file) {
+        return "exec:cat > " + safe(file);
+    }
+
+    /** {@code exec:cat FILE}. */
+    public static String fromFile(Path file) {
+        return "exec:cat " + safe(file);
+    }
+
+    private static String safe(Path file) {
+        String p = file.toAbsolutePath().normalize().toString();
+        if (!SAFE_PATH.matcher(p).matches()) {
+            throw HpcvirtException.invalid("state file path " + p + " must consist of letters, digits and / . _ + -");
+        }
+        return p;
+    }
+
+    /**
+     * Polls {@code query-migrate} until the migration completed; cancels it and fails on timeout,
+     * fails with QEMU's error description if it failed.
+     *
+     * @return the final query-migrate result
+     */
+    public static JsonNode awaitCompletion(QemuInstance q, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode st = q.execute("query-migrate", Map.of());
+            String status = st.path("status").asText("none");
+            switch (status) {
+                case "completed":
+                    return st;
+                case "failed":
+                case "cancelled":
+                    throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration " + status
+                            + (st.has("error-desc") ? ": " + st.get("error-desc").asText() : ""));
+                default:
+                    break;
+            }
+            if (System.nanoTime() > deadline) {
+                try {
+                    q.execute("migrate_cancel", Map.of());
+                } catch (HpcvirtException e) {
+                    // already ending; the timeout is what we report
+                }
+                throw new HpcvirtException(ErrorCode.TIMEOUT, "migration not completed within " + timeout.toSeconds() + " s (status " + status + ")");
+            }
+            LockSupport.parkNanos(5_000_000L);
+        }
+    }
+}
