@@ -68,7 +68,7 @@ class GuestAgentIT {
         List<String> cmd = List.of("qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "128", "-smp", "1",
                 "-nodefaults", "-no-user-config", "-display", "none",
                 "-kernel", image.kernel().toString(), "-initrd", image.initramfs().toString(),
-                "-append", "console=ttyS0 quiet hpcvirt.hb=200 hpcvirt.name=t1 panic=-1",
+                "-append", "console=ttyS0 quiet hpcvirt.hb=200 hpcvirt.name=t1 hpcvirt.disk=data panic=-1",
                 "-serial", "file:" + tmp.resolve("console.log"),
                 "-device", "virtio-serial-pci",
                 "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",

@@ -41,6 +41,9 @@ public final class QemuCommandLine {
         if (p.network() == VmProfile.Network.USER) {
             sb.append(" hpcvirt.net=user");
         }
+        if (p.disk() != null) {
+            sb.append(" hpcvirt.disk=data");
+        }
         if (!p.kernelArgs().isBlank()) {
             sb.append(' ').append(p.kernelArgs().trim());
         }
