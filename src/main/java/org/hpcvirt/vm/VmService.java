@@ -241,7 +241,10 @@ public final class VmService implements AutoCloseable {
     public VmStatus resume(String name) {
         LiveVm vm = get(name);
         synchronized (vm) {
-            require(vm, VmState.RUNNING, "resume");
+            if (vm.record.state() != VmState.PAUSED) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "cannot resume VM '" + name + "' in state "
+                        + vm.record.state() + " (allowed in PAUSED)");
+            }
             pausable(vm).resume();
             vm.baselineNanos = System.nanoTime();
             move(vm, VmState.RUNNING, VmEvent.Type.STATE_CHANGED, "resumed", Map.of());
