@@ -25,19 +25,7 @@ public record NodeLayout(Path home) {
      * {@code $XDG_DATA_HOME/hpcvirt}, then {@code ~/.local/share/hpcvirt}.
      */
     public static NodeLayout fromEnvironment() {
-        String env = System.getenv("HPCVIRT_HOME");
-        if (env != null && !env.isBlank()) {
-            return new NodeLayout(Path.of(env));
-        }
-        String prop = System.getProperty("hpcvirt.home");
-        if (prop != null && !prop.isBlank()) {
-            return new NodeLayout(Path.of(prop));
-        }
-        String xdg = System.getenv("XDG_DATA_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return new NodeLayout(Path.of(xdg, "hpcvirt"));
-        }
-        return new NodeLayout(Path.of(System.getProperty("user.home"), ".local", "share", "hpcvirt"));
+        return new NodeLayout(org.hpcvirt.api.HpcvirtHome.resolve());
     }
 
     /** Creates the directories. */

@@ -54,10 +54,10 @@ class VmLifecycleIT {
 
     @Test
     @Order(1)
-    void defineAndStartWaitsForFirstHeartbeat() {
+    void defineAndStartWaitsForFirstHeartbeat() throws Exception {
         VmStatus a = node.define("alpha", "disk:\n  size: 64M\n");
         assertThat(a.state()).isEqualTo(VmState.DEFINED);
-        node.define("beta", "");
+        node.define("beta", "pinning: [0]\n");
         assertThatThrownBy(() -> node.define("alpha", ""))
                 .isInstanceOf(HpcvirtException.class)
                 .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.ALREADY_EXISTS));
@@ -65,7 +65,11 @@ class VmLifecycleIT {
         assertThat(started.state()).as(node.console("alpha")).isEqualTo(VmState.RUNNING);
         assertThat(started.lastHeartbeatSeq()).isGreaterThanOrEqualTo(1);
         assertThat(started.pid()).isPositive();
-        assertThat(node.client().start("beta", true, BOOT).state()).isEqualTo(VmState.RUNNING);
+        VmStatus beta = node.client().start("beta", true, BOOT);
+        assertThat(beta.state()).isEqualTo(VmState.RUNNING);
+        // the profile's host CPU pinning applies to the whole QEMU process
+        assertThat(Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(beta.pid()), "status")))
+                .contains("Cpus_allowed_list:\t0");
     }
 
     @Test
