@@ -260,17 +260,20 @@ public final class VmService implements AutoCloseable {
         LiveVm vm = get(name);
         CompletableFuture<Void> exited;
         Instance inst;
+        VmState before;
         synchronized (vm) {
             require(vm, VmState.STOPPING, "stop");
             inst = vm.instance;
             exited = vm.exited;
+            before = vm.record.state();
             move(vm, VmState.STOPPING, VmEvent.Type.STATE_CHANGED, force ? "stopping (forced)" : "stopping", Map.of());
         }
         boolean clean = false;
-        if (!force && inst != null) {
+        // A panicked guest cannot power itself off: kill it at once instead of waiting for nothing.
+        if (!force && inst != null && before != VmState.PANICKED) {
             GuestChannel ch = vm.channel;
             try {
-                if (ch != null && vm.record.state() != VmState.PANICKED) {
+                if (ch != null) {
                     ch.shutdownGuest();
                 } else {
                     inst.powerdown();
