@@ -218,24 +218,7 @@ public final class VmService implements AutoCloseable {
             started = vm.started;
         }
         connectChannel(vm, vm.generation);
-        if (wait) {
-            VmState s;
-            try {
-                s = started.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                throw new HpcvirtException(ErrorCode.TIMEOUT, "VM '" + name + "': no heartbeat within " + timeout.toSeconds()
-                        + " s; it is still STARTING (see 'hpcvirt vm console " + name + "')");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted");
-            } catch (ExecutionException e) {
-                throw new HpcvirtException(ErrorCode.INTERNAL, "start of " + name, e.getCause());
-            }
-            if (s != VmState.RUNNING) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "VM '" + name + "' became " + s + " while booting");
-            }
-        }
-        return status(name);
+        return awaitStarted(name, started, wait, timeout, "booting");
     }
 
     /** Stops the vCPUs of a RUNNING or HUNG VM; heartbeats stop and are not counted as lost. */
@@ -545,7 +528,7 @@ public final class VmService implements AutoCloseable {
             started = launchRestored(vm, m, "restoring from checkpoint " + m.id());
         }
         connectChannel(vm, vm.generation);
-        return awaitStarted(name, started, wait, timeout);
+        return awaitStarted(name, started, wait, timeout, "resuming");
     }
 
     /** Starts QEMU loading checkpoint {@code m} into {@code vm}. Caller holds the VM's lock and checked the state. */
@@ -586,7 +569,7 @@ public final class VmService implements AutoCloseable {
         return vm.started;
     }
 
-    private VmStatus awaitStarted(String name, CompletableFuture<VmState> started, boolean wait, Duration timeout) {
+    private VmStatus awaitStarted(String name, CompletableFuture<VmState> started, boolean wait, Duration timeout, String doing) {
         if (!wait) {
             return status(name);
         }
@@ -668,7 +651,7 @@ public final class VmService implements AutoCloseable {
             started = launchRestored(vm, m, "waking from checkpoint " + m.id());
         }
         connectChannel(vm, vm.generation);
-        return awaitStarted(name, started, wait, timeout);
+        return awaitStarted(name, started, wait, timeout, "resuming");
     }
 
     /**
