@@ -22,6 +22,22 @@ public interface Checkpointable {
     SaveResult saveState(Path file, SaveOptions options);
 
     /**
+     * Like {@link #saveState(Path, SaveOptions)}, but runs {@code atSwitchover} once the vCPUs are
+     * stopped for the final pass and before the device state is written: the place to freeze the
+     * disk (see {@link DiskSnapshots}) so that RAM and disk describe the same instant. If the hook
+     * throws, the save is cancelled, the guest resumes if it was running, and the exception
+     * propagates. The hook runs on the calling thread.
+     *
+     * @throws UnsupportedOperationException if the backend has no such hook (the default)
+     */
+    default SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover) {
+        if (atSwitchover == null) {
+            return saveState(file, options);
+        }
+        throw new UnsupportedOperationException("this backend cannot run a hook at switch-over");
+    }
+
+    /**
      * How to save.
      *
      * @param live                 copy while running

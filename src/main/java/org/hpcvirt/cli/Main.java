@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "System-level virtualization for HPC clusters.",
         subcommands = {
                 VmCommand.class,
+                CheckpointCommand.class,
                 EventsCommand.class,
                 DaemonCommand.class,
                 BackendsCommand.class,

@@ -24,7 +24,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "vm", description = "Define, start, watch, pause, stop and destroy VMs.",
         subcommands = {VmCommand.Define.class, VmCommand.Start.class, VmCommand.Status.class, VmCommand.ListVms.class,
                 VmCommand.Pause.class, VmCommand.Resume.class, VmCommand.Stop.class, VmCommand.Destroy.class,
-                VmCommand.Console.class, VmCommand.Exec.class, EventsCommand.class})
+                VmCommand.Console.class, VmCommand.Exec.class, EventsCommand.class,
+                CheckpointCommand.Take.class, CheckpointCommand.Restore.class, CheckpointCommand.Suspend.class,
+                CheckpointCommand.Wake.class})
 public final class VmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -55,7 +55,7 @@ public final class Daemon implements AutoCloseable {
         this.layout = layout.ensure();
         this.store = new VmStore(layout.database());
         EventBus bus = new EventBus(store);
-        this.vms = new VmService(layout, backends, new ImageStore(layout.images()), store, bus);
+        this.vms = new VmService(layout, backends, new ImageStore(canonical(layout.images())), store, bus);
         this.profiles = new ProfileLoader(HostLimits.detect());
         ObjectMapper json = Json.mapper();
         Path sock = layout.daemonSocket();
@@ -70,6 +70,18 @@ public final class Daemon implements AutoCloseable {
             cfg.routes.exception(Exception.class, ApiErrors::handle);
             routes(cfg.routes);
         });
+    }
+
+    /**
+     * The images directory with symbolic links resolved: disk chains record the base image by this
+     * path, and checkpoints restored on another node need the same path there.
+     */
+    private static Path canonical(Path images) {
+        try {
+            return images.toRealPath();
+        } catch (IOException e) {
+            return images;
+        }
     }
 
     /** The default backends of a node: qemu (TCG) and kvm. */
@@ -175,6 +187,7 @@ public final class Daemon implements AutoCloseable {
         r.get("/v1/events", ctx -> ctx.json(vms.events().history(emptyToNull(ctx.queryParam("vm")),
                 longParam(ctx, "after", 0), (int) longParam(ctx, "limit", 1000))));
         r.sse("/v1/events/stream", this::stream);
+        MobilityRoutes.register(r, vms);
         r.post("/v1/daemon/stop", ctx -> {
             ctx.status(202).json(Map.of("stopping", true));
             Thread t = new Thread(this::close, "daemon-stop");
@@ -246,7 +259,7 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    private static <T> T body(Context ctx, Class<T> type) throws IOException {
+    static <T> T body(Context ctx, Class<T> type) throws IOException {
         String b = ctx.body();
         if (b.isBlank()) {
             b = "{}";
@@ -254,7 +267,7 @@ public final class Daemon implements AutoCloseable {
         return Json.strict().readValue(b, type);
     }
 
-    private static long seconds(Integer value, int dflt, String field) {
+    static long seconds(Integer value, int dflt, String field) {
         if (value == null) {
             return dflt;
         }

@@ -29,6 +29,7 @@ import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
 import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.checkpoint.CheckpointManifest;
 import org.hpcvirt.guest.CounterReading;
 import org.hpcvirt.guest.ExecResult;
 import org.hpcvirt.vm.NodeLayout;
@@ -228,6 +229,73 @@ public final class DaemonClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    // ---------------------------------------------------------------- checkpoint, restore, suspend
+
+    /** Checkpoints a RUNNING or PAUSED VM; see {@code VmService#checkpoint}. */
+    public CheckpointManifest checkpoint(String name, boolean live, String tag) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("live", live);
+        if (tag != null) {
+            body.put("tag", tag);
+        }
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/checkpoint", body, CheckpointManifest.class);
+    }
+
+    /** Verifies and restores checkpoint {@code id} as VM {@code name} (null: the original name). */
+    public VmStatus restore(String id, String name, boolean wait, Duration timeout) {
+        Map<String, Object> body = new HashMap<>();
+        if (name != null) {
+            body.put("name", name);
+        }
+        body.put("waitForHeartbeat", wait);
+        body.put("timeoutSeconds", timeout.toSeconds());
+        return call(HttpMethod.POST, "/v1/checkpoints/" + id + "/restore", body, VmStatus.class);
+    }
+
+    /** Checkpoints a VM and stops its QEMU (SUSPENDED). */
+    public CheckpointManifest suspend(String name) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/suspend", null, CheckpointManifest.class);
+    }
+
+    /** Restores a SUSPENDED VM on the daemon's node. */
+    public VmStatus wake(String name, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/wake", Map.of("timeoutSeconds", timeout.toSeconds()), VmStatus.class);
+    }
+
+    /** The checkpoint a SUSPENDED VM wakes from. */
+    public CheckpointManifest suspendCheckpoint(String name) {
+        return call(HttpMethod.GET, "/v1/vms/" + name + "/suspend-checkpoint", null, CheckpointManifest.class);
+    }
+
+    /** Tells the daemon that its SUSPENDED VM now lives on {@code where}: it forgets the VM. */
+    public void handOver(String name, String where) {
+        call(HttpMethod.POST, "/v1/vms/" + name + "/hand-over?to=" + java.net.URLEncoder.encode(where, StandardCharsets.UTF_8),
+                null, JsonNode.class);
+    }
+
+    /** Complete checkpoints, oldest first, of one VM or (null) all. */
+    public List<CheckpointManifest> checkpoints(String vm) {
+        return call(HttpMethod.GET, "/v1/checkpoints" + (vm == null ? "" : "?vm=" + vm), null,
+                new TypeReference<List<CheckpointManifest>>() { });
+    }
+
+    /** One checkpoint's manifest; with {@code verify}, after checking every file's SHA-256. */
+    public CheckpointManifest checkpointInfo(String id, boolean verify) {
+        return call(HttpMethod.GET, "/v1/checkpoints/" + id + (verify ? "?verify=true" : ""), null, CheckpointManifest.class);
+    }
+
+    /** Deletes a checkpoint; returns the files removed (layers still needed stay). */
+    public List<String> deleteCheckpoint(String id) {
+        JsonNode n = call(HttpMethod.DELETE, "/v1/checkpoints/" + id, null, JsonNode.class);
+        return JSON.convertValue(n.path("deleted"), new TypeReference<List<String>>() { });
+    }
+
+    /** Keeps the newest {@code keep} checkpoints of {@code vm}; returns the deleted ids. */
+    public List<String> prune(String vm, int keep) {
+        JsonNode n = call(HttpMethod.POST, "/v1/checkpoints/prune", Map.of("vm", vm, "keep", keep), JsonNode.class);
+        return JSON.convertValue(n.path("deleted"), new TypeReference<List<String>>() { });
     }
 
     /** Asks the daemon to stop (its VMs keep running). */

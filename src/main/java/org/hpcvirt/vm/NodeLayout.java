@@ -70,6 +70,23 @@ public record NodeLayout(Path home) {
         return home.resolve("run").resolve(name);
     }
 
+    /**
+     * The checkpoint store: system property {@code hpcvirt.store}, else {@code $HPCVIRT_STORE},
+     * else {@code HOME/checkpoints}. Put it on shared storage (mounted at the same path on every
+     * node) to restore or migrate on another node.
+     */
+    public Path checkpointStore() {
+        String prop = System.getProperty("hpcvirt.store");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop).toAbsolutePath().normalize();
+        }
+        String env = System.getenv("HPCVIRT_STORE");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env).toAbsolutePath().normalize();
+        }
+        return home.resolve("checkpoints");
+    }
+
     /** INVALID_INPUT if a VM of this name would get socket paths longer than Unix allows. */
     public void checkSocketPaths(String vmName) {
         int len = runDir(vmName).resolve("agent.sock").toString().length();

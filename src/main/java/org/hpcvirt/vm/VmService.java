@@ -29,6 +29,11 @@ import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.backend.Pausable;
+import org.hpcvirt.backend.Checkpointable;
+import org.hpcvirt.backend.DiskSnapshots;
+import org.hpcvirt.checkpoint.CheckpointManifest;
+import org.hpcvirt.checkpoint.CheckpointStore;
+import org.hpcvirt.checkpoint.Qcow2;
 import org.hpcvirt.guest.CounterReading;
 import org.hpcvirt.guest.ExecResult;
 import org.hpcvirt.guest.GuestChannel;
@@ -56,6 +61,7 @@ public final class VmService implements AutoCloseable {
     private final ImageStore images;
     private final VmStore store;
     private final EventBus bus;
+    private final CheckpointStore checkpoints;
     private final Map<String, LiveVm> vms = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     /** VMM events are handled here, in order, never on the VMM's reader thread: a request holding a
@@ -72,6 +78,7 @@ public final class VmService implements AutoCloseable {
         this.images = images;
         this.store = store;
         this.bus = bus;
+        this.checkpoints = new CheckpointStore(layout.checkpointStore());
         this.scheduler = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "vm-service");
             t.setDaemon(true);
@@ -89,6 +96,11 @@ public final class VmService implements AutoCloseable {
 
     public BackendRegistry backends() {
         return backends;
+    }
+
+    /** The checkpoint store this node writes to and restores from. */
+    public CheckpointStore checkpoints() {
+        return checkpoints;
     }
 
     // ---------------------------------------------------------------- recovery
@@ -206,24 +218,7 @@ public final class VmService implements AutoCloseable {
             started = vm.started;
         }
         connectChannel(vm, vm.generation);
-        if (wait) {
-            VmState s;
-            try {
-                s = started.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                throw new HpcvirtException(ErrorCode.TIMEOUT, "VM '" + name + "': no heartbeat within " + timeout.toSeconds()
-                        + " s; it is still STARTING (see 'hpcvirt vm console " + name + "')");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted");
-            } catch (ExecutionException e) {
-                throw new HpcvirtException(ErrorCode.INTERNAL, "start of " + name, e.getCause());
-            }
-            if (s != VmState.RUNNING) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "VM '" + name + "' became " + s + " while booting");
-            }
-        }
-        return status(name);
+        return awaitStarted(name, started, wait, timeout, "booting");
     }
 
     /** Stops the vCPUs of a RUNNING or HUNG VM; heartbeats stop and are not counted as lost. */
@@ -352,6 +347,333 @@ public final class VmService implements AutoCloseable {
     public Path consoleLog(String name) {
         get(name);
         return layout.runDir(name).resolve("console.log");
+    }
+
+    // ---------------------------------------------------------------- checkpoint, restore, suspend
+
+    /** QEMU drive id of the per-VM data disk. */
+    static final String DATA_DRIVE = "data";
+
+    /**
+     * Writes a checkpoint of a RUNNING or PAUSED VM: RAM and device state, and disk state as the
+     * frozen qcow2 layers of the data disk (the first checkpoint moves the disk's top layer into the
+     * store; later ones only add what changed). Without {@code live} the guest is paused for the
+     * whole copy; with it only for the final pass. A running guest runs again afterwards. The
+     * checkpoint is listed only once complete and fsynced.
+     */
+    public CheckpointManifest checkpoint(String name, boolean live, String tag) {
+        LiveVm vm = get(name);
+        synchronized (vm) {
+            return checkpointLocked(vm, live, tag, true);
+        }
+    }
+
+    private CheckpointManifest checkpointLocked(LiveVm vm, boolean live, String tag, boolean resumeAfter) {
+        VmState s = vm.record.state();
+        if (s != VmState.RUNNING && s != VmState.PAUSED) {
+            throw new HpcvirtException(ErrorCode.WRONG_STATE, "cannot checkpoint VM '" + vm.name() + "' in state " + s
+                    + " (allowed in RUNNING, PAUSED)");
+        }
+        Instance inst = vm.instance;
+        VmProfile p = vm.record.profile();
+        Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow(() -> new HpcvirtException(
+                ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot checkpoint"));
+        DiskSnapshots ds = p.disk() == null ? null : inst.capability(DiskSnapshots.class).orElseThrow(() -> new HpcvirtException(
+                ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot snapshot disks"));
+        Heartbeat hb = vm.lastHeartbeat;
+        long counter = -1;
+        GuestChannel ch = vm.channel;
+        if (s == VmState.RUNNING && ch != null) {
+            try {
+                counter = ch.counter(Duration.ofSeconds(2)).value();
+            } catch (HpcvirtException e) {
+                // the counter is informative; the checkpoint does not depend on the agent
+            }
+        }
+        if (ds != null) {
+            moveDiskToStore(vm, ds);
+        }
+        CheckpointStore.Pending pend = checkpoints.begin(vm.name());
+        Path newTop = ds == null ? null : checkpoints.newLayer(vm.name());
+        Path frozen = ds == null ? null : ds.topLayer(DATA_DRIVE);
+        String node = "hv" + Long.toHexString(System.nanoTime());
+        long t0 = System.nanoTime();
+        long pauseMs;
+        long totalMs;
+        Checkpointable.SaveResult r;
+        try {
+            r = cp.saveState(pend.stateFile(), live ? Checkpointable.SaveOptions.liveCopy() : Checkpointable.SaveOptions.paused(),
+                    ds == null ? null : () -> ds.snapshotDisk(DATA_DRIVE, newTop, node));
+            long saved = System.nanoTime();
+            if (s == VmState.RUNNING && resumeAfter) {
+                pausable(vm).resume();
+                vm.baselineNanos = System.nanoTime();
+            }
+            long resumeLagMs = (System.nanoTime() - saved) / 1_000_000;
+            totalMs = (saved - t0) / 1_000_000;
+            pauseMs = live ? r.downtimeMs() + resumeLagMs : (System.nanoTime() - t0) / 1_000_000;
+        } catch (RuntimeException e) {
+            checkpoints.abort(pend);
+            if (ds != null && Files.exists(newTop)) {
+                linkDataDisk(vm.name(), newTop);
+            }
+            if (s == VmState.RUNNING && !"running".equals(safeStatus(inst))) {
+                try {
+                    pausable(vm).resume();
+                } catch (HpcvirtException ignored) {
+                    // reported below
+                }
+            }
+            publish(vm, VmEvent.Type.ERROR, "checkpoint failed: " + e.getMessage(), Map.of());
+            throw e;
+        }
+        if (ds != null) {
+            linkDataDisk(vm.name(), newTop);
+        }
+        List<CheckpointManifest.FileEntry> files = new ArrayList<>();
+        files.add(checkpoints.describe(pend.stateFile()));
+        List<String> layers = new ArrayList<>();
+        String imageBase = null;
+        long diskBytes = 0;
+        if (frozen != null) {
+            for (Path l : Qcow2.chain(frozen)) {
+                if (!Qcow2.isQcow2(l)) {
+                    imageBase = l.toString();
+                    continue;
+                }
+                layers.add(checkpoints.relative(l));
+                files.add(checkpoints.describe(l));
+            }
+            diskBytes = Qcow2.virtualSize(frozen);
+        }
+        String state = checkpoints.relative(pend.stateFile()).replaceFirst("^[^/]+/", pend.id() + "/");
+        files.set(0, new CheckpointManifest.FileEntry(state, files.get(0).size(), files.get(0).sha256()));
+        CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT, pend.id(), vm.name(), tag,
+                java.time.Instant.now(), p, p.backend(), backends.get(p.backend()).probe().version(), live, pauseMs, totalMs,
+                files.get(0).size(), hb == null ? -1 : hb.seq(), counter, hb == null ? -1 : hb.uptimeMs(), imageBase, diskBytes,
+                layers, files);
+        try {
+            checkpoints.commit(pend, m);
+        } catch (RuntimeException e) {
+            checkpoints.abort(pend);
+            publish(vm, VmEvent.Type.ERROR, "checkpoint failed: " + e.getMessage(), Map.of());
+            throw e;
+        }
+        publish(vm, VmEvent.Type.CHECKPOINT, "checkpoint " + m.id() + (live ? " (live)" : "") + ": guest paused " + pauseMs
+                + " ms, " + String.format("%.1f MiB", m.stateBytes() / 1048576.0) + " state, " + layers.size() + " disk layer(s)",
+                Map.of("checkpoint", m.id(), "pauseMs", pauseMs, "stateBytes", m.stateBytes(), "live", live,
+                        "durationMs", (System.nanoTime() - t0) / 1_000_000));
+        return m;
+    }
+
+    /**
+     * Makes the data disk's top layer live in the checkpoint store: freezes the node-local top onto
+     * a new store layer, then copies the local layer's clusters up into it (QEMU block-stream) so the
+     * chain becomes image base ← store layer and the local file can go. The guest keeps running.
+     */
+    private void moveDiskToStore(LiveVm vm, DiskSnapshots ds) {
+        List<String> chain = ds.chain(DATA_DRIVE);
+        Path top = Path.of(chain.get(0)).toAbsolutePath().normalize();
+        if (top.startsWith(checkpoints.root())) {
+            return;
+        }
+        if (chain.size() < 2) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "data disk of '" + vm.name() + "' has no base image");
+        }
+        // The base keeps the name QEMU opened it by (a different name would make QEMU describe the
+        // chain in json: filenames); the daemon opens images by their real path for this reason.
+        String base = chain.get(chain.size() - 1);
+        Path layer = checkpoints.newLayer(vm.name());
+        ds.snapshotDisk(DATA_DRIVE, layer, "hv" + Long.toHexString(System.nanoTime()));
+        linkDataDisk(vm.name(), layer);
+        ds.flatten(DATA_DRIVE, base, Path.of(base), Duration.ofMinutes(10));
+        publish(vm, VmEvent.Type.CHECKPOINT, "data disk moved to the checkpoint store (" + checkpoints.relative(layer) + ")",
+                Map.of("layer", checkpoints.relative(layer)));
+    }
+
+    /** Points {@code vms/NAME/data.qcow2} at {@code target} (atomically replacing a file or link). */
+    private void linkDataDisk(String name, Path target) {
+        Path link = layout.vmDir(name).resolve("data.qcow2");
+        Path tmp = layout.vmDir(name).resolve("data.qcow2.new-link");
+        try {
+            Files.createDirectories(link.getParent());
+            Files.deleteIfExists(tmp);
+            Files.createSymbolicLink(tmp, target.toAbsolutePath());
+            Files.move(tmp, link, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot link " + link + " to " + target, e);
+        }
+    }
+
+    /**
+     * Starts a VM from checkpoint {@code id} after verifying every file's SHA-256: into a new VM
+     * called {@code newName} (default: the checkpointed VM's name), or into an existing VM of that
+     * name in DEFINED, STOPPED, CRASHED or SUSPENDED. The guest continues where it was
+     * (heartbeat sequence, uptime, memory); its disk is a new overlay on the checkpoint's layers.
+     * With {@code wait}, returns once a heartbeat arrived.
+     *
+     * @throws org.hpcvirt.checkpoint.CheckpointException REFUSED if a file is missing or differs
+     */
+    public VmStatus restore(String id, String newName, boolean wait, Duration timeout) {
+        CheckpointManifest m = checkpoints.get(id);
+        checkpoints.verify(m);
+        String name = newName == null || newName.isBlank() ? m.vm() : newName;
+        if (!vms.containsKey(name)) {
+            define(m.profile().withName(name));
+        }
+        LiveVm vm = get(name);
+        CompletableFuture<VmState> started;
+        synchronized (vm) {
+            require(vm, VmState.STARTING, "restore into");
+            VmProfile p = vm.record.profile();
+            if (p.cpus() != m.profile().cpus() || p.memoryBytes() != m.profile().memoryBytes()
+                    || (p.disk() == null) != m.layers().isEmpty()) {
+                throw HpcvirtException.invalid("VM '" + name + "' has other virtual hardware than checkpoint " + id
+                        + " (taken of '" + m.vm() + "'); restore with --name NEW");
+            }
+            started = launchRestored(vm, m, "restoring from checkpoint " + m.id());
+        }
+        connectChannel(vm, vm.generation);
+        return awaitStarted(name, started, wait, timeout, "resuming");
+    }
+
+    /** Starts QEMU loading checkpoint {@code m} into {@code vm}. Caller holds the VM's lock and checked the state. */
+    private CompletableFuture<VmState> launchRestored(LiveVm vm, CheckpointManifest m, String message) {
+        long t0 = System.nanoTime();
+        VmProfile p = vm.record.profile();
+        Backend backend = backends.usable(p.backend());
+        Image image = images.get(p.image());
+        Path disk = null;
+        if (!m.layers().isEmpty()) {
+            if (m.imageBase() != null && !Files.exists(Path.of(m.imageBase()))) {
+                throw new HpcvirtException(ErrorCode.NOT_FOUND, "checkpoint " + m.id() + " needs base disk " + m.imageBase()
+                        + " (image '" + p.image() + "'), which this node does not have");
+            }
+            disk = checkpoints.newLayer(vm.name());
+            Qcow2.createOverlay(checkpoints.resolve(m.layers().get(m.layers().size() - 1)), disk, m.diskBytes());
+            linkDataDisk(vm.name(), disk);
+        }
+        vm.guestShutdown = false;
+        vm.bootTimeoutReported = false;
+        vm.lastHeartbeat = null;
+        vm.started = new CompletableFuture<>();
+        vm.exited = new CompletableFuture<>();
+        move(vm, VmState.STARTING, VmEvent.Type.STATE_CHANGED, message, Map.of("checkpoint", m.id()));
+        Instance inst;
+        try {
+            inst = backend.launch(new LaunchSpec(p, layout.runDir(vm.name()), image.kernel(), image.initramfs(), disk,
+                    checkpoints.resolve(m.stateFile()), false));
+        } catch (HpcvirtException e) {
+            publish(vm, VmEvent.Type.ERROR, "restore failed: " + e.getMessage(), Map.of());
+            move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, "restore failed", Map.of());
+            throw e;
+        }
+        adopt(vm, inst);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        publish(vm, VmEvent.Type.RESTORED, "restored from checkpoint " + m.id() + " in " + ms + " ms (heartbeat seq at checkpoint "
+                + m.heartbeatSeq() + ")", Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq()));
+        return vm.started;
+    }
+
+    private VmStatus awaitStarted(String name, CompletableFuture<VmState> started, boolean wait, Duration timeout, String doing) {
+        if (!wait) {
+            return status(name);
+        }
+        VmState s;
+        try {
+            s = started.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new HpcvirtException(ErrorCode.TIMEOUT, "VM '" + name + "': no heartbeat within " + timeout.toSeconds()
+                    + " s; it is still STARTING (see 'hpcvirt vm console " + name + "')");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted");
+        } catch (ExecutionException e) {
+            throw new HpcvirtException(ErrorCode.INTERNAL, "start of " + name, e.getCause());
+        }
+        if (s != VmState.RUNNING) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "VM '" + name + "' became " + s + " while resuming");
+        }
+        return status(name);
+    }
+
+    /**
+     * Pause-to-storage: checkpoints a RUNNING or PAUSED VM (tag {@code suspend}), stops its QEMU
+     * and frees its memory. Ends in SUSPENDED; {@link #wake} brings it back.
+     */
+    public CheckpointManifest suspend(String name) {
+        LiveVm vm = get(name);
+        synchronized (vm) {
+            VmState s = vm.record.state();
+            if (s != VmState.RUNNING && s != VmState.PAUSED) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "cannot suspend VM '" + name + "' in state " + s
+                        + " (allowed in RUNNING, PAUSED)");
+            }
+            CheckpointManifest m = checkpointLocked(vm, false, CheckpointManifest.SUSPEND_TAG, false);
+            releaseInstance(vm);
+            move(vm, VmState.SUSPENDED, VmEvent.Type.STATE_CHANGED, "suspended to checkpoint " + m.id()
+                    + "; QEMU stopped, memory freed", Map.of("checkpoint", m.id()));
+            return m;
+        }
+    }
+
+    /** Kills the VM's QEMU without the exit counting as a crash. Caller holds the VM's lock. */
+    private void releaseInstance(LiveVm vm) {
+        Instance inst = vm.instance;
+        vm.generation++;
+        closeChannel(vm);
+        if (inst != null) {
+            inst.kill();
+            inst.close();
+        }
+        vm.instance = null;
+        vm.record = vm.record.withProcess(0, 0, vm.record.runDir());
+        store.update(vm.record);
+        vm.exited.complete(null);
+    }
+
+    /** The newest suspend checkpoint of a SUSPENDED VM. */
+    public CheckpointManifest suspendCheckpoint(String name) {
+        LiveVm vm = get(name);
+        if (vm.record.state() != VmState.SUSPENDED) {
+            throw new HpcvirtException(ErrorCode.WRONG_STATE, "VM '" + name + "' is " + vm.record.state()
+                    + ", not SUSPENDED (allowed in SUSPENDED)");
+        }
+        List<CheckpointManifest> mine = checkpoints.list(name).stream()
+                .filter(c -> CheckpointManifest.SUSPEND_TAG.equals(c.tag())).toList();
+        if (mine.isEmpty()) {
+            throw HpcvirtException.notFound("suspend checkpoint of VM '" + name + "' in " + checkpoints.root());
+        }
+        return mine.get(mine.size() - 1);
+    }
+
+    /** Restores a SUSPENDED VM from its suspend checkpoint on this node. */
+    public VmStatus wake(String name, boolean wait, Duration timeout) {
+        LiveVm vm = get(name);
+        CompletableFuture<VmState> started;
+        synchronized (vm) {
+            CheckpointManifest m = suspendCheckpoint(name);
+            checkpoints.verify(m);
+            started = launchRestored(vm, m, "waking from checkpoint " + m.id());
+        }
+        connectChannel(vm, vm.generation);
+        return awaitStarted(name, started, wait, timeout, "resuming");
+    }
+
+    /**
+     * Forgets a SUSPENDED VM that was woken on another node: its record and node-local files go,
+     * its checkpoint and disk layers stay in the store.
+     */
+    public void handOver(String name, String where) {
+        LiveVm vm = get(name);
+        synchronized (vm) {
+            if (vm.record.state() != VmState.SUSPENDED) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "VM '" + name + "' is " + vm.record.state()
+                        + " (allowed in SUSPENDED)");
+            }
+            publish(vm, VmEvent.Type.RESTORED, "woken on " + where + "; this node forgets it", Map.of("node", where));
+        }
+        destroy(name);
     }
 
     // ---------------------------------------------------------------- internals

@@ -39,6 +39,29 @@ public final class MigrationUris {
     }
 
     /**
+     * Polls {@code query-migrate} until its status is {@code wanted}; fails if the migration
+     * failed or was cancelled first (unless that is what is wanted) or on timeout.
+     */
+    public static JsonNode awaitStatus(QemuInstance q, String wanted, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode st = q.execute("query-migrate", Map.of());
+            String status = st.path("status").asText("none");
+            if (status.equals(wanted)) {
+                return st;
+            }
+            if (status.equals("failed") || status.equals("cancelled") || status.equals("completed")) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration " + status + " while waiting for " + wanted
+                        + (st.has("error-desc") ? ": " + st.get("error-desc").asText() : ""));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new HpcvirtException(ErrorCode.TIMEOUT, "migration did not reach " + wanted + " within " + timeout.toSeconds() + " s");
+            }
+            LockSupport.parkNanos(1_000_000L);
+        }
+    }
+
+    /**
      * Polls {@code query-migrate} until the migration completed; cancels it and fails on timeout,
      * fails with QEMU's error description if it failed.
      *
@@ -67,7 +90,8 @@ public final class MigrationUris {
                 }
                 throw new HpcvirtException(ErrorCode.TIMEOUT, "migration not completed within " + timeout.toSeconds() + " s (status " + status + ")");
             }
-            LockSupport.parkNanos(5_000_000L);
+            // 1 ms: the guest stays paused until we see completion, so polling slowly adds downtime
+            LockSupport.parkNanos(1_000_000L);
         }
     }
 }

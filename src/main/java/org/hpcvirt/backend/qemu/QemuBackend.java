@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
@@ -27,7 +28,7 @@ import org.hpcvirt.backend.ProcessInfo;
  * the {@code kvm} backend. Both run the same QEMU command line except for the accelerator, so a
  * profile switches between them by its {@code backend} field only. Thread-safe.
  */
-public final class QemuBackend implements Backend {
+public final class QemuBackend implements Backend, IncomingLaunch {
     private static final Pattern VERSION = Pattern.compile("version (\\d+\\.\\d+\\.\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
 
@@ -168,6 +169,18 @@ public final class QemuBackend implements Backend {
 
     @Override
     public Instance launch(LaunchSpec spec) {
+        return launch(spec, true);
+    }
+
+    /** {@code -incoming defer -S}; the caller then calls {@link QemuInstance#acceptIncoming}. */
+    @Override
+    public Instance launchIncoming(LaunchSpec spec) {
+        // the incoming path only makes the command line say "-incoming defer"; nothing is loaded
+        return launch(new LaunchSpec(spec.profile(), spec.runDir(), spec.kernel(), spec.initramfs(), spec.dataDisk(),
+                spec.runDir().resolve("incoming"), true), false);
+    }
+
+    private Instance launch(LaunchSpec spec, boolean loadIncoming) {
         ProbeResult p = probe();
         if (!p.usable()) {
             throw new HpcvirtException(ErrorCode.BACKEND_UNAVAILABLE, "backend '" + name() + "' cannot run here: " + p.reason());
@@ -213,7 +226,7 @@ public final class QemuBackend implements Backend {
         long pid = proc.pid();
         long ticks = ProcessInfo.of(pid).map(ProcessInfo::startTicks).orElse(0L);
         QemuInstance inst = new QemuInstance(new InstanceRecord(name(), pid, ticks, run), proc, qmp);
-        if (spec.incoming() != null) {
+        if (spec.incoming() != null && loadIncoming) {
             try {
                 loadState(inst, spec);
             } catch (RuntimeException e) {

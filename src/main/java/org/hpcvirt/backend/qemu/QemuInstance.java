@@ -15,9 +15,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Checkpointable;
+import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
+import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProcessInfo;
 
@@ -26,7 +28,7 @@ import org.hpcvirt.backend.ProcessInfo;
  * attached ones only the pid, and learn about the exit from the QMP socket closing (confirmed
  * through /proc). EXITED is reported exactly once.
  */
-public final class QemuInstance implements Instance, Pausable, Checkpointable {
+public final class QemuInstance implements Instance, Pausable, Checkpointable, DiskSnapshots, Migratable {
     static final Duration QMP_TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -158,19 +160,168 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable {
 
     @Override
     public SaveResult saveState(Path file, SaveOptions options) {
+        return saveState(file, options, null);
+    }
+
+    /**
+     * With a hook, the migration pauses at QEMU's {@code pre-switchover} state (capability
+     * {@code pause-before-switchover}): vCPUs are stopped, block I/O is drained and the disks are
+     * still active, so a disk snapshot taken there matches the RAM state exactly.
+     */
+    @Override
+    public SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover) {
         String uri = MigrationUris.toFile(file);
         boolean wasRunning = "running".equals(runStatus());
-        execute("migrate-set-parameters", Map.of(
-                "max-bandwidth", options.maxBandwidthBytesPerSec() <= 0 ? Long.MAX_VALUE / 2 : options.maxBandwidthBytesPerSec(),
-                "downtime-limit", Math.max(1, options.downtimeLimit().toMillis())));
+        setMigrationParameters(options.maxBandwidthBytesPerSec(), options.downtimeLimit(), atSwitchover != null);
         if (!options.live() && wasRunning) {
             execute("stop", Map.of());
         }
-        execute("migrate", Map.of("uri", uri));
-        JsonNode done = MigrationUris.awaitCompletion(this, options.timeout());
+        try {
+            execute("migrate", Map.of("uri", uri));
+        } catch (HpcvirtException e) {
+            if (!options.live() && wasRunning) {
+                execute("cont", Map.of());
+            }
+            throw e;
+        }
+        JsonNode done = finish(atSwitchover, options.timeout(), wasRunning && !options.live());
         long total = done.path("total-time").asLong();
         long downtime = options.live() ? done.path("downtime").asLong() : total;
         return new SaveResult(done.path("ram").path("transferred").asLong(), total, downtime);
+    }
+
+    private void setMigrationParameters(long bandwidth, Duration downtimeLimit, boolean pauseBeforeSwitchover) {
+        execute("migrate-set-capabilities", Map.of("capabilities", java.util.List.of(
+                Map.of("capability", "pause-before-switchover", "state", pauseBeforeSwitchover))));
+        execute("migrate-set-parameters", Map.of(
+                "max-bandwidth", bandwidth <= 0 ? Long.MAX_VALUE / 2 : bandwidth,
+                "downtime-limit", Math.max(1, downtimeLimit.toMillis())));
+    }
+
+    /** Runs the switch-over hook if any, then waits for completion. */
+    private JsonNode finish(Runnable atSwitchover, Duration timeout, boolean contOnFailure) {
+        if (atSwitchover != null) {
+            MigrationUris.awaitStatus(this, "pre-switchover", timeout);
+            try {
+                atSwitchover.run();
+            } catch (RuntimeException e) {
+                try {
+                    execute("migrate_cancel", Map.of());
+                    MigrationUris.awaitStatus(this, "cancelled", Duration.ofSeconds(30));
+                } catch (HpcvirtException ignored) {
+                    // the original failure is what the caller needs
+                }
+                if (contOnFailure) {
+                    execute("cont", Map.of());
+                }
+                throw e;
+            }
+            execute("migrate-continue", Map.of("state", "pre-switchover"));
+        }
+        try {
+            return MigrationUris.awaitCompletion(this, timeout);
+        } catch (HpcvirtException e) {
+            if (contOnFailure && !"running".equals(runStatus())) {
+                execute("cont", Map.of());
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public SaveResult migrate(String uri, MigrateOptions options) {
+        setMigrationParameters(options.maxBandwidthBytesPerSec(), options.maxDowntime(), false);
+        execute("migrate", Map.of("uri", uri));
+        JsonNode done = MigrationUris.awaitCompletion(this, options.timeout());
+        return new SaveResult(done.path("ram").path("transferred").asLong(), done.path("total-time").asLong(),
+                done.path("downtime").asLong());
+    }
+
+    @Override
+    public void acceptIncoming(String uri) {
+        execute("migrate-incoming", Map.of("uri", uri));
+    }
+
+    @Override
+    public void awaitIncomingAndResume(Duration timeout) {
+        MigrationUris.awaitCompletion(this, timeout);
+        execute("cont", Map.of());
+    }
+
+    @Override
+    public void snapshotDisk(String drive, Path newTop, String nodeName) {
+        execute("blockdev-snapshot-sync", Map.of("device", drive, "snapshot-file", newTop.toAbsolutePath().toString(),
+                "snapshot-node-name", nodeName, "format", "qcow2", "mode", "absolute-paths"));
+    }
+
+    /** QEMU names a layer whose backing differs from its header {@code json:{…"file":{"filename":F}}}; F is the file. */
+    private static String plainFilename(String name) {
+        if (!name.startsWith("json:")) {
+            return name;
+        }
+        try {
+            JsonNode n = JSON.readTree(name.substring(5));
+            return n.path("file").path("filename").asText(name);
+        } catch (java.io.IOException e) {
+            return name;
+        }
+    }
+
+    @Override
+    public Path topLayer(String drive) {
+        for (JsonNode b : execute("query-block", Map.of())) {
+            if (drive.equals(b.path("device").asText()) && b.has("inserted")) {
+                return Path.of(plainFilename(b.path("inserted").path("file").asText()));
+            }
+        }
+        throw new HpcvirtException(ErrorCode.NOT_FOUND, "drive '" + drive + "' not found in QEMU pid " + record.pid());
+    }
+
+    /** QMP {@code block-stream} with {@code backing-file}, polled through {@code query-jobs}. */
+    @Override
+    public void flatten(String drive, String baseFile, Path backingName, Duration timeout) {
+        String job = "hv-stream-" + System.nanoTime();
+        execute("block-stream", Map.of("job-id", job, "device", drive, "base", baseFile,
+                "backing-file", backingName.toString(), "auto-dismiss", false));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode found = null;
+            for (JsonNode j : execute("query-jobs", Map.of())) {
+                if (job.equals(j.path("id").asText())) {
+                    found = j;
+                }
+            }
+            if (found == null) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "block job " + job + " vanished");
+            }
+            String st = found.path("status").asText();
+            if ("concluded".equals(st) || "null".equals(st)) {
+                execute("job-dismiss", Map.of("id", job));
+                if (found.has("error")) {
+                    throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "streaming the disk failed: " + found.path("error").asText());
+                }
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                execute("job-cancel", Map.of("id", job));
+                throw new HpcvirtException(ErrorCode.TIMEOUT, "streaming the disk took longer than " + timeout.toSeconds() + " s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+        }
+    }
+
+    @Override
+    public java.util.List<String> chain(String drive) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (JsonNode b : execute("query-block", Map.of())) {
+            if (drive.equals(b.path("device").asText()) && b.has("inserted")) {
+                for (JsonNode img = b.path("inserted").path("image"); !img.isMissingNode(); img = img.path("backing-image")) {
+                    out.add(plainFilename(img.path("filename").asText()));
+                }
+                return out;
+            }
+        }
+        throw new HpcvirtException(ErrorCode.NOT_FOUND, "drive '" + drive + "' not found in QEMU pid " + record.pid());
     }
 
     @Override

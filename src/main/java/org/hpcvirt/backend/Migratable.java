@@ -1,0 +1,43 @@
+package org.hpcvirt.backend;
+
+import java.time.Duration;
+
+/**
+ * Capability: live migration of an instance's RAM and device state over the network to an
+ * instance started with {@link IncomingLaunch#launchIncoming}. Disks are not copied: both ends
+ * open the same files on shared storage. Not thread-safe per instance: one migration at a time.
+ */
+public interface Migratable {
+    /**
+     * Streams the state to {@code uri} ({@code tcp:HOST:PORT}) with pre-copy and returns when the
+     * VMM reports completion; the source is then paused ({@code postmigrate}) with its disks
+     * released. On failure the VMM resumes the source if it was running.
+     *
+     * @throws org.hpcvirt.api.HpcvirtException OPERATION_FAILED if the migration failed (the
+     *         destination went away), TIMEOUT after {@code options.timeout()} (cancelled)
+     */
+    Checkpointable.SaveResult migrate(String uri, MigrateOptions options);
+
+    /**
+     * Destination side: listens on {@code uri} for the incoming stream (instance launched by
+     * {@link IncomingLaunch#launchIncoming}); returns at once.
+     */
+    void acceptIncoming(String uri);
+
+    /**
+     * Destination side: waits until the incoming migration completed, then resumes the vCPUs.
+     *
+     * @throws org.hpcvirt.api.HpcvirtException OPERATION_FAILED if it failed, TIMEOUT
+     */
+    void awaitIncomingAndResume(Duration timeout);
+
+    /**
+     * How to migrate.
+     *
+     * @param maxDowntime              longest acceptable final pause
+     * @param maxBandwidthBytesPerSec  cap; 0 = unlimited
+     * @param timeout                  give up after this long
+     */
+    record MigrateOptions(Duration maxDowntime, long maxBandwidthBytesPerSec, Duration timeout) {
+    }
+}
