@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code hpcvirt ft …}: fault-tolerance mathematics and policies (room for {@code predict} later). */
 @Command(name = "ft", description = "Fault tolerance: checkpoint intervals and policies.",
-        subcommands = {FtIntervalCommand.class, FtPolicyCommand.class})
+        subcommands = {FtIntervalCommand.class, FtPolicyCommand.class, FtPredictCommand.class})
 public final class FtCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -46,6 +46,7 @@ public final class Daemon implements AutoCloseable {
     private final NodeLayout layout;
     private final VmStore store;
     private final VmService vms;
+    private final FtSupport ft;
     private final ProfileLoader profiles;
     private final Javalin app;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -56,6 +57,7 @@ public final class Daemon implements AutoCloseable {
         this.store = new VmStore(layout.database());
         EventBus bus = new EventBus(store);
         this.vms = new VmService(layout, backends, new ImageStore(canonical(layout.images())), store, bus);
+        this.ft = new FtSupport(vms, layout, FtSupport.nodeName());
         this.profiles = new ProfileLoader(HostLimits.detect());
         ObjectMapper json = Json.mapper();
         Path sock = layout.daemonSocket();
@@ -111,6 +113,7 @@ public final class Daemon implements AutoCloseable {
         d.vms.events().publish(VmEvent.of(null, VmEvent.Type.DAEMON_STARTED, null,
                 "daemon started (pid " + ProcessHandle.current().pid() + ")", Map.of("pid", ProcessHandle.current().pid())));
         d.vms.recover();
+        d.ft.watchRunning();
         d.app.start();
         try {
             Files.writeString(layout.daemonPidFile(), ProcessHandle.current().pid() + "\n");
@@ -188,6 +191,7 @@ public final class Daemon implements AutoCloseable {
                 longParam(ctx, "after", 0), (int) longParam(ctx, "limit", 1000))));
         r.sse("/v1/events/stream", this::stream);
         MobilityRoutes.register(r, vms);
+        ft.routes(r);
         r.post("/v1/daemon/stop", ctx -> {
             ctx.status(202).json(Map.of("stopping", true));
             Thread t = new Thread(this::close, "daemon-stop");
@@ -310,6 +314,7 @@ public final class Daemon implements AutoCloseable {
         }
         stopped.countDown();
         app.stop();
+        ft.close();
         vms.close();
         store.close();
         try {

@@ -298,6 +298,17 @@ public final class DaemonClient implements AutoCloseable {
         return JSON.convertValue(n.path("deleted"), new TypeReference<List<String>>() { });
     }
 
+    /** Announces a predicted failure of {@code node} in {@code in} to the daemon's fault-tolerance executor. */
+    public void predict(String node, Duration in, double confidence) {
+        call(HttpMethod.POST, "/v1/ft/predictions",
+                Map.of("node", node, "inSeconds", in.toMillis() / 1000.0, "confidence", confidence), JsonNode.class);
+    }
+
+    /** The daemon's fault-tolerance view: node name and watched VMs. */
+    public JsonNode ft() {
+        return call(HttpMethod.GET, "/v1/ft", null, JsonNode.class);
+    }
+
     /** Asks the daemon to stop (its VMs keep running). */
     public void stopDaemon() {
         call(HttpMethod.POST, "/v1/daemon/stop", null, JsonNode.class);
