@@ -129,7 +129,10 @@ public final class VmService implements AutoCloseable {
                 }
                 adopt(vm, inst);
                 String status = safeStatus(inst);
-                VmState target = switch (status) {
+                // A migration cannot survive its daemon: QEMU resumed the source if the stream failed;
+                // a source that completed ("postmigrate") stays PAUSED because the destination may run it.
+                VmState target = r.state() == VmState.MIGRATING ? ("running".equals(status) ? VmState.RUNNING : VmState.PAUSED)
+                        : switch (status) {
                     case "paused", "prelaunch", "suspended" -> r.state() == VmState.STARTING ? VmState.STARTING : VmState.PAUSED;
                     case "guest-panicked" -> VmState.PANICKED;
                     default -> r.state();
@@ -137,7 +140,13 @@ public final class VmService implements AutoCloseable {
                 publish(vm, VmEvent.Type.ATTACHED, "re-attached to QEMU pid " + r.pid() + " (QEMU status " + status + ")",
                         Map.of("pid", r.pid(), "qemuStatus", status));
                 if (target != r.state() && r.state().canMoveTo(target)) {
-                    move(vm, target, VmEvent.Type.STATE_CHANGED, "state reconciled with QEMU status " + status, Map.of());
+                    if (r.state() == VmState.MIGRATING) {
+                        move(vm, target, VmEvent.Type.MIGRATION, "the daemon restarted during a migration; QEMU status " + status
+                                + (target == VmState.PAUSED ? ": kept PAUSED, the destination may run the VM; check it before resuming"
+                                        : ": the VM keeps running here"), Map.of("outcome", "interrupted"));
+                    } else {
+                        move(vm, target, VmEvent.Type.STATE_CHANGED, "state reconciled with QEMU status " + status, Map.of());
+                    }
                 }
                 if (r.state() == VmState.STARTING || r.state() == VmState.RUNNING) {
                     vm.started = new CompletableFuture<>();
