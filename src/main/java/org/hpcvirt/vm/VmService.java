@@ -745,12 +745,11 @@ public final class VmService implements AutoCloseable {
                     throw failedAfterSwitchover(vm, peer, to, e);
                 }
                 boolean gone = abortQuietly(peer, name);
-                if (!"running".equals(safeStatus(inst))) {
-                    pausable(vm).resume();
-                }
+                boolean running = resumeAfterFailedStream(vm, inst);
                 vm.baselineNanos = System.nanoTime();
-                move(vm, VmState.RUNNING, VmEvent.Type.MIGRATION, "migration to " + to + " failed while streaming ("
-                        + HpcvirtException.chain(e) + "); the VM keeps running here"
+                move(vm, running ? VmState.RUNNING : VmState.PAUSED, VmEvent.Type.MIGRATION, "migration to " + to
+                        + " failed while streaming (" + HpcvirtException.chain(e) + "); "
+                        + (running ? "the VM keeps running here" : "the VM is PAUSED here: resuming it failed")
                         + (gone ? "" : "; the destination did not confirm that its waiting QEMU is gone"),
                         Map.of("to", to, "outcome", "failed", "destinationCleaned", gone));
                 throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration of '" + name + "' to " + to
@@ -811,6 +810,26 @@ public final class VmService implements AutoCloseable {
                 + ", then resume or destroy it here", Map.of("to", to, "outcome", "failed-after-switchover", "resumedHere", false));
         return new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration of '" + vm.name() + "' to " + to
                 + " failed after the switch-over; the VM is PAUSED here until someone checks the destination", cause);
+    }
+
+    /**
+     * QEMU resumes a source whose stream failed by itself, a moment after reporting the failure;
+     * give it that moment, then send {@code cont}. Caller holds the VM's lock.
+     */
+    private boolean resumeAfterFailedStream(LiveVm vm, Instance inst) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (!"running".equals(safeStatus(inst)) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+        }
+        if ("running".equals(safeStatus(inst))) {
+            return true;
+        }
+        try {
+            pausable(vm).resume();
+            return true;
+        } catch (HpcvirtException e) {
+            return false;
+        }
     }
 
     private static boolean abortQuietly(MigrationPeer peer, String vm) {
