@@ -19,10 +19,13 @@ public interface Migratable {
     Checkpointable.SaveResult migrate(String uri, MigrateOptions options);
 
     /**
-     * Destination side: listens on {@code uri} for the incoming stream (instance launched by
-     * {@link IncomingLaunch#launchIncoming}); returns at once.
+     * Destination side: listens on {@code uri} ({@code tcp:ADDR:PORT}; port 0 picks a free one)
+     * for the incoming stream (instance launched by {@link IncomingLaunch#launchIncoming});
+     * returns at once.
+     *
+     * @return the URI actually listened on, with the port resolved, for the source to send to
      */
-    void acceptIncoming(String uri);
+    String acceptIncoming(String uri);
 
     /**
      * Destination side: waits until the incoming migration completed, then resumes the vCPUs.

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.daemon.DaemonClient;
+import org.hpcvirt.daemon.TcpListener;
 import org.hpcvirt.vm.NodeLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,11 +21,40 @@ public final class DaemonCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** {@code --listen ADDR:PORT --token-file F}: the optional TCP listener for other nodes' daemons. */
+    static final class Listen {
+        @CommandLine.Option(names = "--listen", paramLabel = "ADDR:PORT",
+                description = "Also serve the API over TCP here (for other nodes; needs --token-file). Env: HPCVIRT_LISTEN.")
+        String listen;
+
+        @CommandLine.Option(names = "--token-file", paramLabel = "F",
+                description = "File holding the cluster's shared token (first line). Env: HPCVIRT_TOKEN_FILE.")
+        java.nio.file.Path tokenFile;
+
+        /** The listener from the options, else from the environment, else null. */
+        TcpListener resolve() {
+            if (listen == null) {
+                if (tokenFile != null) {
+                    throw org.hpcvirt.api.HpcvirtException.invalid("--token-file without --listen");
+                }
+                return TcpListener.fromEnvironment();
+            }
+            java.nio.file.Path f = tokenFile;
+            if (f == null && System.getenv(TcpListener.ENV_TOKEN_FILE) != null) {
+                f = java.nio.file.Path.of(System.getenv(TcpListener.ENV_TOKEN_FILE));
+            }
+            return TcpListener.of(listen, f);
+        }
+    }
+
     /** Starts a daemon in the background unless one runs. */
     @Command(name = "start", description = "Start the daemon in the background (no-op if it runs).")
     static final class Start implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Listen listen;
 
         @Override
         public Integer call() {
@@ -34,8 +64,16 @@ public final class DaemonCommand implements Runnable {
                 out.println("hpcvirtd already running for " + layout.home());
                 return 0;
             }
-            long pid = DaemonClient.spawnDaemon(layout);
-            out.println("hpcvirtd started (pid " + pid + ") for " + layout.home());
+            TcpListener tcp = listen.resolve();
+            java.util.Map<String, String> env = new java.util.HashMap<>();
+            if (tcp != null) {
+                env.put(TcpListener.ENV_LISTEN, listen.listen != null ? listen.listen : System.getenv(TcpListener.ENV_LISTEN));
+                env.put(TcpListener.ENV_TOKEN_FILE, (listen.tokenFile != null ? listen.tokenFile.toAbsolutePath().toString()
+                        : System.getenv(TcpListener.ENV_TOKEN_FILE)));
+            }
+            long pid = DaemonClient.spawnDaemon(layout, env);
+            out.println("hpcvirtd started (pid " + pid + ") for " + layout.home() + (tcp == null ? ""
+                    : ", listening on " + tcp.host() + ":" + tcp.port() + " (token required)"));
             return 0;
         }
     }
@@ -88,9 +126,12 @@ public final class DaemonCommand implements Runnable {
     /** Runs the daemon in the foreground (what {@code start} launches). */
     @Command(name = "run", description = "Run the daemon in the foreground.")
     static final class Run implements Callable<Integer> {
+        @CommandLine.Mixin
+        Listen listen;
+
         @Override
         public Integer call() throws InterruptedException {
-            Daemon d = Daemon.start(NodeLayout.fromEnvironment());
+            Daemon d = Daemon.start(NodeLayout.fromEnvironment(), listen.resolve());
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "daemon-shutdown"));
             d.awaitStop();
             return 0;

@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
                 VmCommand.Pause.class, VmCommand.Resume.class, VmCommand.Stop.class, VmCommand.Destroy.class,
                 VmCommand.Console.class, VmCommand.Exec.class, EventsCommand.class,
                 CheckpointCommand.Take.class, CheckpointCommand.Restore.class, CheckpointCommand.Suspend.class,
-                CheckpointCommand.Wake.class})
+                CheckpointCommand.Wake.class, MigrateCommand.class})
 public final class VmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

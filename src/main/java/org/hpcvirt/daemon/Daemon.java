@@ -51,8 +51,11 @@ public final class Daemon implements AutoCloseable {
     private final Javalin app;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final long startedAt = System.currentTimeMillis();
+    private final TcpListener tcp;
+    private org.eclipse.jetty.server.ServerConnector tcpConnector;
 
-    private Daemon(NodeLayout layout, BackendRegistry backends) {
+    private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {
+        this.tcp = tcp;
         this.layout = layout.ensure();
         this.store = new VmStore(layout.database());
         EventBus bus = new EventBus(store);
@@ -69,6 +72,15 @@ public final class Daemon implements AutoCloseable {
                 c.setUnixDomainPath(sock);
                 return c;
             });
+            if (tcp != null) {
+                cfg.jetty.addConnector((server, http) -> {
+                    tcpConnector = new org.eclipse.jetty.server.ServerConnector(server, new HttpConnectionFactory(http));
+                    tcpConnector.setHost(tcp.host());
+                    tcpConnector.setPort(tcp.port());
+                    return tcpConnector;
+                });
+                cfg.routes.before(ctx -> PeerAuth.check(ctx, tcp));
+            }
             cfg.routes.exception(Exception.class, ApiErrors::handle);
             routes(cfg.routes);
         });
@@ -97,6 +109,16 @@ public final class Daemon implements AutoCloseable {
      * @throws HpcvirtException ALREADY_EXISTS if another daemon serves this home
      */
     public static Daemon start(NodeLayout layout) {
+        return start(layout, null);
+    }
+
+    /**
+     * Like {@link #start(NodeLayout)}, and also serves the API on {@code tcp} (token required)
+     * unless it is null.
+     *
+     * @throws HpcvirtException ALREADY_EXISTS if another daemon serves this home
+     */
+    public static Daemon start(NodeLayout layout, TcpListener tcp) {
         layout.ensure();
         Path sock = layout.daemonSocket();
         if (Files.exists(sock)) {
@@ -109,7 +131,7 @@ public final class Daemon implements AutoCloseable {
                 throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot remove stale socket " + sock, e);
             }
         }
-        Daemon d = new Daemon(layout, defaultBackends());
+        Daemon d = new Daemon(layout, defaultBackends(), tcp);
         d.vms.events().publish(VmEvent.of(null, VmEvent.Type.DAEMON_STARTED, null,
                 "daemon started (pid " + ProcessHandle.current().pid() + ")", Map.of("pid", ProcessHandle.current().pid())));
         d.vms.recover();
@@ -126,6 +148,11 @@ public final class Daemon implements AutoCloseable {
 
     public VmService vms() {
         return vms;
+    }
+
+    /** The bound TCP port, or -1 without a TCP listener. */
+    public int tcpPort() {
+        return tcpConnector == null ? -1 : tcpConnector.getLocalPort();
     }
 
     /** Blocks until the daemon is asked to stop. */
@@ -192,6 +219,7 @@ public final class Daemon implements AutoCloseable {
         r.sse("/v1/events/stream", this::stream);
         MobilityRoutes.register(r, vms);
         ft.routes(r);
+        MigrationRoutes.register(r, vms, tcp);
         r.post("/v1/daemon/stop", ctx -> {
             ctx.status(202).json(Map.of("stopping", true));
             Thread t = new Thread(this::close, "daemon-stop");

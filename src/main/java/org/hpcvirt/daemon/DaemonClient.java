@@ -36,20 +36,31 @@ import org.hpcvirt.vm.NodeLayout;
 import org.hpcvirt.vm.VmStatus;
 
 /**
- * Client of a node daemon's REST + SSE API over its Unix socket. Error responses become
- * {@link HpcvirtException}s with the daemon's code and message. Thread-safe; the creator closes it.
+ * Client of a node daemon's REST + SSE API, over its Unix socket ({@link #DaemonClient(Path)}) or
+ * over TCP with the cluster's bearer token ({@link #remote(String, String)}). Error responses
+ * become {@link HpcvirtException}s with the daemon's code and message. Thread-safe; the creator
+ * closes it.
  */
 public final class DaemonClient implements AutoCloseable {
     private static final ObjectMapper JSON = Json.mapper();
     private static final Duration DAEMON_START = Duration.ofSeconds(30);
 
-    private final Path socket;
+    private final String endpoint;
+    private final String base;
     private final HttpClient http;
     private final Transport transport;
+    private final String token;
 
+    /** A client of the daemon listening on the Unix socket {@code socket}. */
     public DaemonClient(Path socket) {
-        this.socket = socket;
-        this.transport = new Transport.TCPUnix(socket);
+        this(socket.toString(), "http://hpcvirtd", new Transport.TCPUnix(socket), null);
+    }
+
+    private DaemonClient(String endpoint, String base, Transport transport, String token) {
+        this.endpoint = endpoint;
+        this.base = base;
+        this.transport = transport;
+        this.token = token;
         this.http = new HttpClient();
         this.http.setIdleTimeout(0);
         try {
@@ -57,6 +68,36 @@ public final class DaemonClient implements AutoCloseable {
         } catch (Exception e) {
             throw new HpcvirtException(ErrorCode.INTERNAL, "cannot start HTTP client", e);
         }
+    }
+
+    /**
+     * A client of the daemon at {@code url} ({@code http://HOST:PORT}, its {@code --listen}
+     * address) over TCP, sending {@code Authorization: Bearer token} with every request. Nothing is
+     * contacted until the first call.
+     *
+     * @throws HpcvirtException INVALID_INPUT if the URL is not {@code http://HOST:PORT}
+     */
+    public static DaemonClient remote(String url, String token) {
+        java.net.URI u;
+        try {
+            u = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw HpcvirtException.invalid("node URL '" + url + "' is malformed: " + e.getMessage());
+        }
+        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0
+                || !(u.getRawPath() == null || u.getRawPath().isEmpty() || "/".equals(u.getRawPath()))) {
+            throw HpcvirtException.invalid("node URL '" + url + "' must be http://HOST:PORT");
+        }
+        if (token == null || token.isBlank()) {
+            throw HpcvirtException.invalid("a token is needed to talk to the daemon at " + url);
+        }
+        String b = "http://" + u.getRawAuthority();
+        return new DaemonClient(b, b, Transport.TCP_IP, token);
+    }
+
+    /** Where this client sends its requests (socket path or URL), for messages. */
+    public String endpoint() {
+        return endpoint;
     }
 
     /** A client of the daemon serving {@code layout}; fails with DAEMON_UNAVAILABLE if none answers. */
@@ -88,6 +129,14 @@ public final class DaemonClient implements AutoCloseable {
      * @return the daemon's pid
      */
     public static long spawnDaemon(NodeLayout layout) {
+        return spawnDaemon(layout, Map.of());
+    }
+
+    /**
+     * Like {@link #spawnDaemon(NodeLayout)} with extra environment variables for the daemon (e.g.
+     * {@link TcpListener#ENV_LISTEN} and {@link TcpListener#ENV_TOKEN_FILE}).
+     */
+    public static long spawnDaemon(NodeLayout layout, Map<String, String> env) {
         layout.ensure();
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Dhpcvirt.home=" + layout.home(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -97,6 +146,7 @@ public final class DaemonClient implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.daemonLog().toFile()));
         pb.environment().put("HPCVIRT_HOME", layout.home().toString());
+        pb.environment().putAll(env);
         Process p;
         try {
             p = pb.start();
@@ -309,6 +359,48 @@ public final class DaemonClient implements AutoCloseable {
         return call(HttpMethod.GET, "/v1/ft", null, JsonNode.class);
     }
 
+    // ---------------------------------------------------------------- live migration
+
+    /**
+     * Live-migrates a RUNNING VM to the daemon at {@code to} (its {@code http://HOST:PORT}); this
+     * daemon authenticates there with its own cluster token. Returns once the destination runs it.
+     *
+     * @param maxDowntimeMs longest acceptable final pause
+     * @param bandwidth     bytes/s cap, 0 = unlimited
+     */
+    public org.hpcvirt.vm.MigrationReport migrate(String name, String to, long maxDowntimeMs, long bandwidth, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/migrate", Map.of("to", to, "maxDowntimeMs", maxDowntimeMs,
+                "bandwidth", bandwidth, "timeoutSeconds", timeout.toSeconds()), org.hpcvirt.vm.MigrationReport.class);
+    }
+
+    /** Destination step 1 (called by a source daemon): start a QEMU waiting for the state. */
+    public org.hpcvirt.vm.MigrationPeer.IncomingMigration prepareIncoming(org.hpcvirt.profile.VmProfile profile, Path disk, String from) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("profile", profile);
+        if (disk != null) {
+            body.put("disk", disk.toString());
+        }
+        body.put("from", from);
+        return call(HttpMethod.POST, "/v1/migrations/incoming", body, org.hpcvirt.vm.MigrationPeer.IncomingMigration.class);
+    }
+
+    /** Destination step 2: wait for the end of the stream, then resume; answers {@code {"waitedMs": N}}. */
+    public JsonNode resumeIncoming(String name, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/migrations/incoming/" + name + "/resume", Map.of("timeoutSeconds", Math.max(1, timeout.toSeconds())),
+                JsonNode.class);
+    }
+
+    /** Destination step 3: wait for the first heartbeat there. */
+    public VmStatus awaitIncomingRunning(String name, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/migrations/incoming/" + name + "/await", Map.of("timeoutSeconds", Math.max(1, timeout.toSeconds())),
+                VmStatus.class);
+    }
+
+    /** Destination on failure: kill the waiting QEMU and forget the VM; true if the daemon confirms the QEMU is gone. */
+    public boolean abortIncoming(String name) {
+        return call(HttpMethod.DELETE, "/v1/migrations/incoming/" + name, null, JsonNode.class).path("qemuGone").asBoolean(false);
+    }
+
     /** Asks the daemon to stop (its VMs keep running). */
     public void stopDaemon() {
         call(HttpMethod.POST, "/v1/daemon/stop", null, JsonNode.class);
@@ -317,8 +409,11 @@ public final class DaemonClient implements AutoCloseable {
     // ---------------------------------------------------------------- plumbing
 
     private Request newRequest(HttpMethod method, String path, Object body) {
-        Request r = http.newRequest("http://hpcvirtd" + path).transport(transport).method(method)
+        Request r = http.newRequest(base + path).transport(transport).method(method)
                 .timeout(15, TimeUnit.MINUTES);
+        if (token != null) {
+            r.headers(h -> h.put("Authorization", "Bearer " + token));
+        }
         if (body != null) {
             try {
                 r.body(new StringRequestContent("application/json", JSON.writeValueAsString(body)));
@@ -336,7 +431,7 @@ public final class DaemonClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "interrupted");
         } catch (Exception e) {
-            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + socket + " did not answer", e);
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + endpoint + " did not answer", e);
         }
     }
 

@@ -129,7 +129,10 @@ public final class VmService implements AutoCloseable {
                 }
                 adopt(vm, inst);
                 String status = safeStatus(inst);
-                VmState target = switch (status) {
+                // A migration cannot survive its daemon: QEMU resumed the source if the stream failed;
+                // a source that completed ("postmigrate") stays PAUSED because the destination may run it.
+                VmState target = r.state() == VmState.MIGRATING ? ("running".equals(status) ? VmState.RUNNING : VmState.PAUSED)
+                        : switch (status) {
                     case "paused", "prelaunch", "suspended" -> r.state() == VmState.STARTING ? VmState.STARTING : VmState.PAUSED;
                     case "guest-panicked" -> VmState.PANICKED;
                     default -> r.state();
@@ -137,7 +140,13 @@ public final class VmService implements AutoCloseable {
                 publish(vm, VmEvent.Type.ATTACHED, "re-attached to QEMU pid " + r.pid() + " (QEMU status " + status + ")",
                         Map.of("pid", r.pid(), "qemuStatus", status));
                 if (target != r.state() && r.state().canMoveTo(target)) {
-                    move(vm, target, VmEvent.Type.STATE_CHANGED, "state reconciled with QEMU status " + status, Map.of());
+                    if (r.state() == VmState.MIGRATING) {
+                        move(vm, target, VmEvent.Type.MIGRATION, "the daemon restarted during a migration; QEMU status " + status
+                                + (target == VmState.PAUSED ? ": kept PAUSED, the destination may run the VM; check it before resuming"
+                                        : ": the VM keeps running here"), Map.of("outcome", "interrupted"));
+                    } else {
+                        move(vm, target, VmEvent.Type.STATE_CHANGED, "state reconciled with QEMU status " + status, Map.of());
+                    }
                 }
                 if (r.state() == VmState.STARTING || r.state() == VmState.RUNNING) {
                     vm.started = new CompletableFuture<>();
@@ -674,6 +683,280 @@ public final class VmService implements AutoCloseable {
             publish(vm, VmEvent.Type.RESTORED, "woken on " + where + "; this node forgets it", Map.of("node", where));
         }
         destroy(name);
+    }
+
+    // ---------------------------------------------------------------- live migration
+
+    /**
+     * Live-migrates a RUNNING VM to the node behind {@code peer}, which then owns it. Steps: the
+     * data disk is moved into the shared checkpoint store if it is not there yet (the destination
+     * opens the same layer); the destination starts an identical QEMU waiting for the state; this
+     * QEMU streams RAM with pre-copy, stops for the final pass, and the destination resumes; once the
+     * destination reports RUNNING (a heartbeat there), this QEMU is killed and this node forgets the
+     * VM (record and node-local files; the disk layers stay in the store). Every outcome is a
+     * {@link VmEvent.Type#MIGRATION} event. The VM never runs on both nodes: if anything fails
+     * before the switch-over the VM keeps running here; after it, this QEMU stays paused and is
+     * resumed only when the destination confirmed its QEMU is gone, otherwise the VM stays PAUSED
+     * here for an operator to decide. Holds the VM's lock throughout; blocks the caller.
+     *
+     * @throws HpcvirtException WRONG_STATE unless RUNNING, OPERATION_FAILED or TIMEOUT if the
+     *         migration failed (the message says where the VM runs now)
+     */
+    public MigrationReport migrate(String name, MigrationPeer peer, org.hpcvirt.backend.Migratable.MigrateOptions options,
+            Duration confirmTimeout) {
+        long t0 = System.nanoTime();
+        LiveVm vm = get(name);
+        MigrationReport report;
+        synchronized (vm) {
+            if (vm.record.state() != VmState.RUNNING) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "cannot migrate VM '" + name + "' in state "
+                        + vm.record.state() + " (allowed in RUNNING)");
+            }
+            Instance inst = vm.instance;
+            VmProfile p = vm.record.profile();
+            org.hpcvirt.backend.Migratable mig = inst.capability(org.hpcvirt.backend.Migratable.class).orElseThrow(
+                    () -> new HpcvirtException(ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot migrate"));
+            Path disk = null;
+            if (p.disk() != null) {
+                DiskSnapshots ds = inst.capability(DiskSnapshots.class).orElseThrow(() -> new HpcvirtException(
+                        ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot snapshot disks"));
+                moveDiskToStore(vm, ds);
+                disk = ds.topLayer(DATA_DRIVE).toAbsolutePath();
+            }
+            String to = peer.describe();
+            move(vm, VmState.MIGRATING, VmEvent.Type.MIGRATION, "migrating to " + to, Map.of("to", to));
+            MigrationPeer.IncomingMigration in;
+            try {
+                in = peer.prepareIncoming(p, disk, layout.home().toString());
+            } catch (RuntimeException e) {
+                vm.baselineNanos = System.nanoTime();
+                move(vm, VmState.RUNNING, VmEvent.Type.MIGRATION, "migration to " + to + " failed: the destination could not prepare ("
+                        + HpcvirtException.chain(e) + "); the VM keeps running here", Map.of("to", to, "outcome", "failed"));
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration of '" + name + "' to " + to
+                        + " failed before streaming; the VM keeps running here", e);
+            }
+            publish(vm, VmEvent.Type.MIGRATION, "streaming to " + in.uri() + " (destination QEMU pid " + in.pid() + ")",
+                    Map.of("to", to, "uri", in.uri(), "destinationPid", in.pid()));
+            Checkpointable.SaveResult r;
+            try {
+                r = mig.migrate(in.uri(), options);
+            } catch (RuntimeException e) {
+                if ("postmigrate".equals(safeStatus(inst))) {
+                    throw failedAfterSwitchover(vm, peer, to, e);
+                }
+                boolean gone = abortQuietly(peer, name);
+                boolean running = resumeAfterFailedStream(vm, inst);
+                vm.baselineNanos = System.nanoTime();
+                move(vm, running ? VmState.RUNNING : VmState.PAUSED, VmEvent.Type.MIGRATION, "migration to " + to
+                        + " failed while streaming (" + HpcvirtException.chain(e) + "); "
+                        + (running ? "the VM keeps running here" : "the VM is PAUSED here: resuming it failed")
+                        + (gone ? "" : "; the destination did not confirm that its waiting QEMU is gone"),
+                        Map.of("to", to, "outcome", "failed", "destinationCleaned", gone));
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration of '" + name + "' to " + to
+                        + " failed; the VM keeps running here", e);
+            }
+            long streamed = System.nanoTime();
+            VmStatus dest;
+            long pauseMs;
+            try {
+                peer.resumeIncoming(name, confirmTimeout);
+                pauseMs = r.downtimeMs() + (System.nanoTime() - streamed) / 1_000_000;
+                dest = peer.awaitRunning(name, confirmTimeout);
+            } catch (RuntimeException e) {
+                throw failedAfterSwitchover(vm, peer, to, e);
+            }
+            releaseInstance(vm);
+            long elapsed = (System.nanoTime() - t0) / 1_000_000;
+            report = new MigrationReport(name, to, in.uri(), r.totalMs(), r.downtimeMs(), pauseMs, r.bytes(), elapsed, dest);
+            Map<String, Object> d = new HashMap<>();
+            d.put("to", to);
+            d.put("outcome", "completed");
+            d.put("totalMs", r.totalMs());
+            d.put("downtimeMs", r.downtimeMs());
+            d.put("pauseMs", pauseMs);
+            d.put("bytes", r.bytes());
+            d.put("elapsedMs", elapsed);
+            d.put("destinationPid", dest.pid());
+            move(vm, VmState.STOPPED, VmEvent.Type.MIGRATION, "migrated to " + to + ": total " + r.totalMs() + " ms, downtime "
+                    + r.downtimeMs() + " ms (guest paused ≤ " + pauseMs + " ms), " + String.format("%.1f MiB", r.bytes() / 1048576.0)
+                    + "; running there as pid " + dest.pid() + "; this node forgets the VM", d);
+            forget(vm, "migrated to " + to + "; record and node-local files removed here (disk layers stay in the store)");
+        }
+        return report;
+    }
+
+    /**
+     * The source's state is already on its way (or there): resume here only if the destination
+     * proved its QEMU gone, else stay PAUSED. Caller holds the VM's lock. Returns the exception to throw.
+     */
+    private HpcvirtException failedAfterSwitchover(LiveVm vm, MigrationPeer peer, String to, RuntimeException cause) {
+        boolean gone = abortQuietly(peer, vm.name());
+        if (gone) {
+            try {
+                pausable(vm).resume();
+                vm.baselineNanos = System.nanoTime();
+                move(vm, VmState.RUNNING, VmEvent.Type.MIGRATION, "destination " + to + " failed after the switch-over ("
+                        + HpcvirtException.chain(cause) + "); its QEMU is confirmed gone; resumed here",
+                        Map.of("to", to, "outcome", "failed-after-switchover", "resumedHere", true));
+                return new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration of '" + vm.name() + "' to " + to
+                        + " failed after the switch-over; the destination's QEMU is gone and the VM runs here again", cause);
+            } catch (HpcvirtException e) {
+                cause.addSuppressed(e);
+            }
+        }
+        move(vm, VmState.PAUSED, VmEvent.Type.MIGRATION, "destination " + to + " failed after the switch-over ("
+                + HpcvirtException.chain(cause) + "); " + (gone ? "resuming here failed" : "it did not confirm that its QEMU is gone")
+                + ": the VM stays PAUSED here so that it never runs twice; check " + to
+                + ", then resume or destroy it here", Map.of("to", to, "outcome", "failed-after-switchover", "resumedHere", false));
+        return new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration of '" + vm.name() + "' to " + to
+                + " failed after the switch-over; the VM is PAUSED here until someone checks the destination", cause);
+    }
+
+    /**
+     * QEMU resumes a source whose stream failed by itself, a moment after reporting the failure;
+     * give it that moment, then send {@code cont}. Caller holds the VM's lock.
+     */
+    private boolean resumeAfterFailedStream(LiveVm vm, Instance inst) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (!"running".equals(safeStatus(inst)) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+        }
+        if ("running".equals(safeStatus(inst))) {
+            return true;
+        }
+        try {
+            pausable(vm).resume();
+            return true;
+        } catch (HpcvirtException e) {
+            return false;
+        }
+    }
+
+    private static boolean abortQuietly(MigrationPeer peer, String vm) {
+        try {
+            return peer.abortIncoming(vm);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Removes a VM whose QEMU is released from this node, keeping the store. Caller holds the VM's lock. */
+    private void forget(LiveVm vm, String message) {
+        vm.generation++;
+        closeChannel(vm);
+        deleteTree(layout.runDir(vm.name()));
+        deleteTree(layout.vmDir(vm.name()));
+        store.delete(vm.name());
+        vms.remove(vm.name());
+        vm.record = vm.record.with(VmState.DESTROYED);
+        bus.publish(VmEvent.of(vm.name(), VmEvent.Type.DESTROYED, VmState.DESTROYED, message));
+    }
+
+    /**
+     * Destination side of a live migration: defines {@code profile}'s VM here (the name must be
+     * free) and starts its QEMU with the same virtual hardware, opening {@code disk} (a layer in the
+     * shared store, or null without a data disk), vCPUs stopped, listening on {@code listenHost}
+     * (this node's address as the source reaches it) on a free port. The VM is STARTING until
+     * {@link #resumeIncoming} and its first heartbeat. On failure nothing is left behind.
+     */
+    public MigrationPeer.IncomingMigration prepareIncoming(VmProfile profile, Path disk, String listenHost, String from) {
+        if ((profile.disk() == null) != (disk == null)) {
+            throw HpcvirtException.invalid("incoming migration of '" + profile.name() + "': a disk is needed exactly when the profile has one");
+        }
+        if (disk != null) {
+            for (Path l : Qcow2.chain(disk)) {
+                if (!Files.isRegularFile(l)) {
+                    throw new HpcvirtException(ErrorCode.NOT_FOUND, "incoming migration of '" + profile.name() + "' needs " + l
+                            + ", which this node does not see (is the checkpoint store shared at the same path?)");
+                }
+            }
+        }
+        org.hpcvirt.backend.IncomingLaunch il = backends.usable(profile.backend()) instanceof org.hpcvirt.backend.IncomingLaunch x ? x
+                : null;
+        if (il == null) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "backend '" + profile.backend() + "' cannot receive a migration");
+        }
+        define(profile);
+        String name = profile.name();
+        LiveVm vm = get(name);
+        String uri;
+        try {
+            synchronized (vm) {
+                Image image = images.get(profile.image());
+                if (disk != null) {
+                    linkDataDisk(name, disk);
+                }
+                vm.guestShutdown = false;
+                vm.bootTimeoutReported = false;
+                vm.lastHeartbeat = null;
+                vm.started = new CompletableFuture<>();
+                vm.exited = new CompletableFuture<>();
+                move(vm, VmState.STARTING, VmEvent.Type.MIGRATION, "incoming migration from " + from, Map.of("from", from));
+                Instance inst = il.launchIncoming(new LaunchSpec(profile, layout.runDir(name), image.kernel(), image.initramfs(),
+                        disk, null, false));
+                adopt(vm, inst);
+                uri = inst.capability(org.hpcvirt.backend.Migratable.class).orElseThrow(() -> new HpcvirtException(
+                        ErrorCode.OPERATION_FAILED, "backend '" + profile.backend() + "' cannot receive a migration"))
+                        .acceptIncoming("tcp:" + listenHost + ":0");
+                publish(vm, VmEvent.Type.MIGRATION, "waiting for the state on " + uri + " (QEMU pid " + inst.pid() + ")",
+                        Map.of("uri", uri, "pid", inst.pid()));
+            }
+        } catch (RuntimeException e) {
+            try {
+                publish(vm, VmEvent.Type.ERROR, "incoming migration failed: " + HpcvirtException.chain(e), Map.of());
+                destroy(name);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        connectChannel(vm, vm.generation);
+        return new MigrationPeer.IncomingMigration(name, uri, vm.record.pid());
+    }
+
+    /**
+     * Destination side: waits until the incoming state is loaded, then starts the vCPUs. Allowed
+     * in STARTING after {@link #prepareIncoming}.
+     *
+     * @return milliseconds spent waiting for the end of the stream
+     */
+    public long resumeIncoming(String name, Duration timeout) {
+        LiveVm vm = get(name);
+        synchronized (vm) {
+            Instance inst = vm.instance;
+            if (vm.record.state() != VmState.STARTING || inst == null) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "VM '" + name + "' is " + vm.record.state()
+                        + ", not waiting for an incoming migration (allowed in STARTING)");
+            }
+            long t0 = System.nanoTime();
+            inst.capability(org.hpcvirt.backend.Migratable.class).orElseThrow().awaitIncomingAndResume(timeout);
+            vm.baselineNanos = System.nanoTime();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            publish(vm, VmEvent.Type.MIGRATION, "incoming state loaded; vCPUs resumed (waited " + ms + " ms for the end of the stream)",
+                    Map.of("waitedMs", ms));
+            return ms;
+        }
+    }
+
+    /** Destination side: waits until the migrated VM is RUNNING (its first heartbeat here). */
+    public VmStatus awaitIncomingRunning(String name, Duration timeout) {
+        return awaitStarted(name, get(name).started, true, timeout, "taking over");
+    }
+
+    /**
+     * Destination side: kills the QEMU of an incoming migration and forgets the VM.
+     *
+     * @return true if no QEMU of that VM is left on this node (also when the VM is unknown here)
+     */
+    public boolean abortIncoming(String name) {
+        LiveVm vm = vms.get(name);
+        if (vm == null) {
+            return true;
+        }
+        Instance inst = vm.instance;
+        publish(vm, VmEvent.Type.MIGRATION, "incoming migration aborted by the source", Map.of("outcome", "aborted"));
+        destroy(name);
+        return inst == null || !inst.isAlive();
     }
 
     // ---------------------------------------------------------------- internals

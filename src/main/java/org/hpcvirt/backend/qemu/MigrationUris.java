@@ -62,6 +62,21 @@ public final class MigrationUris {
     }
 
     /**
+     * QEMU sets the status to completed before it computes {@code total-time} and {@code downtime}
+     * (migration_completion, then migration_calculate_complete): a fast poll can see zeros. Asks
+     * again for up to a second until they are filled in. The incoming side has no times at all.
+     */
+    private static JsonNode withTimes(QemuInstance q, JsonNode st) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        JsonNode cur = st;
+        while (cur.path("total-time").asLong(0) == 0 && cur.has("ram") && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(1_000_000L);
+            cur = q.execute("query-migrate", Map.of());
+        }
+        return cur;
+    }
+
+    /**
      * Polls {@code query-migrate} until the migration completed; cancels it and fails on timeout,
      * fails with QEMU's error description if it failed.
      *
@@ -74,7 +89,7 @@ public final class MigrationUris {
             String status = st.path("status").asText("none");
             switch (status) {
                 case "completed":
-                    return st;
+                    return withTimes(q, st);
                 case "failed":
                 case "cancelled":
                     throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration " + status

@@ -191,8 +191,10 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     }
 
     private void setMigrationParameters(long bandwidth, Duration downtimeLimit, boolean pauseBeforeSwitchover) {
+        // "events": QEMU emits MIGRATION events (status changes), which the instance's listeners see
         execute("migrate-set-capabilities", Map.of("capabilities", java.util.List.of(
-                Map.of("capability", "pause-before-switchover", "state", pauseBeforeSwitchover))));
+                Map.of("capability", "pause-before-switchover", "state", pauseBeforeSwitchover),
+                Map.of("capability", "events", "state", true))));
         execute("migrate-set-parameters", Map.of(
                 "max-bandwidth", bandwidth <= 0 ? Long.MAX_VALUE / 2 : bandwidth,
                 "downtime-limit", Math.max(1, downtimeLimit.toMillis())));
@@ -231,15 +233,31 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     @Override
     public SaveResult migrate(String uri, MigrateOptions options) {
         setMigrationParameters(options.maxBandwidthBytesPerSec(), options.maxDowntime(), false);
+        // on failure or cancel QEMU itself resumes a source that was running (migrate_fd_cleanup)
         execute("migrate", Map.of("uri", uri));
         JsonNode done = MigrationUris.awaitCompletion(this, options.timeout());
         return new SaveResult(done.path("ram").path("transferred").asLong(), done.path("total-time").asLong(),
                 done.path("downtime").asLong());
     }
 
+    /**
+     * QMP {@code migrate-incoming}; with port 0 the port QEMU bound is read back from
+     * {@code query-migrate}'s {@code socket-address} (QEMU 4.0 and later).
+     */
     @Override
-    public void acceptIncoming(String uri) {
+    public String acceptIncoming(String uri) {
+        execute("migrate-set-capabilities", Map.of("capabilities",
+                java.util.List.of(Map.of("capability", "events", "state", true))));
         execute("migrate-incoming", Map.of("uri", uri));
+        if (!uri.startsWith("tcp:") || !uri.endsWith(":0")) {
+            return uri;
+        }
+        for (JsonNode a : execute("query-migrate", Map.of()).path("socket-address")) {
+            if ("inet".equals(a.path("type").asText())) {
+                return "tcp:" + a.path("host").asText() + ":" + a.path("port").asText();
+            }
+        }
+        throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "QEMU pid " + record.pid() + " did not say which port it listens on for " + uri);
     }
 
     @Override

@@ -1,0 +1,156 @@
+package org.hpcvirt.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.api.VmState;
+import org.hpcvirt.guest.ExecResult;
+import org.hpcvirt.vm.MigrationReport;
+import org.hpcvirt.vm.VmStatus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Live migration between two daemons in separate network namespaces (10.200.0.1 and .2, see
+ * {@link NetnsNodes}) with a real TCG guest: booted once on node 1, migrated to node 2, then
+ * migrated back slowly while the destination is killed. Steps run in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MigrationIT {
+    private static final Duration BOOT = Duration.ofSeconds(90);
+    private static final Duration T = Duration.ofSeconds(30);
+    private static NetnsNodes nodes;
+
+    @BeforeAll
+    static void boot() {
+        nodes = NetnsNodes.up(2);
+        String yaml = "name: mig\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: " + TestNode.IMAGE + "\n"
+                + "heartbeat:\n  interval: 200ms\n  timeout: 2s\ndisk:\n  size: 64M\n";
+        nodes.client(1).define(yaml, "mig.yaml");
+        assertThat(nodes.client(1).start("mig", true, BOOT).state()).isEqualTo(VmState.RUNNING);
+    }
+
+    @AfterAll
+    static void teardown() {
+        if (nodes != null) {
+            nodes.close();
+        }
+    }
+
+    private static ExecResult exec(int node, String cmd) {
+        ExecResult r = nodes.client(node).exec("mig", cmd, T);
+        assertThat(r.exitCode()).as(cmd + ": " + r.output()).isZero();
+        return r;
+    }
+
+    private static List<VmEvent> migrationEvents(int node) {
+        return nodes.client(node).events("mig", 0, 10_000).stream().filter(e -> e.type() == VmEvent.Type.MIGRATION).toList();
+    }
+
+    private static boolean qemuOfMigRunsOn(int node) {
+        return nodes.processesOf(node).stream().anyMatch(pid -> cmdline(pid).contains("guest=mig"));
+    }
+
+    private static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    @Order(1)
+    void tcpRequestsNeedTheToken() {
+        // from node 1's namespace to node 2's listener: the path other daemons take
+        NetnsNodes.Result without = nodes.inNamespace(1, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", nodes.url(2) + "/v1/vms");
+        assertThat(without.output()).isEqualTo("401");
+        NetnsNodes.Result wrong = nodes.inNamespace(1, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "-H", "Authorization: Bearer " + nodes.token() + "x", nodes.url(2) + "/v1/vms");
+        assertThat(wrong.output()).isEqualTo("401");
+        NetnsNodes.Result with = nodes.inNamespace(1, "curl", "-s", "-w", " %{http_code}",
+                "-H", "Authorization: Bearer " + nodes.token(), nodes.url(2) + "/v1/node");
+        assertThat(with.output()).endsWith(" 200").contains(nodes.layout(2).home().toString());
+        // the Unix socket stays token-free
+        assertThat(nodes.client(2).list()).isEmpty();
+    }
+
+    @Test
+    @Order(2)
+    void migratedGuestContinuesOnTheOtherNodeWithItsFiles() {
+        exec(1, "echo moved > /data/moved && sync");
+        VmStatus before = nodes.client(1).status("mig");
+        long qemuBefore = before.pid();
+
+        MigrationReport r = nodes.client(1).migrate("mig", nodes.url(2), 300, 0, Duration.ofMinutes(2));
+
+        assertThat(r.totalMs()).as("QEMU total time").isPositive().isLessThan(30_000);
+        assertThat(r.downtimeMs()).as("QEMU downtime").isPositive().isLessThan(r.totalMs() + 1);
+        assertThat(r.pauseMs()).isGreaterThanOrEqualTo(r.downtimeMs());
+        assertThat(r.bytes()).as("RAM moved").isGreaterThan(1L << 20);
+        VmStatus there = nodes.client(2).status("mig");
+        assertThat(there.state()).isEqualTo(VmState.RUNNING);
+        assertThat(r.destination().lastHeartbeatSeq()).as("heartbeat sequence continues, not reset")
+                .isGreaterThan(before.lastHeartbeatSeq()).isLessThan(before.lastHeartbeatSeq() + 50);
+        assertThat(there.guestUptimeMs()).as("uptime continues").isGreaterThanOrEqualTo(before.guestUptimeMs());
+        long seq = there.lastHeartbeatSeq();
+        await().atMost(T).until(() -> nodes.client(2).status("mig").lastHeartbeatSeq() > seq + 3);
+        assertThat(exec(2, "cat /data/moved").output()).contains("moved");
+        exec(2, "echo there > /data/there && sync");
+
+        assertThat(nodes.client(1).list()).as("the source forgets the VM").isEmpty();
+        assertThat(ProcessHandle.of(qemuBefore).map(ProcessHandle::isAlive).orElse(false)).as("source QEMU killed").isFalse();
+        assertThat(qemuOfMigRunsOn(1)).isFalse();
+        assertThat(migrationEvents(1)).extracting(e -> e.data().get("outcome")).contains("completed");
+        assertThat(migrationEvents(2)).extracting(VmEvent::message).anyMatch(m -> m.startsWith("incoming migration from"));
+    }
+
+    @Test
+    @Order(3)
+    void destinationKilledMidMigrationLeavesTheSourceRunning() {
+        long seqBefore = nodes.client(2).status("mig").lastHeartbeatSeq();
+        // 16 MiB/s makes the ~90 MiB stream last several seconds: time to kill the destination during it
+        CompletableFuture<Object> migration = CompletableFuture.supplyAsync(() -> {
+            try {
+                return nodes.client(2).migrate("mig", nodes.url(1), 300, 16L << 20, Duration.ofMinutes(2));
+            } catch (HpcvirtException e) {
+                return e;
+            }
+        });
+        await().atMost(T).pollInterval(Duration.ofMillis(20)).until(() -> migration.isDone()
+                || migrationEvents(2).stream().anyMatch(e -> e.message().startsWith("streaming to")
+                        && nodes.url(1).equals(e.data().get("to"))));
+        assertThat(migration).as("still streaming when the destination dies").isNotDone();
+        for (long pid : nodes.processesOf(1)) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        ProcessHandle.of(nodes.daemonPid(1)).ifPresent(ProcessHandle::destroyForcibly);
+
+        Object outcome = migration.join();
+        assertThat(outcome).isInstanceOf(HpcvirtException.class);
+        assertThat(((HpcvirtException) outcome).code()).isEqualTo(ErrorCode.OPERATION_FAILED);
+        assertThat(((HpcvirtException) outcome).getMessage()).contains("keeps running here");
+        VmStatus s = nodes.client(2).status("mig");
+        assertThat(s.state()).isEqualTo(VmState.RUNNING);
+        await().atMost(T).until(() -> nodes.client(2).status("mig").lastHeartbeatSeq() > seqBefore + 5);
+        assertThat(nodes.client(2).status("mig").state()).isEqualTo(VmState.RUNNING);
+        assertThat(exec(2, "cat /data/moved /data/there").output()).contains("moved").contains("there");
+        assertThat(migrationEvents(2)).last().satisfies(e -> {
+            assertThat(e.data().get("outcome")).isEqualTo("failed");
+            assertThat(e.state()).isEqualTo(VmState.RUNNING);
+        });
+    }
+}
