@@ -4,7 +4,9 @@
 #   scripts/netns-nodes.sh up N      create namespaces PREFIX1..PREFIXN (10.200.0.1..N/24 on eth0),
 #                                    joined by a bridge in namespace PREFIX0, and start one daemon in
 #                                    each: home ROOT/nI, shared store ROOT/store, shared token
-#                                    ROOT/token, listening on 10.200.0.I:PORT
+#                                    ROOT/token, listening on 10.200.0.I:PORT, node name nI
+#                                    (HPCVIRT_NODE) and every node as a peer (HPCVIRT_PEERS), so
+#                                    fault-tolerance policies can move VMs between them
 #   scripts/netns-nodes.sh down N    kill the daemons and every QEMU whose command line mentions a
 #                                    node's home, delete the namespaces (their links go with them)
 #                                    and ROOT
@@ -65,12 +67,16 @@ up() {
         ip -n "$prefix$i" addr add "10.200.0.$i/24" dev eth0
         ip -n "$prefix$i" link set eth0 up
     done
+    peers=""
+    for i in $(seq 1 "$n"); do
+        peers="$peers${peers:+,}n$i=http://10.200.0.$i:$port"
+    done
     for i in $(seq 1 "$n"); do
         home=$root/n$i
         addr=10.200.0.$i
         mkdir -p "$home"
         ln -sfn "$images" "$home/images"
-        HPCVIRT_HOME=$home HPCVIRT_STORE=$root/store setsid nsenter --net="/run/netns/$prefix$i" \
+        HPCVIRT_HOME=$home HPCVIRT_STORE=$root/store HPCVIRT_NODE=n$i HPCVIRT_PEERS=$peers setsid nsenter --net="/run/netns/$prefix$i" \
             "$java" -Dhpcvirt.home="$home/" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$cp" \
             org.hpcvirt.cli.Main daemon run --listen "$addr:$port" --token-file "$root/token" \
             </dev/null >>"$home/hpcvirtd.log" 2>&1 &

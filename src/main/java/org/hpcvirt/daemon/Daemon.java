@@ -60,7 +60,7 @@ public final class Daemon implements AutoCloseable {
         this.store = new VmStore(layout.database());
         EventBus bus = new EventBus(store);
         this.vms = new VmService(layout, backends, new ImageStore(canonical(layout.images())), store, bus);
-        this.ft = new FtSupport(vms, layout, FtSupport.nodeName());
+        this.ft = new FtSupport(vms, layout, FtSupport.nodeName(), tcp);
         this.profiles = new ProfileLoader(HostLimits.detect());
         ObjectMapper json = Json.mapper();
         Path sock = layout.daemonSocket();

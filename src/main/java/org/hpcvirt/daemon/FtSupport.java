@@ -39,7 +39,7 @@ import org.hpcvirt.vm.VmService;
  * The daemon's fault-tolerance side: every VM whose profile has an {@code ft:} section (policy
  * other than {@code none}) is watched by the {@link LiveFtExecutor} once it runs; predictions
  * come from {@code POST /v1/ft/predictions} and from the host's sensors; actions are carried out
- * on this node through {@link VmService} ({@link LocalMechanisms}). Policy values are merged from
+ * through {@link NodeMechanisms}: on this node, or on a peer node for migration and restarts. Policy values are merged from
  * {@code $HPCVIRT_HOME/ft/center.yaml} and {@code admin.yaml} (if present) and the profile, as
  * {@code hpcvirt ft policy explain} shows. Created and closed by the {@link Daemon}.
  */
@@ -57,7 +57,7 @@ final class FtSupport implements AutoCloseable {
     private final ScheduledExecutorService sensorThread;
     private final Consumer<VmEvent> subscriber;
 
-    FtSupport(VmService vms, NodeLayout layout, String node) {
+    FtSupport(VmService vms, NodeLayout layout, String node, TcpListener tcp) {
         this.vms = vms;
         this.node = node;
         Path ftDir = layout.home().resolve("ft");
@@ -65,7 +65,8 @@ final class FtSupport implements AutoCloseable {
                 : CenterRules.NONE;
         this.admin = Files.exists(ftDir.resolve("admin.yaml")) ? StrictYaml.read(ftDir.resolve("admin.yaml"), AdminDefaults.class)
                 : AdminDefaults.NONE;
-        this.executor = new LiveFtExecutor(new LocalMechanisms(vms, node), vms.events()::publish, System::nanoTime);
+        this.executor = new LiveFtExecutor(new NodeMechanisms(vms, node, peers(System.getenv("HPCVIRT_PEERS")), tcp),
+                vms.events()::publish, System::nanoTime);
         this.subscriber = this::onEvent;
         vms.events().subscribe(subscriber, null, Long.MAX_VALUE);
         this.sensorThread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -191,21 +192,27 @@ final class FtSupport implements AutoCloseable {
     }
 
     /**
-     * Mechanisms on this node only: checkpoints, pause-to-storage and restart happen here (the
-     * checkpoint store may be shared, so another node can restore them). Moving work to another
-     * node needs live migration between daemons; until a peer is known, the spare node is this one.
+     * Mechanisms of this node: checkpoints, pause-to-storage and restarts use {@link VmService};
+     * moving work elsewhere uses the peers named in {@code $HPCVIRT_PEERS}
+     * ({@code name=http://host:port,…}, the same list on every node) through their TCP listeners
+     * and the cluster token. Without peers (or without a token) the spare node is this one and
+     * migration is refused with that reason.
      */
-    static final class LocalMechanisms implements FtMechanisms {
-        private final VmService vms;
-        private final String node;
-
-        LocalMechanisms(VmService vms, String node) {
-            this.vms = vms;
-            this.node = node;
-        }
-
+    static final class NodeMechanisms implements FtMechanisms {
         /** Periodic checkpoints keep the newest {@value #KEEP} of their own; other checkpoints are left alone. */
         static final int KEEP = 2;
+
+        private final VmService vms;
+        private final String node;
+        private final Map<String, String> peers;
+        private final TcpListener tcp;
+
+        NodeMechanisms(VmService vms, String node, Map<String, String> peers, TcpListener tcp) {
+            this.vms = vms;
+            this.node = node;
+            this.peers = peers;
+            this.tcp = tcp;
+        }
 
         @Override
         public void checkpoint(String vm) {
@@ -218,23 +225,51 @@ final class FtSupport implements AutoCloseable {
 
         @Override
         public void migrate(String vm, String targetNode) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "no other node to migrate " + vm + " to (no peers configured)");
+            String url = remote(targetNode, "migrate " + vm);
+            try (RemotePeer peer = new RemotePeer(url, tcp.token(), "http://" + tcp.host() + ":" + tcp.port())) {
+                vms.migrate(vm, peer, new org.hpcvirt.backend.Migratable.MigrateOptions(Duration.ofMillis(50), 0,
+                        Duration.ofMinutes(5)), Duration.ofSeconds(60));
+            }
         }
 
         @Override
         public void pauseToStorage(String vm, String targetNode) {
-            vms.suspend(vm);
-            vms.wake(vm, true, Duration.ofMinutes(2));
+            CheckpointManifest m = vms.suspend(vm);
+            if (targetNode.equals(node)) {
+                vms.wake(vm, true, Duration.ofMinutes(2));
+                return;
+            }
+            try (DaemonClient c = DaemonClient.remote(remote(targetNode, "wake " + vm), tcp.token())) {
+                c.restore(m.id(), vm, true, Duration.ofMinutes(2));
+            }
+            vms.handOver(vm, targetNode);
         }
 
         @Override
         public void restartFromLatest(String vm, String targetNode) {
             List<CheckpointManifest> ck = vms.checkpoints().list(vm);
-            if (ck.isEmpty()) {
-                vms.start(vm, true, Duration.ofMinutes(2));
-            } else {
-                vms.restore(ck.get(ck.size() - 1).id(), vm, true, Duration.ofMinutes(2));
+            if (targetNode.equals(node)) {
+                if (ck.isEmpty()) {
+                    vms.start(vm, true, Duration.ofMinutes(2));
+                } else {
+                    vms.restore(ck.get(ck.size() - 1).id(), vm, true, Duration.ofMinutes(2));
+                }
+                return;
             }
+            if (ck.isEmpty()) {
+                throw new HpcvirtException(ErrorCode.NOT_FOUND, "VM " + vm + " has no checkpoint to restart from on node " + targetNode);
+            }
+            try (DaemonClient c = DaemonClient.remote(remote(targetNode, "restart " + vm), tcp.token())) {
+                c.restore(ck.get(ck.size() - 1).id(), vm, true, Duration.ofMinutes(2));
+            }
+            // it runs there now: this node forgets its crashed copy (the disk layers stay in the shared store)
+            vms.destroy(vm);
+        }
+
+        /** A VM that moved away (migration, hand-over, restart elsewhere) has no record here any more. */
+        @Override
+        public boolean owns(String vm) {
+            return vms.list().stream().anyMatch(st -> st.name().equals(vm));
         }
 
         @Override
@@ -244,7 +279,39 @@ final class FtSupport implements AutoCloseable {
 
         @Override
         public String spareNode(String failingNode) {
-            return node;
+            if (tcp == null) {
+                return node;
+            }
+            return peers.keySet().stream().filter(n -> !n.equals(failingNode)).findFirst().orElse(node);
         }
+
+        private String remote(String target, String what) {
+            if (tcp == null) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot " + what + " on node " + target
+                        + ": this daemon has no cluster token (start it with --listen and --token-file)");
+            }
+            String url = peers.get(target);
+            if (url == null || target.equals(node)) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot " + what + ": no other node to move it to"
+                        + " (peers: " + (peers.isEmpty() ? "none; set HPCVIRT_PEERS" : String.join(", ", peers.keySet())) + ")");
+            }
+            return url;
+        }
+    }
+
+    /** {@code $HPCVIRT_PEERS}: {@code name=http://host:port} pairs separated by commas; INVALID_INPUT if malformed. */
+    static Map<String, String> peers(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (text == null || text.isBlank()) {
+            return out;
+        }
+        for (String part : text.split(",")) {
+            String[] kv = part.trim().split("=", 2);
+            if (kv.length != 2 || kv[0].isBlank() || !kv[1].matches("http://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}/?")) {
+                throw HpcvirtException.invalid("HPCVIRT_PEERS: '" + part.trim() + "' is not NAME=http://HOST:PORT");
+            }
+            out.put(kv[0].trim(), kv[1].trim().replaceAll("/$", ""));
+        }
+        return out;
     }
 }

@@ -18,6 +18,9 @@ public interface FtMechanisms {
     /** Starts the VM again on {@code targetNode} from its latest checkpoint (a cold start if it has none). */
     void restartFromLatest(String vm, String targetNode);
 
+    /** Whether the VM is (still) managed here; false once it moved to another node. */
+    boolean owns(String vm);
+
     /** The node the VM runs on now. */
     String nodeOf(String vm);
 

@@ -187,7 +187,9 @@ public final class LiveFtExecutor implements AutoCloseable {
                 mechanisms.restartFromLatest(vm, target);
                 job.failed = false;
                 report(vm, String.format("restarted on node %s in %.2f s", target, now() - t0), Map.of("node", target));
-                deliver(job, new FtEvent.RestartDone(now()));
+                if (!handedOver(job, target)) {
+                    deliver(job, new FtEvent.RestartDone(now()));
+                }
             } else if (a instanceof FtAction.Nothing n) {
                 report(vm, "no action: " + n.reason(), Map.of());
             }
@@ -211,7 +213,19 @@ public final class LiveFtExecutor implements AutoCloseable {
         }
         double t1 = now();
         report(job.vm, String.format("%s done in %.2f s", verb, t1 - t0), Map.of("seconds", t1 - t0));
-        deliver(job, new FtEvent.ProactiveDone(t1, node, action, t1 - t0));
+        if (!handedOver(job, target)) {
+            deliver(job, new FtEvent.ProactiveDone(t1, node, action, t1 - t0));
+        }
+    }
+
+    /** If the VM left this node, its policy goes on where it runs now: stop driving it here. */
+    private boolean handedOver(Job job, String target) {
+        if (mechanisms.owns(job.vm)) {
+            return false;
+        }
+        jobs.remove(job.vm, job);
+        report(job.vm, "now runs on node " + target + "; its policy continues there", Map.of("node", target));
+        return true;
     }
 
     private static String period(PolicySettings s) {

@@ -54,6 +54,11 @@ class LiveFtExecutorTest {
         }
 
         @Override
+        public boolean owns(String vm) {
+            return true;
+        }
+
+        @Override
         public String nodeOf(String vm) {
             return node.getOrDefault(vm, "A");
         }
