@@ -168,9 +168,16 @@ public final class CheckpointCommand implements Runnable {
         @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
+        @Option(names = "--node", paramLabel = "URL", description = "Restore on the node of the daemon at URL (http://HOST:PORT); "
+                + "the checkpoint must be in the store that node shares.")
+        String node;
+
+        @Option(names = "--token-file", paramLabel = "FILE", description = "Cluster token for --node (default: $HPCVIRT_TOKEN_FILE).")
+        java.nio.file.Path tokenFile;
+
         @Override
         public Integer call() {
-            try (DaemonClient c = VmCommand.client()) {
+            try (DaemonClient c = node == null ? VmCommand.client() : DaemonClient.remote(node, token(tokenFile))) {
                 VmStatus s = c.restore(id, newName, true, Duration.ofSeconds(timeout));
                 spec.commandLine().getOut().printf("%s %s (qemu pid %d), heartbeat seq %d, guest uptime %.1f s%n", s.name(), s.state(),
                         s.pid(), s.lastHeartbeatSeq(), s.guestUptimeMs() / 1000.0);
@@ -199,13 +206,31 @@ public final class CheckpointCommand implements Runnable {
         @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
+        @Option(names = "--node", paramLabel = "URL", description = "Wake it on the node of the daemon at URL (http://HOST:PORT), "
+                + "which restores it from the shared store; this node then forgets it. Needs this daemon's --listen/--token-file.")
+        String node;
+
         @Override
         public Integer call() {
             try (DaemonClient c = VmCommand.client()) {
-                VmStatus s = c.wake(name, Duration.ofSeconds(timeout));
+                VmStatus s = node == null ? c.wake(name, Duration.ofSeconds(timeout)) : c.wakeOn(name, node, Duration.ofSeconds(timeout));
                 out().printf("%s %s (qemu pid %d), heartbeat seq %d%n", s.name(), s.state(), s.pid(), s.lastHeartbeatSeq());
             }
             return 0;
         }
+    }
+
+    /** The cluster token from {@code file}, else from {@code $HPCVIRT_TOKEN_FILE}. */
+    static String token(java.nio.file.Path file) {
+        java.nio.file.Path f = file;
+        if (f == null) {
+            String env = System.getenv(org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
+            if (env == null || env.isBlank()) {
+                throw org.hpcvirt.api.HpcvirtException.invalid("--node needs the cluster token: --token-file FILE or $"
+                        + org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
+            }
+            f = java.nio.file.Path.of(env);
+        }
+        return org.hpcvirt.daemon.TcpListener.readToken(f);
     }
 }

@@ -217,7 +217,7 @@ public final class Daemon implements AutoCloseable {
         r.get("/v1/events", ctx -> ctx.json(vms.events().history(emptyToNull(ctx.queryParam("vm")),
                 longParam(ctx, "after", 0), (int) longParam(ctx, "limit", 1000))));
         r.sse("/v1/events/stream", this::stream);
-        MobilityRoutes.register(r, vms);
+        MobilityRoutes.register(r, vms, tcp);
         ft.routes(r);
         MigrationRoutes.register(r, vms, tcp);
         r.post("/v1/daemon/stop", ctx -> {

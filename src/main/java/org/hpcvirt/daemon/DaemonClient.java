@@ -314,6 +314,15 @@ public final class DaemonClient implements AutoCloseable {
         return call(HttpMethod.POST, "/v1/vms/" + name + "/wake", Map.of("timeoutSeconds", timeout.toSeconds()), VmStatus.class);
     }
 
+    /**
+     * Restores a SUSPENDED VM on the node of the daemon at {@code nodeUrl} (from the shared store);
+     * this daemon then forgets it. This daemon authenticates there with its cluster token.
+     */
+    public VmStatus wakeOn(String name, String nodeUrl, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/wake", Map.of("timeoutSeconds", timeout.toSeconds(), "node", nodeUrl),
+                VmStatus.class);
+    }
+
     /** The checkpoint a SUSPENDED VM wakes from. */
     public CheckpointManifest suspendCheckpoint(String name) {
         return call(HttpMethod.GET, "/v1/vms/" + name + "/suspend-checkpoint", null, CheckpointManifest.class);

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Issue 5's proof on two nodes (two daemons in network namespaces sharing a checkpoint store):
  * a predicted failure of the VM's node moves the running VM to the other node with its heartbeat
  * sequence continuing; an unpredicted kill of its QEMU there brings it back on the first node
- * from its latest checkpoint. All decisions are taken by the daemons' live executors.
+ * from its latest checkpoint. All decisions are taken by the daemons' live executors. Last, a
+ * suspended VM wakes on the other node ({@code vm wake --node URL}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FtTwoNodeIT {
@@ -88,5 +89,19 @@ class FtTwoNodeIT {
         long seqAtCheckpoint = ((Number) restored.data().get("heartbeatSeq")).longValue();
         await().atMost(Duration.ofSeconds(10)).until(() -> status(1).lastHeartbeatSeq() > seqAtCheckpoint);
         assertThat(nodes.client(1).exec("ftm", "cat /data/f", Duration.ofSeconds(30)).output()).contains("from-n1");
+    }
+
+    @Test
+    @Order(3)
+    void aSuspendedVmWakesOnAnotherNode() {
+        long seq = status(1).lastHeartbeatSeq();
+        nodes.client(1).suspend("ftm");
+        assertThat(status(1).state()).isEqualTo(VmState.SUSPENDED);
+        VmStatus there = nodes.client(1).wakeOn("ftm", nodes.url(2), Duration.ofSeconds(90));
+        assertThat(there.state()).isEqualTo(VmState.RUNNING);
+        assertThat(runsOn(2)).isTrue();
+        assertThat(nodes.client(1).list()).noneMatch(s -> s.name().equals("ftm"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> status(2).lastHeartbeatSeq() > seq);
+        assertThat(nodes.client(2).exec("ftm", "cat /data/f", Duration.ofSeconds(30)).output()).contains("from-n1");
     }
 }
