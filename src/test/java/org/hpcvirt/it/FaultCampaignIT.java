@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A small campaign on real TCG guests covering every injector class — guest kernel (kerncrash), guest
+ * A small campaign on real TCG guests covering every injector class — guest kernel (kerncrash, sysrq), guest
  * user (segfault), host user (SIGKILL of QEMU), soft errors (bit flips in the workload's buffer and in
  * RIP) — with one bystander VM and snapshot reset between runs, plus a refused E-Zone 1 fault. One run
  * per fault keeps it well under a minute.
@@ -43,6 +43,7 @@ class FaultCampaignIT {
                 faults:
                   - fault: kerncrash
                     options: {delay: 1}
+                  - fault: sysrq-crash
                   - fault: segfault
                   - fault: vmm-sigkill
                   - fault: bitflip-workload
@@ -93,6 +94,14 @@ class FaultCampaignIT {
         assertThat(r.hostHealthy()).isTrue();
         assertThat(r.bystandersUnaffected()).as(r.detail()).isTrue();
         assertThat(r.observedEffect()).isEqualTo("limited");
+    }
+
+    @Test
+    void sysrqCrashIsAPanic() {
+        RunRecord r = run("sysrq-crash");
+        assertThat(r.outcome()).as(r.toString()).isEqualTo("crash");
+        assertThat(r.detectedBy()).as(r.toString()).contains("guest-panicked");
+        assertThat(r.bystandersUnaffected()).isTrue();
     }
 
     @Test
@@ -151,6 +160,6 @@ class FaultCampaignIT {
         List<String> csv = Files.readAllLines(out.resolve("results.csv"));
         assertThat(csv).hasSize(1 + result.records().size());
         Map<?, ?> json = org.hpcvirt.api.Json.mapper().readValue(out.resolve("results.json").toFile(), Map.class);
-        assertThat((List<?>) json.get("records")).hasSize(5);
+        assertThat((List<?>) json.get("records")).hasSize(6);
     }
 }
