@@ -44,6 +44,7 @@ public final class InjectBenchmark {
     private final BackendRegistry registry;
     private final Path images;
 
+    /** A benchmark drawing backends from {@code registry} and the campaign's image from {@code images}. */
     public InjectBenchmark(BackendRegistry registry, Path images) {
         this.registry = registry;
         this.images = images;

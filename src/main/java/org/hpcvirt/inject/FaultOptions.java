@@ -15,7 +15,9 @@ public record FaultOptions(Fault fault, Map<String, String> values) {
     /**
      * Checks the option names against {@link Fault#options()}.
      *
-     * @throws HpcvirtException INVALID_INPUT naming the unknown option and the known ones
+     * and the values against their ranges, so that a campaign fails at load, not in its first run.
+     *
+     * @throws HpcvirtException INVALID_INPUT naming the unknown option and the known ones, or the bad value
      */
     public FaultOptions {
         values = Map.copyOf(values == null ? Map.of() : values);
@@ -25,12 +27,22 @@ public record FaultOptions(Fault fault, Map<String, String> values) {
                         + (fault.options().isEmpty() ? "none" : String.join(", ", fault.options())) + ")");
             }
         }
+        for (var e : RANGES.entrySet()) {
+            if (values.containsKey(e.getKey())) {
+                parse(fault, e.getKey(), values.get(e.getKey()), e.getValue()[0], e.getValue()[1]);
+            }
+        }
+        String reg = values.get("register");
+        if (reg != null && !org.hpcvirt.inject.gdb.GdbRemote.X86_64_REGISTERS.containsKey(reg)) {
+            throw HpcvirtException.invalid("fault " + fault.id() + " option 'register': unknown register '" + reg + "' (known: "
+                    + String.join(", ", new java.util.TreeSet<>(org.hpcvirt.inject.gdb.GdbRemote.X86_64_REGISTERS.keySet())) + ")");
+        }
     }
 
-    /** No options. */
-    public static FaultOptions none(Fault fault) {
-        return new FaultOptions(fault, Map.of());
-    }
+    /** Valid ranges of the integer options (address is checked against the guest's memory when injecting). */
+    private static final Map<String, long[]> RANGES = Map.of("delay", new long[] {0, 3600}, "seconds", new long[] {1, 3600},
+            "bits", new long[] {1, 4096}, "offset", new long[] {0, 4095}, "bit", new long[] {0, 63},
+            "address", new long[] {0, Long.MAX_VALUE});
 
     /**
      * An integer option in {@code [min, max]}, or {@code def} if absent.
@@ -39,9 +51,10 @@ public record FaultOptions(Fault fault, Map<String, String> values) {
      */
     public long integer(String name, long def, long min, long max) {
         String v = values.get(name);
-        if (v == null) {
-            return def;
-        }
+        return v == null ? def : parse(fault, name, v, min, max);
+    }
+
+    private static long parse(Fault fault, String name, String v, long min, long max) {
         long n;
         try {
             n = v.startsWith("0x") ? Long.parseUnsignedLong(v.substring(2), 16) : Long.parseLong(v.strip());

@@ -11,8 +11,4 @@ import java.util.Random;
  * @param workloadTimeout longest wait for the workload's result before the run counts as a hang
  */
 public record InjectionContext(Random random, int workloadRounds, Duration workloadTimeout) {
-    /** Defaults for one-shot injections: unseeded, 200 rounds, 60 s. */
-    public static InjectionContext defaults() {
-        return new InjectionContext(new Random(), ChecksumWorkload.DEFAULT_ROUNDS, Duration.ofSeconds(60));
-    }
 }

@@ -58,6 +58,9 @@ class CampaignSpecTest {
         assertInvalid("faults:\n  - fault: kerncrash\n    options: {bits: 1}\n", "line 3: field 'options': fault kerncrash has no option 'bits'");
         assertInvalid("isolation: [loose]\nfaults:\n  - fault: segfault\n", "line 1: field 'isolation': unknown isolation level 'loose'");
         assertInvalid("faults:\n  - fault: segfault\nparallelism: 999\n", "line 3: field 'parallelism': must be 1..");
+        assertInvalid("faults:\n  - fault: kerncrash\n    options: {delay: soon}\n",
+                "line 3: field 'options': fault kerncrash option 'delay': 'soon' is not an integer");
+        assertInvalid("faults:\n  - fault: bitflip-register\n    options: {register: xmm0}\n", "unknown register 'xmm0'");
         assertInvalid("faults: []\n", "field 'faults': at least one fault is required");
         assertInvalid("faults:\n  - fault: segfault\nvm:\n  memory: lots\n", "line 4: field 'memory'");
         assertInvalid("faults:\n  - fault: segfault\nvm:\n  heartbeatInterval: 1s\n  heartbeatTimeout: 1s\n",
