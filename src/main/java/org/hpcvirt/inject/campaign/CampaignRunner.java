@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -158,7 +159,10 @@ public final class CampaignRunner {
             }
         }
         List<RunRecord> sorted = new ArrayList<>(records);
-        sorted.sort(Comparator.comparing(RunRecord::backend).thenComparing(RunRecord::isolation)
+        List<String> backendOrder = backends.stream().map(Backend::name).toList();
+        List<String> isolationOrder = spec.isolation().stream().map(IsolationLevel::id).toList();
+        sorted.sort(Comparator.comparingInt((RunRecord r) -> backendOrder.indexOf(r.backend()))
+                .thenComparingInt(r -> isolationOrder.indexOf(r.isolation()))
                 .thenComparing(r -> spec.faults().stream().map(f -> f.fault().id()).toList().indexOf(r.fault()))
                 .thenComparingInt(RunRecord::run));
         return new CampaignResult(spec.name(), started.toString(), Duration.between(started, Instant.now()).toMillis(),
@@ -225,8 +229,10 @@ public final class CampaignRunner {
                     futures.add(pool.submit(() -> {
                         int slot = slots.take();
                         try {
+                            // java.util.Random's first draws are correlated for neighbouring seeds: mix the seed first
+                            Random random = new Random(new SplittableRandom(seed).nextLong());
                             RunRecord r = runOnce(spec, backend, iso, image, f, runNo, cellDir.resolve("s" + slot), state,
-                                    bystanders, new InjectionContext(new Random(seed), spec.workloadRounds(), wlTimeout), gold);
+                                    bystanders, new InjectionContext(random, spec.workloadRounds(), wlTimeout), gold);
                             records.add(r);
                             progress.step(r);
                         } finally {

@@ -9,6 +9,7 @@ import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.enclave.IsolationLevel;
 import org.hpcvirt.inject.Fault;
+import org.hpcvirt.inject.FaultOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,6 +43,14 @@ class CampaignSpecTest {
     }
 
     @Test
+    void allFaultsExampleNamesEveryFault() {
+        CampaignSpec s = CampaignSpec.load(Path.of(System.getProperty("hpcvirt.repo", "."), "examples/campaigns/all-faults.yaml"));
+        assertThat(s.faults()).extracting(FaultOptions::fault).containsExactlyInAnyOrder(Fault.values());
+        assertThat(s.isolation()).containsExactly(IsolationLevel.STRICT, IsolationLevel.PERFORMANCE);
+        assertThat(s.reset()).isEqualTo(CampaignSpec.Reset.SNAPSHOT);
+    }
+
+    @Test
     void defaultsFillOptionalFields() throws Exception {
         CampaignSpec s = load("faults:\n  - fault: segfault\n");
         assertThat(s.runs()).isEqualTo(5);
@@ -61,6 +70,7 @@ class CampaignSpecTest {
         assertInvalid("faults:\n  - fault: kerncrash\n    options: {delay: soon}\n",
                 "line 3: field 'options': fault kerncrash option 'delay': 'soon' is not an integer");
         assertInvalid("faults:\n  - fault: bitflip-register\n    options: {register: xmm0}\n", "unknown register 'xmm0'");
+        assertInvalid("faults:\n  - fault: segfault\nreset: sometimes\n", "line 3: field 'reset': must be snapshot or reboot");
         assertInvalid("faults: []\n", "field 'faults': at least one fault is required");
         assertInvalid("faults:\n  - fault: segfault\nvm:\n  memory: lots\n", "line 4: field 'memory'");
         assertInvalid("faults:\n  - fault: segfault\nvm:\n  heartbeatInterval: 1s\n  heartbeatTimeout: 1s\n",
