@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
                 FtCommand.class,
                 SimCommand.class,
                 BenchCommand.class,
+                ZonesCommand.class,
+                InjectCommand.class,
+                CampaignCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -120,7 +120,8 @@ public final class StrictYaml {
     }
 
     /** 1-based line of the first {@code key:} in {@code text}, or -1. */
-    private static int lineOf(String text, String key) {
+    /** The 1-based line where {@code key} is first written as a mapping key in {@code text}, or -1. */
+    public static int lineOf(String text, String key) {
         java.util.regex.Pattern p = java.util.regex.Pattern.compile("^\\s*(- )?\"?" + java.util.regex.Pattern.quote(key) + "\"?\\s*:");
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {

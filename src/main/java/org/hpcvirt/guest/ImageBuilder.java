@@ -31,7 +31,10 @@ import org.hpcvirt.api.HpcvirtException;
 /**
  * Builds a golden image into {@code <imagesDir>/<name>/}: {@code vmlinuz} (the newest installed
  * {@code *-cloud-amd64} kernel), {@code initramfs.cpio.gz} (busybox, the virtio/pvpanic modules,
- * {@code guest/init}, the agent compiled from {@code guest/agent/hpcvirt-agent.c}),
+ * {@code guest/init}, the agent compiled from {@code guest/agent/hpcvirt-agent.c}, the fault-injection
+ * module {@code guest/kerncrash} built against the kernel's headers into
+ * {@code /lib/modules/<version>/extra/kerncrash.ko} and the static workloads of {@code guest/workloads}
+ * in {@code /sbin}),
  * {@code disk-base.ext4} (1 GiB sparse ext4) and {@code manifest.json}.
  *
  * <p>Reproducible: the same inputs give byte-identical files (sorted cpio with zero times and owners,
@@ -40,13 +43,13 @@ import org.hpcvirt.api.HpcvirtException;
  * directory next to its final place and renamed into place, so a crash never leaves a half-built image
  * under the image's name.
  *
- * <p>Needs on the host: {@code linux-image-cloud-amd64}, {@code busybox-static}, {@code gcc} (with static
- * libc), {@code e2fsprogs}. Not thread-safe for the same image name; different names may be built
+ * <p>Needs on the host: {@code linux-image-cloud-amd64}, {@code linux-headers-cloud-amd64} (for kerncrash),
+ * {@code busybox-static}, {@code gcc} (with static libc), {@code make}, {@code binutils}, {@code e2fsprogs}. Not thread-safe for the same image name; different names may be built
  * concurrently.
  */
 public final class ImageBuilder {
     /** Version of the build recipe; changing it makes every existing image out of date. */
-    public static final String BUILDER_VERSION = "1";
+    public static final String BUILDER_VERSION = "2";
     /** Image name used when none is given. */
     public static final String DEFAULT_NAME = "default";
     /** Size of the base data disk's file system. */
@@ -59,6 +62,12 @@ public final class ImageBuilder {
     static final String DISK_UUID = "6c1f1a8e-3b8f-4c52-9d0e-2f6f0a1b2c3d";
     static final String AGENT_RESOURCE = "/guest/agent/hpcvirt-agent.c";
     static final String INIT_RESOURCE = "/guest/init";
+    /** Sources of the guest-kernel fault module (E-Zone 3), built with the image kernel's headers. */
+    static final List<String> KERNCRASH_RESOURCES = List.of("/guest/kerncrash/kerncrash.c", "/guest/kerncrash/Kbuild");
+    /** Guest workloads compiled static into {@code /sbin} (fault programs and known-answer workloads). */
+    public static final List<String> WORKLOADS = List.of("hpcvirt-fault", "hpcvirt-checksum");
+    /** Where the kerncrash module lives in the guest, relative to {@code /lib/modules/<version>}. */
+    public static final String KERNCRASH_MODULE = "extra/kerncrash.ko";
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
     private static final Pattern CLOUD_KERNEL = Pattern.compile("vmlinuz-(\\d[\\w.+~-]*-cloud-amd64)");
     private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(3);
@@ -138,6 +147,7 @@ public final class ImageBuilder {
         byte[] initScript = resource(INIT_RESOURCE);
         Map<String, Path> modules = findModules(kernelVersion);
         SortedMap<String, String> inputs = inputs(kernel, modules, agentSource, initScript);
+        inputs.putAll(extraInputs(kernelVersion));
 
         ImageStore store = new ImageStore(imagesDir);
         Path finalDir = imagesDir.resolve(name);
@@ -160,7 +170,8 @@ public final class ImageBuilder {
             Path agent = compileAgent(work, agentSource, progress);
             Path init = work.resolve("init");
             Files.write(init, initScript);
-            writeInitramfs(tmp.resolve("initramfs.cpio.gz"), kernelVersion, modules, init, agent, progress);
+            Map<String, Path> extras = buildExtras(work, kernelVersion, progress);
+            writeInitramfs(tmp.resolve("initramfs.cpio.gz"), kernelVersion, modules, init, agent, extras, progress);
             makeDiskBase(tmp.resolve("disk-base.ext4"), progress);
 
             SortedMap<String, ImageManifest.FileEntry> files = new TreeMap<>();
@@ -314,12 +325,63 @@ public final class ImageBuilder {
         return work.resolve("hpcvirt-agent");
     }
 
+    /** Hashes of the kerncrash and workload sources and of the kernel headers they are built against. */
+    private SortedMap<String, String> extraInputs(String kernelVersion) throws IOException {
+        SortedMap<String, String> in = new TreeMap<>();
+        for (String r : KERNCRASH_RESOURCES) {
+            in.put(r.substring(1), Sha256.of(resource(r)));
+        }
+        for (String w : WORKLOADS) {
+            in.put("guest/workloads/" + w + ".c", Sha256.of(resource("/guest/workloads/" + w + ".c")));
+        }
+        Path symvers = headersDir(kernelVersion).resolve("Module.symvers");
+        in.put("kernel headers", Files.isRegularFile(symvers) ? Sha256.of(symvers) : "missing");
+        return in;
+    }
+
+    private Path headersDir(String kernelVersion) {
+        return host.modulesRoot().resolve(kernelVersion).resolve("build");
+    }
+
+    /**
+     * Builds kerncrash.ko against the image kernel's headers and compiles the workloads static. Returns
+     * initramfs path → built file. The module is stripped of debug data and build id so that images stay
+     * reproducible (both depend on the temporary build directory's name).
+     */
+    private Map<String, Path> buildExtras(Path work, String kernelVersion, BuildProgress progress) throws IOException {
+        Map<String, Path> out = new TreeMap<>();
+        Path headers = headersDir(kernelVersion);
+        if (!Files.isDirectory(headers)) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "no kernel headers in " + headers
+                    + " to build kerncrash: install linux-headers-cloud-amd64");
+        }
+        progress.line("building kerncrash.ko for " + kernelVersion);
+        Path kc = work.resolve("kerncrash");
+        Files.createDirectories(kc);
+        for (String r : KERNCRASH_RESOURCES) {
+            Files.write(kc.resolve(r.substring(r.lastIndexOf('/') + 1)), resource(r));
+        }
+        HostProcess.run(List.of("make", "-s", "-C", headers.toString(), "M=" + kc, "modules"), kc, Map.of(), TOOL_TIMEOUT);
+        Path ko = work.resolve("kerncrash.ko");
+        HostProcess.run(List.of("strip", "--strip-debug", "--remove-section=.note.gnu.build-id", "-o", ko.toString(),
+                kc.resolve("kerncrash.ko").toString()), work, Map.of(), TOOL_TIMEOUT);
+        out.put("lib/modules/" + kernelVersion + "/" + KERNCRASH_MODULE, ko);
+        for (String w : WORKLOADS) {
+            progress.line("compiling " + w);
+            Files.write(work.resolve(w + ".c"), resource("/guest/workloads/" + w + ".c"));
+            HostProcess.run(List.of("gcc", "-static", "-O2", "-Wall", "-Wextra", "-s", "-o", w, w + ".c"), work, Map.of(),
+                    TOOL_TIMEOUT);
+            out.put("sbin/" + w, work.resolve(w));
+        }
+        return out;
+    }
+
     /** Writes the initramfs; package-private so that tests can check its reproducibility alone. */
     void writeInitramfs(Path target, String kernelVersion, Map<String, Path> modules, Path init, Path agent,
-                        BuildProgress progress) throws IOException {
+                        Map<String, Path> extras, BuildProgress progress) throws IOException {
         InitramfsWriter w = new InitramfsWriter();
         for (String d : List.of("bin", "sbin", "proc", "sys", "dev", "data", "tmp", "etc", "root", "lib",
-                "lib/modules", "lib/modules/" + kernelVersion)) {
+                "lib/modules", "lib/modules/" + kernelVersion, "lib/modules/" + kernelVersion + "/extra")) {
             w.dir(d);
         }
         w.charDevice("dev/console", 5, 1, 0600);
@@ -333,6 +395,9 @@ public final class ImageBuilder {
         }
         w.file("init", init, 0755);
         w.file("sbin/hpcvirt-agent", agent, 0755);
+        for (var e : extras.entrySet()) {
+            w.file(e.getKey(), e.getValue(), e.getKey().endsWith(".ko") ? 0644 : 0755);
+        }
         try (BuildProgress.Step step = progress.step("modules", modules.size(), "modules")) {
             for (String m : MODULES) {
                 w.file("lib/modules/" + kernelVersion + "/" + m + ".ko", modules.get(m), 0644);
@@ -352,7 +417,8 @@ public final class ImageBuilder {
             Path agent = compileAgent(work, resource(AGENT_RESOURCE), BuildProgress.forStdout(out));
             Path init = work.resolve("init");
             Files.write(init, resource(INIT_RESOURCE));
-            writeInitramfs(target, kernelVersion, findModules(kernelVersion), init, agent, BuildProgress.forStdout(out));
+            writeInitramfs(target, kernelVersion, findModules(kernelVersion), init, agent,
+                    buildExtras(work, kernelVersion, BuildProgress.forStdout(out)), BuildProgress.forStdout(out));
         } finally {
             deleteTree(work);
         }

@@ -1,0 +1,28 @@
+package org.hpcvirt.inject.campaign;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.qemu.QemuCommandLine;
+import org.hpcvirt.guest.ExecResult;
+import org.hpcvirt.guest.GuestChannel;
+import org.hpcvirt.inject.FaultTarget;
+
+/** A campaign's victim: an instance launched in-process and its guest channel. */
+record VictimTarget(String name, String backend, Instance instance, GuestChannel channel, long memoryBytes)
+        implements FaultTarget {
+    @Override
+    public ExecResult exec(String shellCommand, Duration timeout) {
+        return channel.exec(shellCommand, timeout);
+    }
+
+    @Override
+    public long vmmPid() {
+        return instance.pid();
+    }
+
+    @Override
+    public Path gdbSocket() {
+        return instance.record().runDir().resolve(QemuCommandLine.GDB_SOCKET);
+    }
+}
