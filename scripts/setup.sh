@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(qemu-system-x86 qemu-utils busybox-static linux-image-cloud-amd64 linux-headers-cloud-amd64
-          gcc libc6-dev make e2fsprogs util-linux iproute2 openjdk-17-jdk-headless maven xz-utils)
+          gcc libc6-dev make binutils e2fsprogs util-linux iproute2 curl openjdk-17-jdk-headless maven xz-utils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

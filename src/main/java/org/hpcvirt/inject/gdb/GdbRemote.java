@@ -189,6 +189,8 @@ public final class GdbRemote implements AutoCloseable {
         }
     }
 
+    private boolean targetDescriptionRead;
+
     /** {@code g}: all registers of the current vCPU, in the target's order and byte order. */
     public byte[] readRegisters() {
         return HexFormat.of().parseHex(expectData("g"));
@@ -209,21 +211,34 @@ public final class GdbRemote implements AutoCloseable {
         return v;
     }
 
-    /** Flips bit {@code bit} (0..63) of 64-bit register {@code number}; returns the old and new value. */
+    /**
+     * Flips bit {@code bit} (0..63) of 64-bit register {@code number}; returns the old and new value.
+     * Reads and writes that one register ({@code p}/{@code P}): writing the whole set back with
+     * {@code G} would also reload segment registers and bases, which is not a single-bit fault.
+     */
     public long[] flipRegisterBit(int number, int bit) {
-        byte[] regs = readRegisters();
-        if (regs.length < (number + 1) * 8) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "register dump too short (" + regs.length + " bytes)");
+        // QEMU answers p/P only to a client that has read the target description (as gdb does)
+        if (!targetDescriptionRead) {
+            String xml = expectData("qXfer:features:read:target.xml:0,fff");
+            if (xml.charAt(0) != 'l' && xml.charAt(0) != 'm') {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "gdbstub sent no target description: '" + brief(xml) + "'");
+            }
+            targetDescriptionRead = true;
         }
+        String hex = expectData("p" + Integer.toHexString(number));
+        if (hex.length() < 16) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "register " + number + " answer too short: '" + hex + "'");
+        }
+        byte[] raw = HexFormat.of().parseHex(hex.substring(0, 16));
         long old = 0;
         for (int i = 7; i >= 0; i--) {
-            old = (old << 8) | (regs[number * 8 + i] & 0xffL);
+            old = (old << 8) | (raw[i] & 0xffL);
         }
         long now = old ^ (1L << bit);
         for (int i = 0; i < 8; i++) {
-            regs[number * 8 + i] = (byte) (now >>> (8 * i));
+            raw[i] = (byte) (now >>> (8 * i));
         }
-        writeRegisters(regs);
+        expectOk("P" + Integer.toHexString(number) + "=" + HexFormat.of().formatHex(raw));
         return new long[] {old, now};
     }
 

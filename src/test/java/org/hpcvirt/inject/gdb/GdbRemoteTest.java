@@ -64,8 +64,9 @@ class GdbRemoteTest {
         regs[16 * 8] = 0x10; // rip = 0x10
         try (GdbRemote r = withStub(seen, payload -> switch (payload.charAt(0)) {
             case 'm' -> "a5";
-            case 'M', 'G', 'D', 'Q' -> "OK";
-            case 'g' -> HexFormat.of().formatHex(regs);
+            case 'M', 'P', 'D', 'Q' -> "OK";
+            case 'p' -> HexFormat.of().formatHex(regs, 16 * 8, 17 * 8);
+            case 'q' -> "l<target><architecture>i386:x86-64</architecture></target>";
             default -> "";
         })) {
             r.physicalMemoryMode(true);
@@ -74,8 +75,8 @@ class GdbRemoteTest {
             assertThat(rip).containsExactly(0x10L, 0x10L | (1L << 62));
             r.detach();
         }
-        assertThat(seen).containsExactly("Qqemu.PhyMemMode:1", "m1000,1", "M1000,1:a4", "g",
-                "G" + HexFormat.of().formatHex(withRip(regs, 0x10L | (1L << 62))), "D");
+        assertThat(seen).containsExactly("Qqemu.PhyMemMode:1", "m1000,1", "M1000,1:a4", "qXfer:features:read:target.xml:0,fff", "p10",
+                "P10=" + HexFormat.of().formatHex(withRip(regs, 0x10L | (1L << 62)), 16 * 8, 17 * 8), "D");
     }
 
     @Test
