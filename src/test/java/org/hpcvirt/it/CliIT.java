@@ -160,7 +160,7 @@ class CliIT {
 
         assertThat(cli("vm", "destroy", "compute-small").out()).contains("destroyed");
         assertThat(Files.exists(node.layout().vmDir("compute-small"))).isFalse();
-        assertThat(cli("daemon", "stop").out()).contains("stopping");
+        assertThat(cli("daemon", "stop").out()).contains("hpcvirtd stopped");
         await().atMost(Duration.ofSeconds(20)).until(() -> node.processesOfThisNode().isEmpty());
     }
 }
