@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code hpcvirt bench …}: benchmarks that measure hpcvirt side by side with its baseline. */
 @Command(name = "bench", description = "Measure hpcvirt against its baseline and print the ratio.",
         subcommands = {BenchBootCommand.class, BenchSimCommand.class,
-                BenchCheckpointCommand.class})
+                BenchCheckpointCommand.class,
+                BenchMigrateCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
