@@ -5,7 +5,9 @@ import picocli.CommandLine.Command;
 
 /** {@code hpcvirt bench …}: benchmarks that measure hpcvirt side by side with its baseline. */
 @Command(name = "bench", description = "Measure hpcvirt against its baseline and print the ratio.",
-        subcommands = {BenchBootCommand.class, BenchSimCommand.class, BenchInjectCommand.class})
+        subcommands = {BenchBootCommand.class, BenchSimCommand.class, BenchInjectCommand.class,
+                BenchCheckpointCommand.class,
+                BenchMigrateCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
