@@ -77,7 +77,7 @@ up() {
         mkdir -p "$home"
         ln -sfn "$images" "$home/images"
         HPCVIRT_HOME=$home HPCVIRT_STORE=$root/store HPCVIRT_NODE=n$i HPCVIRT_PEERS=$peers setsid nsenter --net="/run/netns/$prefix$i" \
-            "$java" -Dhpcvirt.home="$home/" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$cp" \
+            "$java" -Dhpcvirt.home="$home/" -Xmx256m -XX:+UseSerialGC -cp "$cp" \
             org.hpcvirt.cli.Main daemon run --listen "$addr:$port" --token-file "$root/token" \
             </dev/null >>"$home/hpcvirtd.log" 2>&1 &
     done

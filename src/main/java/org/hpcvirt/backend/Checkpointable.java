@@ -38,6 +38,20 @@ public interface Checkpointable {
     }
 
     /**
+     * Like {@link #saveState(Path, SaveOptions, Runnable)}, and runs {@code atCompletion} the moment
+     * the state is completely written, before the save's statistics are gathered: the place to
+     * resume the guest so that it is not kept paused any longer than the save needs. The default
+     * runs it after the save returns.
+     */
+    default SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover, Runnable atCompletion) {
+        SaveResult r = saveState(file, options, atSwitchover);
+        if (atCompletion != null) {
+            atCompletion.run();
+        }
+        return r;
+    }
+
+    /**
      * How to save.
      *
      * @param live                 copy while running

@@ -411,16 +411,22 @@ public final class VmService implements AutoCloseable {
         long totalMs;
         Checkpointable.SaveResult r;
         try {
+            long[] completedAt = {0};
+            long[] resumedAt = {0};
+            // resume the guest the moment its state is written, before QEMU's statistics are read
+            Runnable atCompletion = () -> {
+                completedAt[0] = System.nanoTime();
+                if (s == VmState.RUNNING && resumeAfter) {
+                    pausable(vm).resume();
+                    vm.baselineNanos = System.nanoTime();
+                }
+                resumedAt[0] = System.nanoTime();
+            };
             r = cp.saveState(pend.stateFile(), live ? Checkpointable.SaveOptions.liveCopy() : Checkpointable.SaveOptions.paused(),
-                    ds == null ? null : () -> ds.snapshotDisk(DATA_DRIVE, newTop, node));
-            long saved = System.nanoTime();
-            if (s == VmState.RUNNING && resumeAfter) {
-                pausable(vm).resume();
-                vm.baselineNanos = System.nanoTime();
-            }
-            long resumeLagMs = (System.nanoTime() - saved) / 1_000_000;
-            totalMs = (saved - t0) / 1_000_000;
-            pauseMs = live ? r.downtimeMs() + resumeLagMs : (System.nanoTime() - t0) / 1_000_000;
+                    ds == null ? null : () -> ds.snapshotDisk(DATA_DRIVE, newTop, node), atCompletion);
+            long resumeLagMs = (resumedAt[0] - completedAt[0]) / 1_000_000;
+            totalMs = (completedAt[0] - t0) / 1_000_000;
+            pauseMs = live ? r.downtimeMs() + resumeLagMs : (resumedAt[0] - t0) / 1_000_000;
         } catch (RuntimeException e) {
             checkpoints.abort(pend);
             if (ds != null && Files.exists(newTop)) {

@@ -66,7 +66,7 @@ public final class MigrationUris {
      * (migration_completion, then migration_calculate_complete): a fast poll can see zeros. Asks
      * again for up to a second until they are filled in. The incoming side has no times at all.
      */
-    private static JsonNode withTimes(QemuInstance q, JsonNode st) {
+    static JsonNode withTimes(QemuInstance q, JsonNode st) {
         long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
         JsonNode cur = st;
         while (cur.path("total-time").asLong(0) == 0 && cur.has("ram") && System.nanoTime() < deadline) {
@@ -83,13 +83,22 @@ public final class MigrationUris {
      * @return the final query-migrate result
      */
     public static JsonNode awaitCompletion(QemuInstance q, Duration timeout) {
+        return withTimes(q, awaitCompleted(q, timeout));
+    }
+
+    /**
+     * Like {@link #awaitCompletion} but returns as soon as the status is {@code completed}, before
+     * QEMU filled in the times: a caller that must resume the guest at once does so, then calls
+     * {@link #withTimes}.
+     */
+    static JsonNode awaitCompleted(QemuInstance q, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             JsonNode st = q.execute("query-migrate", Map.of());
             String status = st.path("status").asText("none");
             switch (status) {
                 case "completed":
-                    return withTimes(q, st);
+                    return st;
                 case "failed":
                 case "cancelled":
                     throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "migration " + status

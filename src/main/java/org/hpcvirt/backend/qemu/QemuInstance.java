@@ -170,6 +170,11 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
      */
     @Override
     public SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover) {
+        return saveState(file, options, atSwitchover, null);
+    }
+
+    @Override
+    public SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover, Runnable atCompletion) {
         String uri = MigrationUris.toFile(file);
         boolean wasRunning = "running".equals(runStatus());
         setMigrationParameters(options.maxBandwidthBytesPerSec(), options.downtimeLimit(), atSwitchover != null);
@@ -184,7 +189,11 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
             }
             throw e;
         }
-        JsonNode done = finish(atSwitchover, options.timeout(), wasRunning && !options.live());
+        JsonNode completed = finish(atSwitchover, options.timeout(), wasRunning && !options.live());
+        if (atCompletion != null) {
+            atCompletion.run();
+        }
+        JsonNode done = MigrationUris.withTimes(this, completed);
         long total = done.path("total-time").asLong();
         long downtime = options.live() ? done.path("downtime").asLong() : total;
         return new SaveResult(done.path("ram").path("transferred").asLong(), total, downtime);
@@ -221,7 +230,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
             execute("migrate-continue", Map.of("state", "pre-switchover"));
         }
         try {
-            return MigrationUris.awaitCompletion(this, timeout);
+            return MigrationUris.awaitCompleted(this, timeout);
         } catch (HpcvirtException e) {
             if (contOnFailure && !"running".equals(runStatus())) {
                 execute("cont", Map.of());
