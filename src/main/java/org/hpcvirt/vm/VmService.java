@@ -477,7 +477,8 @@ public final class VmService implements AutoCloseable {
         publish(vm, VmEvent.Type.CHECKPOINT, "checkpoint " + m.id() + (live ? " (live)" : "") + ": guest paused " + pauseMs
                 + " ms, " + String.format("%.1f MiB", m.stateBytes() / 1048576.0) + " state, " + layers.size() + " disk layer(s)",
                 Map.of("checkpoint", m.id(), "pauseMs", pauseMs, "stateBytes", m.stateBytes(), "live", live,
-                        "durationMs", (System.nanoTime() - t0) / 1_000_000));
+                        "durationMs", (System.nanoTime() - t0) / 1_000_000, "qemuDowntimeMs", r.downtimeMs(),
+                        "captureMs", totalMs));
         return m;
     }
 
