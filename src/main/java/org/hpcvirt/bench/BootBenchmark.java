@@ -6,12 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
+import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.LaunchSpec;
@@ -51,10 +50,8 @@ public final class BootBenchmark {
     /** Runs the benchmark; returns {hpcvirt median ms, raw median ms}. */
     public double[] run() throws IOException {
         Image image = new ImageStore(imagesDir).get(imageName);
-        Path home = Files.createTempDirectory(Path.of("/tmp"), "hvb");
-        NodeLayout layout = new NodeLayout(home).ensure();
-        Files.delete(layout.images());
-        Files.createSymbolicLink(layout.images(), imagesDir.toAbsolutePath());
+        NodeLayout layout = NodeLayout.temporary("hvb", imagesDir);
+        Path home = layout.home();
         String yaml = "name: bench\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: " + imageName
                 + "\nheartbeat:\n  interval: 100ms\n  timeout: 2s\n";
         VmProfile profile = new ProfileLoader(HostLimits.detect()).parse(yaml, "bench.yaml");
@@ -76,7 +73,7 @@ public final class BootBenchmark {
             }
         } finally {
             daemon.close();
-            deleteTree(home);
+            DirectoryTree.delete(home);
         }
         double h = Stats.median(viaHpcvirt);
         double r = Stats.median(raw);
@@ -89,7 +86,7 @@ public final class BootBenchmark {
 
     /** The same QEMU argument list, started directly, with a bare channel reader waiting for heartbeat 1. */
     private static double rawBoot(VmProfile profile, Image image, Path run) throws IOException {
-        deleteTree(run);
+        DirectoryTree.delete(run);
         Files.createDirectories(run);
         List<String> cmd = QemuCommandLine.build(new LaunchSpec(profile, run, image.kernel(), image.initramfs(), null, null, false),
                 QemuCommandLine.Accel.TCG);
@@ -136,14 +133,4 @@ public final class BootBenchmark {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -11,13 +11,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
+import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.VmEvent;
@@ -85,10 +84,8 @@ public final class CheckpointBenchmark {
 
     public void run() throws IOException {
         Image image = new ImageStore(imagesDir).get(imageName);
-        Path home = Files.createTempDirectory(Path.of("/tmp"), "hvc");
-        NodeLayout layout = new NodeLayout(home).ensure();
-        Files.delete(layout.images());
-        Files.createSymbolicLink(layout.images(), imagesDir.toAbsolutePath());
+        NodeLayout layout = NodeLayout.temporary("hvc", imagesDir);
+        Path home = layout.home();
         String yaml = "name: bench\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: " + imageName
                 + "\ndisk:\n  size: 64M\nheartbeat:\n  interval: 100ms\n  timeout: 2s\n";
         VmProfile profile = new ProfileLoader(HostLimits.detect()).parse(yaml, "bench.yaml");
@@ -200,7 +197,7 @@ public final class CheckpointBenchmark {
             }
             daemon.close();
             libvirtDown(lvState);
-            deleteTree(home);
+            DirectoryTree.delete(home);
         }
 
         double mib = 1 << 20;
@@ -306,7 +303,7 @@ public final class CheckpointBenchmark {
         }
 
         static RawQemu boot(VmProfile profile, Image image, Path run, boolean withDisk) throws IOException {
-            deleteTree(run);
+            DirectoryTree.delete(run);
             Files.createDirectories(run);
             Path disk = run.resolve("data.qcow2");
             new ImageStore(image.dir().getParent()).createDataDisk(image, disk, profile.disk().sizeBytes());
@@ -337,7 +334,7 @@ public final class CheckpointBenchmark {
 
         /** A new QEMU with {@code -incoming defer -S} loads {@code file}; returns {ms to cont returned, ms to first heartbeat}. */
         static double[] restore(VmProfile profile, Image image, Path run, Path file) throws IOException {
-            deleteTree(run);
+            DirectoryTree.delete(run);
             Files.createDirectories(run);
             // A fresh overlay, as hpcvirt restores onto a new overlay. It sits on the image's base, not on
             // the raw VM's disk: that one is open for writing by the running raw QEMU, whose lock refuses
@@ -361,7 +358,7 @@ public final class CheckpointBenchmark {
                     ch.close();
                 }
                 kill(p);
-                deleteTree(run);
+                DirectoryTree.delete(run);
             }
         }
 
@@ -448,7 +445,7 @@ public final class CheckpointBenchmark {
         }
 
         static Libvirt boot(VmProfile profile, Image image, Path dir) throws IOException {
-            deleteTree(dir);
+            DirectoryTree.delete(dir);
             Files.createDirectories(dir);
             Path disk = dir.resolve("data.qcow2");
             new ImageStore(image.dir().getParent()).createDataDisk(image, disk, profile.disk().sizeBytes());
@@ -589,14 +586,4 @@ public final class CheckpointBenchmark {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

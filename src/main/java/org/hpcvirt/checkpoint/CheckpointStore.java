@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
@@ -133,7 +134,7 @@ public final class CheckpointStore {
     /** Deletes a pending checkpoint's temporary directory. Never fails. */
     public void abort(Pending p) {
         try {
-            deleteTree(p.dir());
+            DirectoryTree.delete(p.dir());
         } catch (RuntimeException e) {
             // leftovers are never listed; prune removes them
         }
@@ -258,7 +259,7 @@ public final class CheckpointStore {
      */
     public List<String> delete(String id) {
         CheckpointManifest m = get(id);
-        deleteTree(root.resolve(id));
+        DirectoryTree.delete(root.resolve(id));
         List<String> deleted = new ArrayList<>();
         deleted.add(id + "/");
         deleted.addAll(collectLayers(new ArrayList<>(m.layers())));
@@ -291,7 +292,7 @@ public final class CheckpointStore {
             for (Path d : s.toList()) {
                 if (d.getFileName().toString().startsWith(TMP_PREFIX)
                         && Files.getLastModifiedTime(d).toInstant().isBefore(limit)) {
-                    deleteTree(d);
+                    DirectoryTree.delete(d);
                 }
             }
         } catch (IOException e) {
@@ -356,16 +357,4 @@ public final class CheckpointStore {
         }
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot delete " + dir, e);
-        }
-    }
 }

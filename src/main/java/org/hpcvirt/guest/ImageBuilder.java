@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +24,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
@@ -206,9 +206,9 @@ public final class ImageBuilder {
             progress.line("image '" + name + "' built: " + finalDir);
             return new Outcome(store.get(name), true);
         } finally {
-            deleteTree(work);
+            DirectoryTree.delete(work);
             if (tmp != null) {
-                deleteTree(tmp);
+                DirectoryTree.delete(tmp);
             }
         }
     }
@@ -420,7 +420,7 @@ public final class ImageBuilder {
             writeInitramfs(target, kernelVersion, findModules(kernelVersion), init, agent,
                     buildExtras(work, kernelVersion, BuildProgress.forStdout(out)), BuildProgress.forStdout(out));
         } finally {
-            deleteTree(work);
+            DirectoryTree.delete(work);
         }
     }
 
@@ -459,7 +459,7 @@ public final class ImageBuilder {
                     + " (another build of the same name?)", e);
         } finally {
             if (old != null) {
-                deleteTree(old);
+                DirectoryTree.delete(old);
             }
         }
     }
@@ -470,16 +470,4 @@ public final class ImageBuilder {
         }
     }
 
-    static void deleteTree(Path root) {
-        if (root == null || !Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root, e);
-        }
-    }
 }

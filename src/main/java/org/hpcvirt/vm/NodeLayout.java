@@ -28,6 +28,23 @@ public record NodeLayout(Path home) {
         return new NodeLayout(org.hpcvirt.api.HpcvirtHome.resolve());
     }
 
+    /**
+     * A new node home in a fresh short directory under /tmp (short, because of the Unix socket
+     * path limit) whose {@code images} is a symbolic link to {@code sharedImages}: what tests and
+     * benchmarks use to run a node without building an image again. The caller deletes it
+     * ({@link org.hpcvirt.api.DirectoryTree#delete} leaves the shared images alone).
+     */
+    public static NodeLayout temporary(String prefix, Path sharedImages) {
+        try {
+            NodeLayout layout = new NodeLayout(Files.createTempDirectory(Path.of("/tmp"), prefix)).ensure();
+            Files.delete(layout.images());
+            Files.createSymbolicLink(layout.images(), sharedImages.toAbsolutePath());
+            return layout;
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot create a temporary node home", e);
+        }
+    }
+
     /** Creates the directories. */
     public NodeLayout ensure() {
         try {

@@ -17,7 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
+import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.VmEvent;
@@ -318,8 +318,8 @@ public final class VmService implements AutoCloseable {
                 inst.close();
                 vm.instance = null;
             }
-            deleteTree(layout.runDir(name));
-            deleteTree(layout.vmDir(name));
+            DirectoryTree.delete(layout.runDir(name));
+            DirectoryTree.delete(layout.vmDir(name));
             store.delete(name);
             vms.remove(name);
             VmRecord r = vm.record.with(VmState.DESTROYED);
@@ -851,8 +851,8 @@ public final class VmService implements AutoCloseable {
     private void forget(LiveVm vm, String message) {
         vm.generation++;
         closeChannel(vm);
-        deleteTree(layout.runDir(vm.name()));
-        deleteTree(layout.vmDir(vm.name()));
+        DirectoryTree.delete(layout.runDir(vm.name()));
+        DirectoryTree.delete(layout.vmDir(vm.name()));
         store.delete(vm.name());
         vms.remove(vm.name());
         vm.record = vm.record.with(VmState.DESTROYED);
@@ -1212,18 +1212,6 @@ public final class VmService implements AutoCloseable {
                 hb == null ? -1 : hb.uptimeMs(), hb == null ? -1 : hb.load(), garbage, r.updated());
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot delete " + dir, e);
-        }
-    }
 
     /** Stops watching; every QEMU keeps running. */
     @Override

@@ -99,7 +99,7 @@ class GuestAgentIT {
                 String console = Files.exists(tmp.resolve("console.log"))
                         ? Files.readString(tmp.resolve("console.log"), StandardCharsets.ISO_8859_1) : "";
                 System.out.println("guest console:\n" + console);
-                ImageBuilder.deleteTree(tmp);
+                org.hpcvirt.api.DirectoryTree.delete(tmp);
             }
         }
     }

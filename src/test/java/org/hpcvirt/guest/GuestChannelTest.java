@@ -70,7 +70,7 @@ class GuestChannelTest {
         channel.close();
         agent.close();
         server.close();
-        ImageBuilder.deleteTree(dir);
+        org.hpcvirt.api.DirectoryTree.delete(dir);
     }
 
     private void agentSends(String text) throws Exception {

@@ -10,9 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.guest.ImageBuilder;
 import org.hpcvirt.vm.NodeLayout;
@@ -56,16 +54,7 @@ public final class TestNode implements AutoCloseable {
 
     /** A node without a daemon (for tests that drive services in-process). */
     public static TestNode create() {
-        Path images = sharedImages();
-        try {
-            Path home = Files.createTempDirectory(Path.of("/tmp"), "hv");
-            NodeLayout layout = new NodeLayout(home).ensure();
-            Files.delete(layout.images());
-            Files.createSymbolicLink(layout.images(), images);
-            return new TestNode(layout);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot create a test home", e);
-        }
+        return new TestNode(NodeLayout.temporary("hv", sharedImages()));
     }
 
     public NodeLayout layout() {
@@ -143,12 +132,6 @@ public final class TestNode implements AutoCloseable {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> processesOfThisNode().isEmpty());
-        try (Stream<Path> s = Files.walk(layout.home())) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot delete test home " + layout.home(), e);
-        }
+        org.hpcvirt.api.DirectoryTree.delete(layout.home());
     }
 }

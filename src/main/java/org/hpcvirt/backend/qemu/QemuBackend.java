@@ -13,6 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
@@ -154,7 +155,7 @@ public final class QemuBackend implements Backend, IncomingLaunch {
                     Thread.currentThread().interrupt();
                 }
             }
-            deleteTree(dir);
+            DirectoryTree.deleteQuietly(dir);
         }
     }
 
@@ -272,14 +273,4 @@ public final class QemuBackend implements Backend, IncomingLaunch {
         return lines.isEmpty() ? "(no output)" : lines.get(lines.size() - 1);
     }
 
-    private static void deleteTree(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException e) {
-            // temp dir; best effort
-        }
-    }
 }

@@ -21,10 +21,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
@@ -271,7 +271,7 @@ public final class CampaignRunner {
             for (Bystander by : bystanders) {
                 by.stop();
             }
-            deleteTree(cellDir);
+            DirectoryTree.deleteQuietly(cellDir);
         }
     }
 
@@ -420,13 +420,6 @@ public final class CampaignRunner {
         }
     }
 
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // best effort: a temporary directory
-        }
-    }
 
     /** A progress bar on a terminal, one line per run otherwise. Thread-safe. */
     private static final class Progress implements AutoCloseable {
