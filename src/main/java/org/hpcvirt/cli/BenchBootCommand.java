@@ -1,8 +1,8 @@
 package org.hpcvirt.cli;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.hpcvirt.bench.BootBenchmark;
-import org.hpcvirt.vm.NodeLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,14 +16,13 @@ public final class BenchBootCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "5", description = "Rounds of each (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--image", defaultValue = "default", description = "Image to boot (default ${DEFAULT-VALUE}); built if missing.")
-    String image;
+    @CommandLine.Mixin
+    BenchImage image;
 
     @Override
     public Integer call() throws Exception {
-        NodeLayout layout = NodeLayout.fromEnvironment().ensure();
-        new org.hpcvirt.guest.ImageBuilder(layout.images()).build(image, false, System.out);
-        new BootBenchmark(layout.images(), image, rounds, spec.commandLine().getOut()).run();
+        Path images = image.ensureBuilt();
+        new BootBenchmark(images, image.name, rounds, spec.commandLine().getOut()).run();
         return 0;
     }
 }

@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.hpcvirt.bench.CheckpointBenchmark;
-import org.hpcvirt.vm.NodeLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,8 +18,8 @@ public final class BenchCheckpointCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "5", description = "Rounds of each (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--image", defaultValue = "default", description = "Image to boot (default ${DEFAULT-VALUE}); built if missing.")
-    String image;
+    @CommandLine.Mixin
+    BenchImage image;
 
     @Option(names = "--libvirt-script", defaultValue = "bench/libvirt-setup.sh",
             description = "Script that installs/starts libvirt and stops what it started (default ${DEFAULT-VALUE}).")
@@ -31,14 +30,13 @@ public final class BenchCheckpointCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        NodeLayout layout = NodeLayout.fromEnvironment().ensure();
-        new org.hpcvirt.guest.ImageBuilder(layout.images()).build(image, false, System.out);
+        Path images = image.ensureBuilt();
         Path s = noLibvirt ? null : script.toAbsolutePath();
         if (s != null && !Files.isExecutable(s)) {
             spec.commandLine().getOut().println("libvirt: not available: no executable " + s);
             s = null;
         }
-        new CheckpointBenchmark(layout.images(), image, rounds, s, spec.commandLine().getOut()).run();
+        new CheckpointBenchmark(images, image.name, rounds, s, spec.commandLine().getOut()).run();
         return 0;
     }
 }

@@ -5,9 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.hpcvirt.bench.InjectBenchmark;
 import org.hpcvirt.daemon.Daemon;
-import org.hpcvirt.guest.ImageBuilder;
 import org.hpcvirt.inject.campaign.CampaignSpec;
-import org.hpcvirt.vm.NodeLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,20 +25,19 @@ public final class BenchInjectCommand implements Callable<Integer> {
     @Option(names = "--fault", defaultValue = "sysrq-crash", description = "Fault to inject (default ${DEFAULT-VALUE}).")
     String fault;
 
-    @Option(names = "--image", defaultValue = "default", description = "Image (default ${DEFAULT-VALUE}); built if missing.")
-    String image;
+    @CommandLine.Mixin
+    BenchImage image;
 
     @Override
     public Integer call() throws Exception {
-        NodeLayout layout = NodeLayout.fromEnvironment().ensure();
-        new ImageBuilder(layout.images()).build(image, false, System.out);
+        Path images = image.ensureBuilt();
         int p = parallelism == null ? Runtime.getRuntime().availableProcessors() : parallelism;
         Path f = Files.createTempFile("hpcvirt-bench-inject", ".yaml");
         try {
             Files.writeString(f, "name: bench-inject\nbackends: [qemu]\nfaults:\n  - fault: " + fault + "\nruns: " + runs
-                    + "\nbystanders: 0\nparallelism: " + p + "\nvm:\n  image: " + image + "\n");
+                    + "\nbystanders: 0\nparallelism: " + p + "\nvm:\n  image: " + image.name + "\n");
             CampaignSpec campaign = CampaignSpec.load(f);
-            new InjectBenchmark(Daemon.defaultBackends(), layout.images()).run(campaign, spec.commandLine().getOut());
+            new InjectBenchmark(Daemon.defaultBackends(), images).run(campaign, spec.commandLine().getOut());
         } finally {
             Files.deleteIfExists(f);
         }

@@ -3,7 +3,6 @@ package org.hpcvirt.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.hpcvirt.bench.MigrationBenchmark;
-import org.hpcvirt.vm.NodeLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,8 +17,8 @@ public final class BenchMigrateCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "5", description = "Migrations of each (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--image", defaultValue = "default", description = "Image to boot (default ${DEFAULT-VALUE}); built if missing.")
-    String image;
+    @CommandLine.Mixin
+    BenchImage image;
 
     @Option(names = "--max-downtime", defaultValue = "10", description = "downtime-limit in ms for both (default ${DEFAULT-VALUE}).")
     long maxDowntime;
@@ -29,9 +28,8 @@ public final class BenchMigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        NodeLayout layout = NodeLayout.fromEnvironment().ensure();
-        new org.hpcvirt.guest.ImageBuilder(layout.images()).build(image, false, System.out);
-        new MigrationBenchmark(layout.images(), image, rounds, maxDowntime, script.toAbsolutePath(), spec.commandLine().getOut()).run();
+        Path images = image.ensureBuilt();
+        new MigrationBenchmark(images, image.name, rounds, maxDowntime, script.toAbsolutePath(), spec.commandLine().getOut()).run();
         return 0;
     }
 }

@@ -452,22 +452,20 @@ public final class DaemonClient implements AutoCloseable {
     }
 
     private <T> T call(HttpMethod method, String path, Object body, Class<T> type) {
+        return call(method, path, body, JSON.getTypeFactory().constructType(type));
+    }
+
+    private <T> T call(HttpMethod method, String path, Object body, TypeReference<T> type) {
+        return call(method, path, body, JSON.getTypeFactory().constructType(type));
+    }
+
+    /** Sends a request, turns an error answer into its exception, and reads the body (null if empty). */
+    private <T> T call(HttpMethod method, String path, Object body, com.fasterxml.jackson.databind.JavaType type) {
         ContentResponse r = send(newRequest(method, path, body));
         String text = r.getContentAsString();
         check(r.getStatus(), text);
         try {
             return text.isEmpty() ? null : JSON.readValue(text, type);
-        } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
-        }
-    }
-
-    private <T> T call(HttpMethod method, String path, Object body, TypeReference<T> type) {
-        ContentResponse r = send(newRequest(method, path, body));
-        String text = r.getContentAsString();
-        check(r.getStatus(), text);
-        try {
-            return JSON.readValue(text, type);
         } catch (IOException e) {
             throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
         }

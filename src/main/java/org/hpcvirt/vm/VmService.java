@@ -310,14 +310,7 @@ public final class VmService implements AutoCloseable {
     public void destroy(String name) {
         LiveVm vm = get(name);
         synchronized (vm) {
-            Instance inst = vm.instance;
-            vm.generation++;
-            closeChannel(vm);
-            if (inst != null) {
-                inst.kill();
-                inst.close();
-                vm.instance = null;
-            }
+            releaseInstance(vm);
             DirectoryTree.delete(layout.runDir(name));
             DirectoryTree.delete(layout.vmDir(name));
             store.delete(name);

@@ -1,10 +1,7 @@
 package org.hpcvirt.vm.store;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -19,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.Json;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.profile.VmProfile;
@@ -29,11 +27,8 @@ import org.hpcvirt.profile.VmProfile;
  * The creator closes it.
  */
 public final class VmStore implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** Stored JSON is read back leniently: a newer version may have added fields. */
+    private static final ObjectMapper JSON = Json.mapper();
 
     private final Connection db;
 
