@@ -45,6 +45,15 @@ public final class DaemonCommand implements Runnable {
             }
             return TcpListener.of(listen, f);
         }
+
+        /** The listener options as the environment of a spawned daemon (options win over the inherited environment). */
+        java.util.Map<String, String> environment() {
+            java.util.Map<String, String> env = new java.util.HashMap<>();
+            env.put(TcpListener.ENV_LISTEN, listen != null ? listen : System.getenv(TcpListener.ENV_LISTEN));
+            env.put(TcpListener.ENV_TOKEN_FILE, tokenFile != null ? tokenFile.toAbsolutePath().toString()
+                    : System.getenv(TcpListener.ENV_TOKEN_FILE));
+            return env;
+        }
     }
 
     /** Starts a daemon in the background unless one runs. */
@@ -65,13 +74,7 @@ public final class DaemonCommand implements Runnable {
                 return 0;
             }
             TcpListener tcp = listen.resolve();
-            java.util.Map<String, String> env = new java.util.HashMap<>();
-            if (tcp != null) {
-                env.put(TcpListener.ENV_LISTEN, listen.listen != null ? listen.listen : System.getenv(TcpListener.ENV_LISTEN));
-                env.put(TcpListener.ENV_TOKEN_FILE, (listen.tokenFile != null ? listen.tokenFile.toAbsolutePath().toString()
-                        : System.getenv(TcpListener.ENV_TOKEN_FILE)));
-            }
-            long pid = DaemonClient.spawnDaemon(layout, env);
+            long pid = DaemonClient.spawnDaemon(layout, tcp == null ? java.util.Map.of() : listen.environment());
             out.println("hpcvirtd started (pid " + pid + ") for " + layout.home() + (tcp == null ? ""
                     : ", listening on " + tcp.host() + ":" + tcp.port() + " (token required)"));
             return 0;
@@ -92,17 +95,7 @@ public final class DaemonCommand implements Runnable {
                 out.println("hpcvirtd not running for " + layout.home());
                 return 0;
             }
-            try (DaemonClient c = DaemonClient.connect(layout)) {
-                c.stopDaemon();
-            }
-            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
-            while (DaemonClient.running(layout)) {
-                if (System.nanoTime() > deadline) {
-                    throw new org.hpcvirt.api.HpcvirtException(org.hpcvirt.api.ErrorCode.TIMEOUT,
-                            "hpcvirtd still answers 15 s after it was asked to stop");
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
-            }
+            DaemonClient.stop(layout, java.time.Duration.ofSeconds(15));
             out.println("hpcvirtd stopped (VMs keep running)");
             return 0;
         }

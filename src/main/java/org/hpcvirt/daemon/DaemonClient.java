@@ -410,6 +410,29 @@ public final class DaemonClient implements AutoCloseable {
         return call(HttpMethod.DELETE, "/v1/migrations/incoming/" + name, null, JsonNode.class).path("qemuGone").asBoolean(false);
     }
 
+    /**
+     * Asks the daemon serving {@code layout} to stop and waits until it no longer answers (its VMs
+     * keep running). Returns at once if none runs.
+     *
+     * @throws HpcvirtException TIMEOUT if it still answers after {@code timeout}
+     */
+    public static void stop(NodeLayout layout, Duration timeout) {
+        if (!running(layout)) {
+            return;
+        }
+        try (DaemonClient c = new DaemonClient(layout.daemonSocket())) {
+            c.stopDaemon();
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (running(layout)) {
+            if (System.nanoTime() > deadline) {
+                throw new HpcvirtException(ErrorCode.TIMEOUT, "hpcvirtd still answers " + timeout.toSeconds()
+                        + " s after it was asked to stop");
+            }
+            LockSupport.parkNanos(50_000_000L);
+        }
+    }
+
     /** Asks the daemon to stop (its VMs keep running). */
     public void stopDaemon() {
         try {
