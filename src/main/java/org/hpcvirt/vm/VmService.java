@@ -208,22 +208,8 @@ public final class VmService implements AutoCloseable {
             Image image = images.get(p.image());
             Path disk = p.disk() == null ? null : ensureDataDisk(image, p);
             Path run = layout.runDir(name);
-            vm.guestShutdown = false;
-            vm.bootTimeoutReported = false;
-            vm.lastHeartbeat = null;
-            vm.started = new CompletableFuture<>();
-            vm.exited = new CompletableFuture<>();
-            move(vm, VmState.STARTING, VmEvent.Type.STATE_CHANGED, "starting on backend " + backend.name(), Map.of());
-            Instance inst;
-            try {
-                inst = backend.launch(new LaunchSpec(p, run, image.kernel(), image.initramfs(), disk, null, false));
-            } catch (HpcvirtException e) {
-                publish(vm, VmEvent.Type.ERROR, "start failed: " + e.getMessage(), Map.of());
-                move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, "start failed", Map.of());
-                throw e;
-            }
-            vm.baselineNanos = System.nanoTime();
-            adopt(vm, inst);
+            enterStarting(vm, VmEvent.Type.STATE_CHANGED, "starting on backend " + backend.name(), Map.of());
+            adopt(vm, launchOrStop(vm, backend, new LaunchSpec(p, run, image.kernel(), image.initramfs(), disk, null, false), "start"));
             started = vm.started;
         }
         connectChannel(vm, vm.generation);
@@ -562,26 +548,34 @@ public final class VmService implements AutoCloseable {
             Qcow2.createOverlay(checkpoints.resolve(m.layers().get(m.layers().size() - 1)), disk, m.diskBytes());
             linkDataDisk(vm.name(), disk);
         }
+        enterStarting(vm, VmEvent.Type.STATE_CHANGED, message, Map.of("checkpoint", m.id()));
+        adopt(vm, launchOrStop(vm, backend, new LaunchSpec(p, layout.runDir(vm.name()), image.kernel(), image.initramfs(), disk,
+                checkpoints.resolve(m.stateFile()), false), "restore"));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        publish(vm, VmEvent.Type.RESTORED, "restored from checkpoint " + m.id() + " in " + ms + " ms (heartbeat seq at checkpoint "
+                + m.heartbeatSeq() + ")", Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq()));
+        return vm.started;
+    }
+
+    /** Forgets what the previous QEMU of {@code vm} said and moves it to STARTING. Caller holds the VM's lock. */
+    private void enterStarting(LiveVm vm, VmEvent.Type type, String message, Map<String, Object> data) {
         vm.guestShutdown = false;
         vm.bootTimeoutReported = false;
         vm.lastHeartbeat = null;
         vm.started = new CompletableFuture<>();
         vm.exited = new CompletableFuture<>();
-        move(vm, VmState.STARTING, VmEvent.Type.STATE_CHANGED, message, Map.of("checkpoint", m.id()));
-        Instance inst;
+        move(vm, VmState.STARTING, type, message, data);
+    }
+
+    /** Launches QEMU for a STARTING VM; if that fails, the VM is STOPPED again with an ERROR event saying {@code what} failed. */
+    private Instance launchOrStop(LiveVm vm, Backend backend, LaunchSpec spec, String what) {
         try {
-            inst = backend.launch(new LaunchSpec(p, layout.runDir(vm.name()), image.kernel(), image.initramfs(), disk,
-                    checkpoints.resolve(m.stateFile()), false));
+            return backend.launch(spec);
         } catch (HpcvirtException e) {
-            publish(vm, VmEvent.Type.ERROR, "restore failed: " + e.getMessage(), Map.of());
-            move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, "restore failed", Map.of());
+            publish(vm, VmEvent.Type.ERROR, what + " failed: " + e.getMessage(), Map.of());
+            move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, what + " failed", Map.of());
             throw e;
         }
-        adopt(vm, inst);
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        publish(vm, VmEvent.Type.RESTORED, "restored from checkpoint " + m.id() + " in " + ms + " ms (heartbeat seq at checkpoint "
-                + m.heartbeatSeq() + ")", Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq()));
-        return vm.started;
     }
 
     private VmStatus awaitStarted(String name, CompletableFuture<VmState> started, boolean wait, Duration timeout, String doing) {
@@ -886,12 +880,7 @@ public final class VmService implements AutoCloseable {
                 if (disk != null) {
                     linkDataDisk(name, disk);
                 }
-                vm.guestShutdown = false;
-                vm.bootTimeoutReported = false;
-                vm.lastHeartbeat = null;
-                vm.started = new CompletableFuture<>();
-                vm.exited = new CompletableFuture<>();
-                move(vm, VmState.STARTING, VmEvent.Type.MIGRATION, "incoming migration from " + from, Map.of("from", from));
+                enterStarting(vm, VmEvent.Type.MIGRATION, "incoming migration from " + from, Map.of("from", from));
                 Instance inst = il.launchIncoming(new LaunchSpec(profile, layout.runDir(name), image.kernel(), image.initramfs(),
                         disk, null, false));
                 adopt(vm, inst);
