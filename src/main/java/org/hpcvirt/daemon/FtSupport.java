@@ -68,7 +68,7 @@ final class FtSupport implements AutoCloseable {
         this.executor = new LiveFtExecutor(new NodeMechanisms(vms, node, peers(System.getenv("HPCVIRT_PEERS")), tcp),
                 vms.events()::publish, System::nanoTime);
         this.subscriber = this::onEvent;
-        vms.events().subscribe(subscriber, null, Long.MAX_VALUE);
+        vms.events().subscribe(subscriber);
         this.sensorThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ft-sensors");
             t.setDaemon(true);

@@ -41,6 +41,11 @@ public final class EventBus {
         return store.events(vm, afterSeq, 100_000);
     }
 
+    /** Adds a subscriber for events published from now on (no history). */
+    public void subscribe(Consumer<VmEvent> s) {
+        subscribers.add(s);
+    }
+
     public void unsubscribe(Consumer<VmEvent> s) {
         subscribers.remove(s);
     }
