@@ -17,6 +17,28 @@ public final class BackendRegistry {
         }
     }
 
+    /**
+     * One backend and its probe result, as {@code hpcvirt backends} and {@code GET /v1/backends} show it.
+     *
+     * @param name        identifier used in profiles
+     * @param description one line describing the solution
+     * @param usable      whether guests can be launched here
+     * @param reason      why not (or "ok")
+     * @param version     version of the underlying solution, or ""
+     */
+    public record Described(String name, String description, boolean usable, String reason, String version) {
+    }
+
+    /** Every backend with its probe result (probing each, which may take seconds the first time). */
+    public List<Described> describe() {
+        List<Described> out = new ArrayList<>();
+        for (Backend b : backends.values()) {
+            ProbeResult p = b.probe();
+            out.add(new Described(b.name(), b.description(), p.usable(), p.reason(), p.version()));
+        }
+        return out;
+    }
+
     public List<Backend> all() {
         return new ArrayList<>(backends.values());
     }

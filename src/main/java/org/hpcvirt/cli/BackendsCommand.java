@@ -1,10 +1,9 @@
 package org.hpcvirt.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
-import org.hpcvirt.backend.Backend;
-import org.hpcvirt.backend.ProbeResult;
+import org.hpcvirt.backend.BackendRegistry;
 import org.hpcvirt.daemon.Daemon;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,23 +20,13 @@ public final class BackendsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        var arr = org.hpcvirt.api.Json.mapper().createArrayNode();
-        for (Backend b : Daemon.defaultBackends().all()) {
-            ProbeResult p = b.probe();
-            var n = arr.addObject();
-            n.put("name", b.name());
-            n.put("description", b.description());
-            n.put("usable", p.usable());
-            n.put("reason", p.reason());
-            n.put("version", p.version());
-        }
+        List<BackendRegistry.Described> all = Daemon.defaultBackends().describe();
         if (json) {
-            Output.json(out, arr);
+            Output.json(out, all);
         } else {
             out.printf("%-6s %-7s %-9s %s%n", "NAME", "USABLE", "VERSION", "DETAILS");
-            for (JsonNode n : arr) {
-                out.printf("%-6s %-7s %-9s %s — %s%n", n.get("name").asText(), n.get("usable").asBoolean() ? "yes" : "no",
-                        n.get("version").asText(), n.get("description").asText(), n.get("reason").asText());
+            for (BackendRegistry.Described d : all) {
+                out.printf("%-6s %-7s %-9s %s — %s%n", d.name(), d.usable() ? "yes" : "no", d.version(), d.description(), d.reason());
             }
         }
         return 0;

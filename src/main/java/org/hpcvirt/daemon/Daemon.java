@@ -10,7 +10,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -23,9 +22,7 @@ import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
 import org.hpcvirt.api.VmEvent;
-import org.hpcvirt.backend.Backend;
 import org.hpcvirt.backend.BackendRegistry;
-import org.hpcvirt.backend.ProbeResult;
 import org.hpcvirt.backend.qemu.QemuBackend;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.profile.HostLimits;
@@ -163,20 +160,7 @@ public final class Daemon implements AutoCloseable {
     private void routes(io.javalin.config.RoutesConfig r) {
         r.get("/v1/node", ctx -> ctx.json(Map.of("home", layout.home().toString(), "pid", ProcessHandle.current().pid(),
                 "uptimeMs", System.currentTimeMillis() - startedAt, "version", "0.1.0")));
-        r.get("/v1/backends", ctx -> {
-            List<Map<String, Object>> out = new java.util.ArrayList<>();
-            for (Backend b : vms.backends().all()) {
-                ProbeResult p = b.probe();
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", b.name());
-                m.put("description", b.description());
-                m.put("usable", p.usable());
-                m.put("reason", p.reason());
-                m.put("version", p.version());
-                out.add(m);
-            }
-            ctx.json(out);
-        });
+        r.get("/v1/backends", ctx -> ctx.json(vms.backends().describe()));
         r.get("/v1/vms", ctx -> ctx.json(vms.list()));
         r.post("/v1/vms", ctx -> {
             Requests.Define req = body(ctx, Requests.Define.class);
