@@ -74,10 +74,19 @@ public interface Checkpointable {
     /**
      * What a save did.
      *
-     * @param bytes      bytes of state written
-     * @param totalMs    time from start to completion as the VMM measured it
-     * @param downtimeMs time the vCPUs were stopped for the final pass (for a paused save, the whole save)
+     * @param bytes       bytes of state the VMM sent
+     * @param totalMs     time from start to completion as the VMM measured it
+     * @param downtimeMs  time the vCPUs were stopped for the final pass (for a paused save, the whole save)
+     * @param fileBytes   size of the file written, or -1 if the backend does not know it
+     * @param sha256      SHA-256 of the file written (lower-case hex), computed while writing; null if
+     *                    the backend did not compute it
+     * @param pauseMicros how long the vCPUs were stopped, by the VMM's own clock, if they were
+     *                    resumed before the save returned (the {@code atCompletion} hook); else -1
      */
-    record SaveResult(long bytes, long totalMs, long downtimeMs) {
+    record SaveResult(long bytes, long totalMs, long downtimeMs, long fileBytes, String sha256, long pauseMicros) {
+        /** A result without file checksum or measured pause. */
+        public SaveResult(long bytes, long totalMs, long downtimeMs) {
+            this(bytes, totalMs, downtimeMs, -1, null, -1);
+        }
     }
 }

@@ -216,7 +216,7 @@ public final class CheckpointBenchmark {
         out.printf("  live checkpoint guest pause:      %7.0f ms  (goal ≤ 10 ms: %s)%n", hlivePause.med(), verdict(hlivePause.med() <= 10, hlivePause));
         out.printf("%nrestore (median of %d)%n", rounds);
         out.printf("  hpcvirt vm restore → RUNNING (first heartbeat): %s%n", hRestHb.line());
-        out.printf("  hpcvirt restore → QEMU running (RESTORED event): %s%n", hRestQemu.line());
+        out.printf("  hpcvirt restore → QEMU running, verified (RESTORED event): %s%n", hRestQemu.line());
         out.printf("  raw QEMU -incoming → cont returned:            %s%n", rawRestQemu.line());
         out.printf("  raw QEMU -incoming → first heartbeat:          %s%n", rawRestHb.line());
         out.printf("  virsh restore (command returns, running):      %s%n", lvRest.line());
@@ -247,7 +247,7 @@ public final class CheckpointBenchmark {
         return b;
     }
 
-    /** The daemon's own launch-to-cont time for a restore, from the RESTORED event's {@code ms}. */
+    /** The daemon's own time from the restore request to the guest running (checksums verified), from the RESTORED event's {@code ms}. */
     private static double restoredMs(DaemonClient client, String vm) {
         for (VmEvent e : client.events(vm, 0, 100)) {
             if (e.type() == VmEvent.Type.RESTORED && e.data().get("ms") instanceof Number n) {

@@ -207,16 +207,50 @@ public final class CheckpointStore {
      * @throws CheckpointException naming the first file that is missing or differs
      */
     public void verify(CheckpointManifest m) {
+        verify(m, null);
+    }
+
+    /**
+     * Like {@link #verify(CheckpointManifest)} but leaves out the file {@code except} (a relative
+     * path of the manifest), which the caller checks itself, e.g. while streaming it.
+     */
+    public void verify(CheckpointManifest m, String except) {
+        checkPresent(m);
         for (CheckpointManifest.FileEntry f : m.files()) {
-            Path p = root.resolve(f.path());
-            if (!Files.isRegularFile(p)) {
-                throw new CheckpointException("checkpoint " + m.id() + " is incomplete: " + p + " is missing");
+            if (f.path().equals(except)) {
+                continue;
             }
+            Path p = root.resolve(f.path());
             CheckpointManifest.FileEntry actual = describe(p);
             if (actual.size() != f.size() || !actual.sha256().equals(f.sha256())) {
                 throw new CheckpointException("checkpoint " + m.id() + " is corrupted: " + p + " has SHA-256 "
                         + actual.sha256().substring(0, 12) + "… (" + actual.size() + " bytes), the manifest says "
                         + f.sha256().substring(0, 12) + "… (" + f.size() + " bytes); refusing to use it");
+            }
+        }
+    }
+
+    /**
+     * Checks, without reading them, that every file of {@code m} exists with its recorded size: the
+     * cheap test that catches a missing or truncated file before anything starts.
+     *
+     * @throws CheckpointException naming the first file that is missing or has another size
+     */
+    public void checkPresent(CheckpointManifest m) {
+        for (CheckpointManifest.FileEntry f : m.files()) {
+            Path p = root.resolve(f.path());
+            if (!Files.isRegularFile(p)) {
+                throw new CheckpointException("checkpoint " + m.id() + " is incomplete: " + p + " is missing");
+            }
+            long size;
+            try {
+                size = Files.size(p);
+            } catch (IOException e) {
+                throw new CheckpointException("checkpoint " + m.id() + ": cannot read " + p + " (" + e.getMessage() + ")");
+            }
+            if (size != f.size()) {
+                throw new CheckpointException("checkpoint " + m.id() + " is corrupted: " + p + " has " + size
+                        + " bytes, the manifest says " + f.size() + "; refusing to use it");
             }
         }
     }
@@ -323,9 +357,12 @@ public final class CheckpointStore {
             }
             for (String c : List.copyOf(candidates)) {
                 Path p = root.resolve(c).normalize();
-                if (needed.contains(c) || backings.contains(p)) {
+                if (needed.contains(c)) {
                     candidates.remove(c);
                     continue;
+                }
+                if (backings.contains(p)) {
+                    continue; // perhaps free once the layer on top of it is deleted in this pass
                 }
                 try {
                     Files.deleteIfExists(p);

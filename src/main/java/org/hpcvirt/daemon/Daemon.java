@@ -51,12 +51,28 @@ public final class Daemon implements AutoCloseable {
     private final TcpListener tcp;
     private org.eclipse.jetty.server.ServerConnector tcpConnector;
 
+    /** Environment variable: frozen disk layers after which a VM's disk chain is flattened (see {@link VmService#setMaxDiskLayers}). */
+    public static final String ENV_MAX_DISK_LAYERS = "HPCVIRT_MAX_DISK_LAYERS";
+
+    /** {@code $HPCVIRT_MAX_DISK_LAYERS}, or the default if unset or empty. */
+    static int maxDiskLayers(String env) {
+        if (env == null || env.isBlank()) {
+            return VmService.DEFAULT_MAX_DISK_LAYERS;
+        }
+        try {
+            return Integer.parseInt(env.trim());
+        } catch (NumberFormatException e) {
+            throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + ": '" + env + "' is not a whole number");
+        }
+    }
+
     private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {
         this.tcp = tcp;
         this.layout = layout.ensure();
         this.store = new VmStore(layout.database());
         EventBus bus = new EventBus(store);
         this.vms = new VmService(layout, backends, new ImageStore(canonical(layout.images())), store, bus);
+        vms.setMaxDiskLayers(maxDiskLayers(System.getenv(ENV_MAX_DISK_LAYERS)));
         this.ft = new FtSupport(vms, layout, FtSupport.nodeName(), tcp);
         this.profiles = new ProfileLoader(HostLimits.detect());
         ObjectMapper json = Json.mapper();

@@ -25,6 +25,13 @@ final class LiveVm {
     volatile CompletableFuture<org.hpcvirt.api.VmState> started = new CompletableFuture<>();
     /** Completed when the current QEMU has exited. */
     volatile CompletableFuture<Void> exited = new CompletableFuture<>();
+    /**
+     * Size and SHA-256 of the frozen disk layers this VM's disk sits on, by store-relative path, as
+     * recorded when they were frozen (its latest checkpoint, or the one it was restored from).
+     * Frozen layers never change, so a new checkpoint copies these instead of reading them again.
+     * Guarded by the VM's monitor.
+     */
+    java.util.Map<String, org.hpcvirt.checkpoint.CheckpointManifest.FileEntry> knownLayers = java.util.Map.of();
     /** Counts instances so that late events of an old QEMU are ignored. */
     volatile long generation;
 

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -31,6 +32,7 @@ import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.DiskSnapshots;
+import org.hpcvirt.checkpoint.CheckpointException;
 import org.hpcvirt.checkpoint.CheckpointManifest;
 import org.hpcvirt.checkpoint.CheckpointStore;
 import org.hpcvirt.checkpoint.Qcow2;
@@ -71,6 +73,17 @@ public final class VmService implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+
+    /** Verifies checkpoint files while QEMU loads a restore (daemon threads, as many as restores at once). */
+    private final java.util.concurrent.ExecutorService verifier = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "checkpoint-verify");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Default for {@link #setMaxDiskLayers}. */
+    public static final int DEFAULT_MAX_DISK_LAYERS = 8;
+    private volatile int maxDiskLayers = DEFAULT_MAX_DISK_LAYERS;
 
     public VmService(NodeLayout layout, BackendRegistry backends, ImageStore images, VmStore store, EventBus bus) {
         this.layout = layout;
@@ -339,6 +352,20 @@ public final class VmService implements AutoCloseable {
 
     // ---------------------------------------------------------------- checkpoint, restore, suspend
 
+    /**
+     * After a checkpoint whose disk chain has {@code n} or more frozen layers, the running disk is
+     * flattened onto its image base so that the next checkpoint starts a new chain (a full disk
+     * checkpoint, then incremental ones again). 1 makes every checkpoint a full one.
+     *
+     * @throws HpcvirtException INVALID_INPUT unless 1 ≤ n ≤ 10000
+     */
+    public void setMaxDiskLayers(int n) {
+        if (n < 1 || n > 10_000) {
+            throw HpcvirtException.invalid("the maximum number of disk layers must be between 1 and 10000, not " + n);
+        }
+        maxDiskLayers = n;
+    }
+
     /** QEMU drive id of the per-VM data disk. */
     static final String DATA_DRIVE = "data";
 
@@ -405,7 +432,9 @@ public final class VmService implements AutoCloseable {
                     ds == null ? null : () -> ds.snapshotDisk(DATA_DRIVE, newTop, node), atCompletion);
             long resumeLagMs = (resumedAt[0] - completedAt[0]) / 1_000_000;
             totalMs = (completedAt[0] - t0) / 1_000_000;
-            pauseMs = live ? r.downtimeMs() + resumeLagMs : (resumedAt[0] - t0) / 1_000_000;
+            // QEMU's own STOP→RESUME interval when it has one (rounded up); else what we saw from here
+            pauseMs = r.pauseMicros() >= 0 ? (r.pauseMicros() + 999) / 1000
+                    : live ? r.downtimeMs() + resumeLagMs : (resumedAt[0] - t0) / 1_000_000;
         } catch (RuntimeException e) {
             checkpoints.abort(pend);
             if (ds != null && Files.exists(newTop)) {
@@ -425,7 +454,11 @@ public final class VmService implements AutoCloseable {
             linkDataDisk(vm.name(), newTop);
         }
         List<CheckpointManifest.FileEntry> files = new ArrayList<>();
-        files.add(checkpoints.describe(pend.stateFile()));
+        String state = checkpoints.relative(pend.stateFile()).replaceFirst("^[^/]+/", pend.id() + "/");
+        // the backend hashed the state while writing it; read it back only if it did not
+        CheckpointManifest.FileEntry stateEntry = r.sha256() != null ? new CheckpointManifest.FileEntry(state, r.fileBytes(), r.sha256())
+                : checkpoints.describe(pend.stateFile());
+        files.add(new CheckpointManifest.FileEntry(state, stateEntry.size(), stateEntry.sha256()));
         List<String> layers = new ArrayList<>();
         String imageBase = null;
         long diskBytes = 0;
@@ -435,13 +468,12 @@ public final class VmService implements AutoCloseable {
                     imageBase = l.toString();
                     continue;
                 }
-                layers.add(checkpoints.relative(l));
-                files.add(checkpoints.describe(l));
+                String rel = checkpoints.relative(l);
+                layers.add(rel);
+                files.add(frozenLayerEntry(vm, rel, l));
             }
             diskBytes = Qcow2.virtualSize(frozen);
         }
-        String state = checkpoints.relative(pend.stateFile()).replaceFirst("^[^/]+/", pend.id() + "/");
-        files.set(0, new CheckpointManifest.FileEntry(state, files.get(0).size(), files.get(0).sha256()));
         CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT, pend.id(), vm.name(), tag,
                 java.time.Instant.now(), p, p.backend(), backends.get(p.backend()).probe().version(), live, pauseMs, totalMs,
                 files.get(0).size(), hb == null ? -1 : hb.seq(), counter, hb == null ? -1 : hb.uptimeMs(), imageBase, diskBytes,
@@ -453,12 +485,57 @@ public final class VmService implements AutoCloseable {
             publish(vm, VmEvent.Type.ERROR, "checkpoint failed: " + e.getMessage(), Map.of());
             throw e;
         }
+        vm.knownLayers = layerEntries(m);
+        if (ds != null && layers.size() >= maxDiskLayers && imageBase != null && resumeAfter) {
+            boundChain(vm, ds, layers.size());
+        }
         publish(vm, VmEvent.Type.CHECKPOINT, "checkpoint " + m.id() + (live ? " (live)" : "") + ": guest paused " + pauseMs
                 + " ms, " + String.format("%.1f MiB", m.stateBytes() / 1048576.0) + " state, " + layers.size() + " disk layer(s)",
                 Map.of("checkpoint", m.id(), "pauseMs", pauseMs, "stateBytes", m.stateBytes(), "live", live,
                         "durationMs", (System.nanoTime() - t0) / 1_000_000, "qemuDowntimeMs", r.downtimeMs(),
                         "captureMs", totalMs));
         return m;
+    }
+
+    /**
+     * Keeps the running disk's chain short: copies what the frozen layers hold into the writable
+     * top (QEMU block-stream, guest running) so the chain becomes image base ← top. Every
+     * checkpoint adds a layer, and QEMU's work to stop and resume the guest around a checkpoint
+     * (inactivating and reopening every layer) grows with the chain, as does every disk read that
+     * misses the top. The next checkpoint then freezes a layer holding all the disk's data (a full
+     * disk checkpoint); the older layers stay in the store for the checkpoints that list them and
+     * go with them. If streaming fails the VM keeps its long chain and runs on; the failure is
+     * reported as an event, the checkpoint itself is complete.
+     */
+    private void boundChain(LiveVm vm, DiskSnapshots ds, int frozen) {
+        long t0 = System.nanoTime();
+        try {
+            // the base by the name QEMU opened it (see moveDiskToStore)
+            List<String> chain = ds.chain(DATA_DRIVE);
+            String base = chain.get(chain.size() - 1);
+            ds.flatten(DATA_DRIVE, base, Path.of(base), Duration.ofMinutes(30));
+            publish(vm, VmEvent.Type.CHECKPOINT, "disk chain shortened: " + frozen + " frozen layer(s) copied into the top layer in "
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms; the next checkpoint stores the whole disk",
+                    Map.of("layersMerged", frozen, "ms", (System.nanoTime() - t0) / 1_000_000));
+        } catch (HpcvirtException e) {
+            publish(vm, VmEvent.Type.ERROR, "could not shorten the disk chain (" + frozen + " layers): " + e.getMessage(), Map.of());
+        }
+    }
+
+    /**
+     * Size and SHA-256 of a frozen layer: as recorded when it was frozen if the VM knows it and its
+     * size is unchanged (frozen layers are never written again; restore verifies them), else read.
+     */
+    private CheckpointManifest.FileEntry frozenLayerEntry(LiveVm vm, String rel, Path layer) {
+        CheckpointManifest.FileEntry known = vm.knownLayers.get(rel);
+        try {
+            if (known != null && Files.size(layer) == known.size()) {
+                return known;
+            }
+        } catch (IOException e) {
+            // read it below, which reports the problem
+        }
+        return checkpoints.describe(layer);
     }
 
     /**
@@ -510,31 +587,51 @@ public final class VmService implements AutoCloseable {
      * @throws org.hpcvirt.checkpoint.CheckpointException REFUSED if a file is missing or differs
      */
     public VmStatus restore(String id, String newName, boolean wait, Duration timeout) {
+        long t0 = System.nanoTime();
         CheckpointManifest m = checkpoints.get(id);
-        checkpoints.verify(m);
+        checkpoints.checkPresent(m);
         String name = newName == null || newName.isBlank() ? m.vm() : newName;
+        boolean definedHere = false;
         if (!vms.containsKey(name)) {
             define(m.profile().withName(name));
+            definedHere = true;
         }
         LiveVm vm = get(name);
         CompletableFuture<VmState> started;
-        synchronized (vm) {
-            require(vm, VmState.STARTING, "restore into");
-            VmProfile p = vm.record.profile();
-            if (p.cpus() != m.profile().cpus() || p.memoryBytes() != m.profile().memoryBytes()
-                    || (p.disk() == null) != m.layers().isEmpty()) {
-                throw HpcvirtException.invalid("VM '" + name + "' has other virtual hardware than checkpoint " + id
-                        + " (taken of '" + m.vm() + "'); restore with --name NEW");
+        try {
+            synchronized (vm) {
+                require(vm, VmState.STARTING, "restore into");
+                VmProfile p = vm.record.profile();
+                if (p.cpus() != m.profile().cpus() || p.memoryBytes() != m.profile().memoryBytes()
+                        || (p.disk() == null) != m.layers().isEmpty()) {
+                    throw HpcvirtException.invalid("VM '" + name + "' has other virtual hardware than checkpoint " + id
+                            + " (taken of '" + m.vm() + "'); restore with --name NEW");
+                }
+                started = launchRestored(vm, m, "restoring from checkpoint " + m.id(), t0);
             }
-            started = launchRestored(vm, m, "restoring from checkpoint " + m.id());
+        } catch (RuntimeException e) {
+            if (definedHere) {
+                // a refused or failed restore into a new name leaves no VM behind
+                try {
+                    destroy(name);
+                } catch (HpcvirtException ignored) {
+                    // the restore's failure is what the caller needs
+                }
+            }
+            throw e;
         }
         connectChannel(vm, vm.generation);
         return awaitStarted(name, started, wait, timeout, "resuming");
     }
 
-    /** Starts QEMU loading checkpoint {@code m} into {@code vm}. Caller holds the VM's lock and checked the state. */
-    private CompletableFuture<VmState> launchRestored(LiveVm vm, CheckpointManifest m, String message) {
-        long t0 = System.nanoTime();
+    /**
+     * Starts QEMU loading checkpoint {@code m} into {@code vm} and runs the guest. The checksums
+     * are verified while QEMU loads: the state file's as it streams into QEMU, the disk layers'
+     * on another thread. Only when all match does the VM move to STARTING and the guest run; if
+     * any differs (REFUSED) or the load fails, QEMU is killed, the new disk overlay deleted, and
+     * the VM is left in the state it had. Caller holds the VM's lock and checked the state.
+     */
+    private CompletableFuture<VmState> launchRestored(LiveVm vm, CheckpointManifest m, String message, long t0) {
         VmProfile p = vm.record.profile();
         Backend backend = backends.usable(p.backend());
         Image image = images.get(p.image());
@@ -546,15 +643,80 @@ public final class VmService implements AutoCloseable {
             }
             disk = checkpoints.newLayer(vm.name());
             Qcow2.createOverlay(checkpoints.resolve(m.layers().get(m.layers().size() - 1)), disk, m.diskBytes());
+        }
+        CheckpointManifest.FileEntry state = m.files().stream().filter(f -> f.path().equals(m.stateFile())).findFirst()
+                .orElseThrow(() -> new CheckpointException("checkpoint " + m.id() + ": the manifest lists no checksum for "
+                        + m.stateFile()));
+        CompletableFuture<Void> layersOk = CompletableFuture.runAsync(() -> checkpoints.verify(m, state.path()), verifier);
+        Instance inst = null;
+        try {
+            inst = backend.launch(new LaunchSpec(p, layout.runDir(vm.name()), image.kernel(), image.initramfs(), disk,
+                    checkpoints.resolve(m.stateFile()), true, state.sha256()));
+            layersOk.join();
+        } catch (RuntimeException e) {
+            if (inst != null) {
+                inst.kill();
+                inst.close();
+            }
+            RuntimeException reason = restoreFailure(m, e, layersOk);
+            if (disk != null) {
+                DirectoryTree.deleteQuietly(disk);
+            }
+            publish(vm, VmEvent.Type.ERROR, "restore from checkpoint " + m.id() + " failed: " + reason.getMessage()
+                    + "; VM left " + vm.record.state(), Map.of("checkpoint", m.id()));
+            throw reason;
+        }
+        if (disk != null) {
             linkDataDisk(vm.name(), disk);
         }
+        vm.knownLayers = layerEntries(m);
         enterStarting(vm, VmEvent.Type.STATE_CHANGED, message, Map.of("checkpoint", m.id()));
-        adopt(vm, launchOrStop(vm, backend, new LaunchSpec(p, layout.runDir(vm.name()), image.kernel(), image.initramfs(), disk,
-                checkpoints.resolve(m.stateFile()), false), "restore"));
+        adopt(vm, inst);
+        try {
+            pausable(vm).resume();
+        } catch (HpcvirtException e) {
+            publish(vm, VmEvent.Type.ERROR, "restore failed: cannot resume the loaded guest: " + e.getMessage(), Map.of());
+            releaseInstance(vm);
+            move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, "restore failed", Map.of());
+            throw e;
+        }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        publish(vm, VmEvent.Type.RESTORED, "restored from checkpoint " + m.id() + " in " + ms + " ms (heartbeat seq at checkpoint "
-                + m.heartbeatSeq() + ")", Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq()));
+        publish(vm, VmEvent.Type.RESTORED, "restored from checkpoint " + m.id() + " in " + ms + " ms, checksums verified"
+                + " (heartbeat seq at checkpoint " + m.heartbeatSeq() + ")",
+                Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq()));
         return vm.started;
+    }
+
+    /**
+     * Why a restore failed: a layer found corrupted wins over what QEMU said about it; a state
+     * file whose checksum differs (REFUSED from the backend) is reported as a corrupted checkpoint.
+     */
+    private static RuntimeException restoreFailure(CheckpointManifest m, RuntimeException e, CompletableFuture<Void> layersOk) {
+        try {
+            layersOk.join();
+        } catch (CompletionException c) {
+            if (c.getCause() instanceof CheckpointException ce) {
+                return ce;
+            }
+        } catch (java.util.concurrent.CancellationException c) {
+            // not verified; the launch failure stands
+        }
+        RuntimeException cause = e instanceof CompletionException && e.getCause() instanceof RuntimeException r ? r : e;
+        if (cause instanceof HpcvirtException he && he.code() == ErrorCode.REFUSED && !(he instanceof CheckpointException)) {
+            return new CheckpointException("checkpoint " + m.id() + " is corrupted: " + he.getMessage() + "; refusing to use it");
+        }
+        return cause;
+    }
+
+    /** The manifest's checksums of its disk layers, by relative path. */
+    private static Map<String, CheckpointManifest.FileEntry> layerEntries(CheckpointManifest m) {
+        Map<String, CheckpointManifest.FileEntry> out = new HashMap<>();
+        for (CheckpointManifest.FileEntry f : m.files()) {
+            if (m.layers().contains(f.path())) {
+                out.put(f.path(), f);
+            }
+        }
+        return out;
     }
 
     /** Forgets what the previous QEMU of {@code vm} said and moves it to STARTING. Caller holds the VM's lock. */
@@ -652,12 +814,13 @@ public final class VmService implements AutoCloseable {
 
     /** Restores a SUSPENDED VM from its suspend checkpoint on this node. */
     public VmStatus wake(String name, boolean wait, Duration timeout) {
+        long t0 = System.nanoTime();
         LiveVm vm = get(name);
         CompletableFuture<VmState> started;
         synchronized (vm) {
             CheckpointManifest m = suspendCheckpoint(name);
-            checkpoints.verify(m);
-            started = launchRestored(vm, m, "waking from checkpoint " + m.id());
+            checkpoints.checkPresent(m);
+            started = launchRestored(vm, m, "waking from checkpoint " + m.id(), t0);
         }
         connectChannel(vm, vm.generation);
         return awaitStarted(name, started, wait, timeout, "resuming");
@@ -1200,6 +1363,7 @@ public final class VmService implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         instanceEvents.shutdownNow();
+        verifier.shutdownNow();
         for (LiveVm vm : vms.values()) {
             synchronized (vm) {
                 vm.generation++;

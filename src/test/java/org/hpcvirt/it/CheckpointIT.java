@@ -40,7 +40,9 @@ class CheckpointIT {
 
     @BeforeAll
     static void boot() {
-        node = TestNode.start();
+        // a short chain bound, so that the flattening happens within this test's few checkpoints
+        node = TestNode.create().withDaemonEnv(java.util.Map.of("HPCVIRT_MAX_DISK_LAYERS", "3"));
+        node.startDaemon();
         node.define("ck", "disk:\n  size: 64M\n");
         assertThat(node.client().start("ck", true, BOOT).state()).isEqualTo(VmState.RUNNING);
     }
@@ -161,6 +163,32 @@ class CheckpointIT {
 
     @Test
     @Order(6)
+    void longDiskChainsAreFlattenedAndOldLayersGoWithTheirCheckpoints() {
+        // the third checkpoint of ck (Order 5) froze its third layer: the daemon flattened the chain after it
+        CheckpointManifest a = node.client().checkpoints("ck").get(0);
+        assertThat(a.layers()).hasSize(3);
+        assertThat(node.client().events("ck", 0, 1000)).extracting(VmEvent::message)
+                .anySatisfy(msg -> assertThat(msg).startsWith("disk chain shortened: 3 frozen layer(s)"));
+        exec("ck", "echo late > /data/late && sync");
+        CheckpointManifest b = node.client().checkpoint("ck", true, "full");
+        assertThat(b.layers()).as("a new chain: one layer holding the whole disk").hasSize(1).doesNotContainAnyElementsOf(a.layers());
+
+        VmStatus r = node.client().restore(b.id(), "ck3", true, T);
+        assertThat(r.state()).isEqualTo(VmState.RUNNING);
+        assertThat(exec("ck3", "cat /data/before /data/after /data/late").output()).contains("before").contains("after").contains("late");
+        node.client().destroy("ck3");
+
+        assertThat(node.client().prune("ck", 1)).containsExactly(a.id());
+        // ck2's checkpoints still sit on the first layer; the two later layers of ck's old chain are gone
+        for (String layer : a.layers().subList(1, 3)) {
+            assertThat(store().resolve(layer)).as(layer).doesNotExist();
+        }
+        assertThat(store().resolve(a.layers().get(0))).exists();
+        assertThat(node.client().checkpointInfo(b.id(), true).id()).isEqualTo(b.id());
+    }
+
+    @Test
+    @Order(7)
     void daemonKilledMidCheckpointLeavesNoCompleteLookingCheckpoint() throws Exception {
         List<String> before = store().list("ck").stream().map(CheckpointManifest::id).toList();
         CompletableFuture<Object> running = CompletableFuture.supplyAsync(() -> {

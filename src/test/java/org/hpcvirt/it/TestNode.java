@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.guest.ImageBuilder;
 import org.hpcvirt.vm.NodeLayout;
@@ -30,6 +31,7 @@ public final class TestNode implements AutoCloseable {
     private final NodeLayout layout;
     private DaemonClient client;
     private long daemonPid;
+    private Map<String, String> daemonEnv = Map.of();
 
     private TestNode(NodeLayout layout) {
         this.layout = layout;
@@ -69,9 +71,15 @@ public final class TestNode implements AutoCloseable {
         return daemonPid;
     }
 
+    /** Environment for this node's daemons (also when restarted). */
+    public TestNode withDaemonEnv(Map<String, String> env) {
+        daemonEnv = Map.copyOf(env);
+        return this;
+    }
+
     /** Starts a daemon process for this home and connects a client. */
     public void startDaemon() {
-        daemonPid = DaemonClient.spawnDaemon(layout);
+        daemonPid = DaemonClient.spawnDaemon(layout, daemonEnv);
         if (client != null) {
             client.close();
         }

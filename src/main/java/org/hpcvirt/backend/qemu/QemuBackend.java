@@ -241,14 +241,7 @@ public final class QemuBackend implements Backend, IncomingLaunch {
 
     /** Loads the saved state into a QEMU started with {@code -incoming defer -S}, then runs it unless asked not to. */
     private static void loadState(QemuInstance inst, LaunchSpec spec) {
-        if (!Files.isReadable(spec.incoming())) {
-            throw new HpcvirtException(ErrorCode.NOT_FOUND, "state file " + spec.incoming() + " not found");
-        }
-        inst.execute("migrate-incoming", java.util.Map.of("uri", MigrationUris.fromFile(spec.incoming())));
-        MigrationUris.awaitCompletion(inst, Duration.ofMinutes(5));
-        if (!spec.startPaused()) {
-            inst.execute("cont", java.util.Map.of());
-        }
+        inst.loadState(spec.incoming(), spec.incomingSha256(), !spec.startPaused(), Duration.ofMinutes(5));
     }
 
     @Override

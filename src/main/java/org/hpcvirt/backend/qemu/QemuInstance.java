@@ -30,6 +30,8 @@ import org.hpcvirt.backend.ProcessInfo;
  */
 public final class QemuInstance implements Instance, Pausable, Checkpointable, DiskSnapshots, Migratable {
     static final Duration QMP_TIMEOUT = Duration.ofSeconds(30);
+    /** Unix socket in the run directory through which state files go to and from QEMU. */
+    static final String STATE_SOCKET = "state.sock";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final InstanceRecord record;
@@ -39,6 +41,10 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     private final AtomicBoolean exitReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ScheduledExecutorService watcher;
+    private final MigrationWatch migration = new MigrationWatch(this);
+    /** QEMU's timestamps of the latest STOP and RESUME events (vCPUs stopped / running again). */
+    private volatile java.time.Instant lastStop;
+    private volatile java.time.Instant lastResume;
 
     QemuInstance(InstanceRecord record, Process process, QmpConnection qmp) {
         this.record = record;
@@ -78,6 +84,13 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     }
 
     private void onQmpEvent(QmpEvent ev) {
+        switch (ev.name()) {
+            case "MIGRATION" -> migration.onEvent(ev.data().path("status").asText("none"));
+            case "STOP" -> lastStop = ev.timestamp();
+            case "RESUME" -> lastResume = ev.timestamp();
+            default -> {
+            }
+        }
         InstanceListener.Kind kind = switch (ev.name()) {
             case "GUEST_PANICKED" -> InstanceListener.Kind.GUEST_PANICKED;
             case "SHUTDOWN" -> InstanceListener.Kind.SHUTDOWN;
@@ -153,9 +166,26 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
         execute("stop", Map.of());
     }
 
+    /**
+     * {@code cont}. Right after a migration to a file completed, QEMU has sent the
+     * {@code completed} event but may not yet have left its finish-migrate run state, and refuses
+     * {@code cont} for that short moment ("Migration is not finalized yet"); that answer is retried
+     * for up to a second.
+     */
     @Override
     public void resume() {
-        execute("cont", Map.of());
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while (true) {
+            try {
+                execute("cont", Map.of());
+                return;
+            } catch (QmpException e) {
+                if (!e.desc().contains("not finalized") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000L);
+            }
+        }
     }
 
     @Override
@@ -175,32 +205,41 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
 
     @Override
     public SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover, Runnable atCompletion) {
-        String uri = MigrationUris.toFile(file);
         boolean wasRunning = "running".equals(runStatus());
         setMigrationParameters(options.maxBandwidthBytesPerSec(), options.downtimeLimit(), atSwitchover != null);
-        if (!options.live() && wasRunning) {
-            execute("stop", Map.of());
-        }
-        try {
-            execute("migrate", Map.of("uri", uri));
-        } catch (HpcvirtException e) {
-            if (!options.live() && wasRunning) {
-                execute("cont", Map.of());
+        boolean contOnFailure = wasRunning && !options.live();
+        try (StateSocket.Sink sink = new StateSocket.Sink(record.runDir().resolve(STATE_SOCKET), file)) {
+            migration.reset();
+            if (contOnFailure) {
+                execute("stop", Map.of());
             }
-            throw e;
+            try {
+                execute("migrate", Map.of("uri", sink.uri()));
+            } catch (HpcvirtException e) {
+                if (contOnFailure) {
+                    resume();
+                }
+                throw e;
+            }
+            finish(atSwitchover, options.timeout(), contOnFailure);
+            java.time.Instant stoppedAt = lastStop;
+            if (atCompletion != null) {
+                atCompletion.run();
+            }
+            StateSocket.Copied copied = sink.await(options.timeout());
+            JsonNode done = MigrationWatch.withTimes(this);
+            long total = done.path("total-time").asLong();
+            long downtime = options.live() ? done.path("downtime").asLong() : total;
+            java.time.Instant resumedAt = lastResume;
+            long pauseMicros = stoppedAt != null && resumedAt != null && resumedAt.isAfter(stoppedAt)
+                    ? Duration.between(stoppedAt, resumedAt).toNanos() / 1000 : -1;
+            return new SaveResult(done.path("ram").path("transferred").asLong(), total, downtime, copied.bytes(),
+                    copied.sha256(), pauseMicros);
         }
-        JsonNode completed = finish(atSwitchover, options.timeout(), wasRunning && !options.live());
-        if (atCompletion != null) {
-            atCompletion.run();
-        }
-        JsonNode done = MigrationUris.withTimes(this, completed);
-        long total = done.path("total-time").asLong();
-        long downtime = options.live() ? done.path("downtime").asLong() : total;
-        return new SaveResult(done.path("ram").path("transferred").asLong(), total, downtime);
     }
 
     private void setMigrationParameters(long bandwidth, Duration downtimeLimit, boolean pauseBeforeSwitchover) {
-        // "events": QEMU emits MIGRATION events (status changes), which the instance's listeners see
+        // "events": QEMU emits MIGRATION events (status changes), which MigrationWatch waits on
         execute("migrate-set-capabilities", Map.of("capabilities", java.util.List.of(
                 Map.of("capability", "pause-before-switchover", "state", pauseBeforeSwitchover),
                 Map.of("capability", "events", "state", true))));
@@ -210,30 +249,30 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     }
 
     /** Runs the switch-over hook if any, then waits for completion. */
-    private JsonNode finish(Runnable atSwitchover, Duration timeout, boolean contOnFailure) {
+    private void finish(Runnable atSwitchover, Duration timeout, boolean contOnFailure) {
         if (atSwitchover != null) {
-            MigrationUris.awaitStatus(this, "pre-switchover", timeout);
+            migration.await("pre-switchover", timeout);
             try {
                 atSwitchover.run();
             } catch (RuntimeException e) {
                 try {
                     execute("migrate_cancel", Map.of());
-                    MigrationUris.awaitStatus(this, "cancelled", Duration.ofSeconds(30));
+                    migration.await("cancelled", Duration.ofSeconds(30));
                 } catch (HpcvirtException ignored) {
                     // the original failure is what the caller needs
                 }
                 if (contOnFailure) {
-                    execute("cont", Map.of());
+                    resume();
                 }
                 throw e;
             }
             execute("migrate-continue", Map.of("state", "pre-switchover"));
         }
         try {
-            return MigrationUris.awaitCompleted(this, timeout);
+            migration.awaitCompleted(timeout);
         } catch (HpcvirtException e) {
             if (contOnFailure && !"running".equals(runStatus())) {
-                execute("cont", Map.of());
+                resume();
             }
             throw e;
         }
@@ -242,9 +281,11 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     @Override
     public SaveResult migrate(String uri, MigrateOptions options) {
         setMigrationParameters(options.maxBandwidthBytesPerSec(), options.maxDowntime(), false);
+        migration.reset();
         // on failure or cancel QEMU itself resumes a source that was running (migrate_fd_cleanup)
         execute("migrate", Map.of("uri", uri));
-        JsonNode done = MigrationUris.awaitCompletion(this, options.timeout());
+        migration.awaitCompleted(options.timeout());
+        JsonNode done = MigrationWatch.withTimes(this);
         return new SaveResult(done.path("ram").path("transferred").asLong(), done.path("total-time").asLong(),
                 done.path("downtime").asLong());
     }
@@ -257,6 +298,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     public String acceptIncoming(String uri) {
         execute("migrate-set-capabilities", Map.of("capabilities",
                 java.util.List.of(Map.of("capability", "events", "state", true))));
+        migration.reset();
         execute("migrate-incoming", Map.of("uri", uri));
         if (!uri.startsWith("tcp:") || !uri.endsWith(":0")) {
             return uri;
@@ -271,8 +313,69 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
 
     @Override
     public void awaitIncomingAndResume(Duration timeout) {
-        MigrationUris.awaitCompletion(this, timeout);
+        migration.awaitCompleted(timeout);
         execute("cont", Map.of());
+    }
+
+    /**
+     * Loads a state file into this QEMU, started with {@code -incoming defer -S}: streams it over
+     * a Unix socket while computing its SHA-256. With {@code expectedSha256}, a file whose checksum
+     * differs is refused (REFUSED) even if QEMU loaded it; the vCPUs never ran. With {@code run},
+     * the guest is resumed once the state is loaded and verified; otherwise it stays paused.
+     */
+    void loadState(Path file, String expectedSha256, boolean run, Duration timeout) {
+        if (!java.nio.file.Files.isReadable(file)) {
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, "state file " + file + " not found");
+        }
+        Path sock = record.runDir().resolve(STATE_SOCKET);
+        try {
+            java.nio.file.Files.deleteIfExists(sock);
+        } catch (java.io.IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot remove " + sock, e);
+        }
+        acceptIncoming("unix:" + sock);
+        java.util.concurrent.CompletableFuture<StateSocket.Copied> sent = StateSocket.send(sock, file);
+        sent.whenComplete((c, e) -> {
+            if (e != null) {
+                migration.failLocally();
+            }
+        });
+        HpcvirtException failed = null;
+        try {
+            migration.awaitCompleted(timeout);
+        } catch (HpcvirtException e) {
+            failed = e;
+        }
+        StateSocket.Copied copied;
+        try {
+            copied = sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot read state file " + file + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new HpcvirtException(ErrorCode.TIMEOUT, "sending state file " + file + " took longer than "
+                    + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted while loading " + file);
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(sock);
+            } catch (java.io.IOException e) {
+                // QEMU removes nothing; a stale socket is deleted before the next load
+            }
+        }
+        if (expectedSha256 != null && !expectedSha256.equals(copied.sha256())) {
+            throw new HpcvirtException(ErrorCode.REFUSED, "state file " + file + " has SHA-256 "
+                    + copied.sha256().substring(0, 12) + "… (" + copied.bytes() + " bytes), expected "
+                    + expectedSha256.substring(0, Math.min(12, expectedSha256.length())) + "…");
+        }
+        if (failed != null) {
+            throw new HpcvirtException(failed.code(), "loading state file " + file + " failed: " + failed.getMessage());
+        }
+        if (run) {
+            execute("cont", Map.of());
+        }
     }
 
     @Override
