@@ -82,11 +82,19 @@ public interface Checkpointable {
      *                    the backend did not compute it
      * @param pauseMicros how long the vCPUs were stopped, by the VMM's own clock, if they were
      *                    resumed before the save returned (the {@code atCompletion} hook); else -1
+     * @param phases      where the pause went, in µs after the vCPUs stopped, by the VMM's clock where it
+     *                    has one (for QEMU: {@code pre-switchover}, {@code hook} — the switch-over hook's
+     *                    own duration —, {@code completed}, {@code resumed}); empty if unknown
      */
-    record SaveResult(long bytes, long totalMs, long downtimeMs, long fileBytes, String sha256, long pauseMicros) {
+    record SaveResult(long bytes, long totalMs, long downtimeMs, long fileBytes, String sha256, long pauseMicros,
+            java.util.Map<String, Long> phases) {
+        public SaveResult {
+            phases = phases == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(phases));
+        }
+
         /** A result without file checksum or measured pause. */
         public SaveResult(long bytes, long totalMs, long downtimeMs) {
-            this(bytes, totalMs, downtimeMs, -1, null, -1);
+            this(bytes, totalMs, downtimeMs, -1, null, -1, null);
         }
     }
 }

@@ -22,6 +22,23 @@ public interface DiskSnapshots {
     void snapshotDisk(String drive, Path newTop, String nodeName);
 
     /**
+     * Optional first half of {@link #snapshotDisk}, to run before the guest is paused: creates
+     * {@code newTop} and opens it as node {@code nodeName} without putting it into the chain, so
+     * that a later {@code snapshotDisk(drive, newTop, nodeName)} only switches the top layer (less
+     * work inside the pause). Undo with {@link #discardPrepared} if the snapshot is not taken. The
+     * default does nothing, and {@code snapshotDisk} then does all the work.
+     */
+    default void prepareSnapshot(String drive, Path newTop, String nodeName) {
+    }
+
+    /**
+     * Closes a layer made by {@link #prepareSnapshot} that did not become the top layer and
+     * deletes its file; does nothing if it is in the chain or was never prepared. Never throws.
+     */
+    default void discardPrepared(String nodeName, Path newTop) {
+    }
+
+    /**
      * Copies into the drive's top layer every cluster of the layers above {@code baseFile} and
      * writes {@code backingName} into the top layer's header as its backing file, so the chain
      * becomes {@code baseFile ← top}. Used to move a disk whose lower layer is node-local onto

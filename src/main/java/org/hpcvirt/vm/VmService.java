@@ -413,6 +413,9 @@ public final class VmService implements AutoCloseable {
         Path frozen = ds == null ? null : ds.topLayer(DATA_DRIVE);
         String node = "hv" + Long.toHexString(System.nanoTime());
         long t0 = System.nanoTime();
+        if (ds != null) {
+            ds.prepareSnapshot(DATA_DRIVE, newTop, node);
+        }
         long pauseMs;
         long totalMs;
         Checkpointable.SaveResult r;
@@ -437,8 +440,12 @@ public final class VmService implements AutoCloseable {
                     : live ? r.downtimeMs() + resumeLagMs : (resumedAt[0] - t0) / 1_000_000;
         } catch (RuntimeException e) {
             checkpoints.abort(pend);
-            if (ds != null && Files.exists(newTop)) {
-                linkDataDisk(vm.name(), newTop);
+            if (ds != null) {
+                ds.discardPrepared(node, newTop);
+                if (Files.exists(newTop)) {
+                    // the snapshot was taken before the failure: the disk now writes to the new layer
+                    linkDataDisk(vm.name(), newTop);
+                }
             }
             if (s == VmState.RUNNING && !"running".equals(safeStatus(inst))) {
                 try {
@@ -493,7 +500,7 @@ public final class VmService implements AutoCloseable {
                 + " ms, " + String.format("%.1f MiB", m.stateBytes() / 1048576.0) + " state, " + layers.size() + " disk layer(s)",
                 Map.of("checkpoint", m.id(), "pauseMs", pauseMs, "stateBytes", m.stateBytes(), "live", live,
                         "durationMs", (System.nanoTime() - t0) / 1_000_000, "qemuDowntimeMs", r.downtimeMs(),
-                        "captureMs", totalMs));
+                        "captureMs", totalMs, "pauseMicros", r.pauseMicros(), "pausePhasesMicros", r.phases()));
         return m;
     }
 

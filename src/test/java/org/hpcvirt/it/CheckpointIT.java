@@ -115,12 +115,7 @@ class CheckpointIT {
     void corruptedCheckpointIsRefusedNamingTheFile() throws Exception {
         CheckpointManifest m = node.client().checkpoint("ck2", false, "to-corrupt");
         Path state = store().resolve(m.stateFile());
-        try (RandomAccessFile f = new RandomAccessFile(state.toFile(), "rw")) {
-            f.seek(f.length() / 2);
-            int b = f.read();
-            f.seek(f.length() / 2);
-            f.write(b ^ 0xff);
-        }
+        flipMiddleByte(state);
         assertThatThrownBy(() -> node.client().restore(m.id(), "broken", true, T))
                 .isInstanceOf(HpcvirtException.class)
                 .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
@@ -143,6 +138,15 @@ class CheckpointIT {
         assertThatThrownBy(() -> node.client().suspend("ck2"))
                 .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.WRONG_STATE))
                 .hasMessageContaining("SUSPENDED");
+        // a damaged suspend checkpoint is refused and the VM stays SUSPENDED; repaired, it wakes
+        Path state = store().resolve(m.stateFile());
+        flipMiddleByte(state);
+        assertThatThrownBy(() -> node.client().wake("ck2", T))
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
+                .hasMessageContaining("corrupted").hasMessageContaining(state.toString());
+        assertThat(status("ck2").state()).isEqualTo(VmState.SUSPENDED);
+        assertThat(status("ck2").pid()).isZero();
+        flipMiddleByte(state);
         VmStatus w = node.client().wake("ck2", T);
         assertThat(w.state()).isEqualTo(VmState.RUNNING);
         assertThat(w.lastHeartbeatSeq()).isGreaterThan(m.heartbeatSeq());
@@ -206,6 +210,17 @@ class CheckpointIT {
         assertThat(node.client().checkpoints("ck")).extracting(CheckpointManifest::id).containsExactlyElementsOf(before);
         for (String id : before) {
             assertThat(node.client().checkpointInfo(id, true).id()).as("earlier checkpoint intact").isEqualTo(id);
+        }
+    }
+
+    private static void flipMiddleByte(Path file) {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(f.length() / 2);
+            int b = f.read();
+            f.seek(f.length() / 2);
+            f.write(b ^ 0xff);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -24,13 +24,16 @@ final class MigrationWatch {
     private final QemuInstance q;
     private String status = "none";
     private long changes;
+    /** QEMU's timestamp of each status of the current migration, as its events reported them. */
+    private final Map<String, java.time.Instant> reachedAt = new java.util.HashMap<>();
 
     MigrationWatch(QemuInstance q) {
         this.q = q;
     }
 
-    /** From the QMP reader thread: a {@code MIGRATION} event's status. */
-    synchronized void onEvent(String newStatus) {
+    /** From the QMP reader thread: a {@code MIGRATION} event's status and QEMU's timestamp of it. */
+    synchronized void onEvent(String newStatus, java.time.Instant at) {
+        reachedAt.put(newStatus, at);
         status = newStatus;
         changes++;
         notifyAll();
@@ -45,8 +48,14 @@ final class MigrationWatch {
 
     /** Forgets the previous migration's outcome; call before {@code migrate} or {@code migrate-incoming}. */
     synchronized void reset() {
+        reachedAt.clear();
         status = "none";
         changes++;
+    }
+
+    /** QEMU's timestamp of the event that reported {@code status} in the current migration, or null. */
+    synchronized java.time.Instant reachedAt(String status) {
+        return reachedAt.get(status);
     }
 
     /**

@@ -42,6 +42,8 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ScheduledExecutorService watcher;
     private final MigrationWatch migration = new MigrationWatch(this);
+    /** Layers opened by prepareSnapshot and not yet in a chain, by node name. */
+    private final Map<String, Path> prepared = new java.util.concurrent.ConcurrentHashMap<>();
     /** QEMU's timestamps of the latest STOP and RESUME events (vCPUs stopped / running again). */
     private volatile java.time.Instant lastStop;
     private volatile java.time.Instant lastResume;
@@ -85,7 +87,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
 
     private void onQmpEvent(QmpEvent ev) {
         switch (ev.name()) {
-            case "MIGRATION" -> migration.onEvent(ev.data().path("status").asText("none"));
+            case "MIGRATION" -> migration.onEvent(ev.data().path("status").asText("none"), ev.timestamp());
             case "STOP" -> lastStop = ev.timestamp();
             case "RESUME" -> lastResume = ev.timestamp();
             default -> {
@@ -221,7 +223,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
                 }
                 throw e;
             }
-            finish(atSwitchover, options.timeout(), contOnFailure);
+            long hookMicros = finish(atSwitchover, options.timeout(), contOnFailure);
             java.time.Instant stoppedAt = lastStop;
             if (atCompletion != null) {
                 atCompletion.run();
@@ -231,10 +233,18 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
             long total = done.path("total-time").asLong();
             long downtime = options.live() ? done.path("downtime").asLong() : total;
             java.time.Instant resumedAt = lastResume;
-            long pauseMicros = stoppedAt != null && resumedAt != null && resumedAt.isAfter(stoppedAt)
-                    ? Duration.between(stoppedAt, resumedAt).toNanos() / 1000 : -1;
+            boolean resumed = stoppedAt != null && resumedAt != null && resumedAt.isAfter(stoppedAt);
+            Map<String, Long> phases = new java.util.LinkedHashMap<>();
+            if (stoppedAt != null) {
+                putSince(phases, "pre-switchover", stoppedAt, migration.reachedAt("pre-switchover"));
+                if (hookMicros >= 0) {
+                    phases.put("hook", hookMicros);
+                }
+                putSince(phases, "completed", stoppedAt, migration.reachedAt("completed"));
+                putSince(phases, "resumed", stoppedAt, resumed ? resumedAt : null);
+            }
             return new SaveResult(done.path("ram").path("transferred").asLong(), total, downtime, copied.bytes(),
-                    copied.sha256(), pauseMicros);
+                    copied.sha256(), resumed ? Duration.between(stoppedAt, resumedAt).toNanos() / 1000 : -1, phases);
         }
     }
 
@@ -248,12 +258,21 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
                 "downtime-limit", Math.max(1, downtimeLimit.toMillis())));
     }
 
-    /** Runs the switch-over hook if any, then waits for completion. */
-    private void finish(Runnable atSwitchover, Duration timeout, boolean contOnFailure) {
+    private static void putSince(Map<String, Long> phases, String name, java.time.Instant from, java.time.Instant to) {
+        if (to != null) {
+            phases.put(name, Duration.between(from, to).toNanos() / 1000);
+        }
+    }
+
+    /** Runs the switch-over hook if any, then waits for completion; returns the hook's µs, or -1 without one. */
+    private long finish(Runnable atSwitchover, Duration timeout, boolean contOnFailure) {
+        long hookMicros = -1;
         if (atSwitchover != null) {
             migration.await("pre-switchover", timeout);
+            long h0 = System.nanoTime();
             try {
                 atSwitchover.run();
+                hookMicros = (System.nanoTime() - h0) / 1000;
             } catch (RuntimeException e) {
                 try {
                     execute("migrate_cancel", Map.of());
@@ -276,6 +295,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
             }
             throw e;
         }
+        return hookMicros;
     }
 
     @Override
@@ -378,10 +398,59 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
         }
     }
 
+    /**
+     * With a layer prepared by {@link #prepareSnapshot}: {@code blockdev-snapshot}, which only
+     * switches the top; without: {@code blockdev-snapshot-sync}, which also creates the file and
+     * opens the backing chain to size it.
+     */
     @Override
     public void snapshotDisk(String drive, Path newTop, String nodeName) {
+        if (prepared.remove(nodeName) != null) {
+            execute("blockdev-snapshot", Map.of("node", drive, "overlay", nodeName));
+            return;
+        }
         execute("blockdev-snapshot-sync", Map.of("device", drive, "snapshot-file", newTop.toAbsolutePath().toString(),
                 "snapshot-node-name", nodeName, "format", "qcow2", "mode", "absolute-paths"));
+    }
+
+    /** {@code qemu-img create -u} over the current top, then {@code blockdev-add} with no backing yet. */
+    @Override
+    public void prepareSnapshot(String drive, Path newTop, String nodeName) {
+        Path top = topLayer(drive);
+        org.hpcvirt.checkpoint.Qcow2.createOverlay(top, newTop, org.hpcvirt.checkpoint.Qcow2.virtualSize(top));
+        Map<String, Object> add = new HashMap<>();
+        add.put("driver", "qcow2");
+        add.put("node-name", nodeName);
+        add.put("file", Map.of("driver", "file", "filename", newTop.toAbsolutePath().toString()));
+        add.put("backing", null);
+        try {
+            execute("blockdev-add", add);
+        } catch (HpcvirtException e) {
+            deleteQuietly(newTop);
+            throw e;
+        }
+        prepared.put(nodeName, newTop);
+    }
+
+    @Override
+    public void discardPrepared(String nodeName, Path newTop) {
+        if (prepared.remove(nodeName) == null) {
+            return;
+        }
+        try {
+            execute("blockdev-del", Map.of("node-name", nodeName));
+        } catch (HpcvirtException e) {
+            // QEMU may be gone; the file goes either way
+        }
+        deleteQuietly(newTop);
+    }
+
+    private static void deleteQuietly(Path f) {
+        try {
+            java.nio.file.Files.deleteIfExists(f);
+        } catch (java.io.IOException e) {
+            // a stray empty layer is harmless; the store's collection removes it
+        }
     }
 
     /** QEMU names a layer whose backing differs from its header {@code json:{…"file":{"filename":F}}}; F is the file. */
