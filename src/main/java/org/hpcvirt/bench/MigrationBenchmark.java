@@ -24,6 +24,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.qemu.QemuCommandLine;
 import org.hpcvirt.backend.qemu.QmpConnection;
 import org.hpcvirt.daemon.DaemonClient;
@@ -54,13 +55,18 @@ public final class MigrationBenchmark {
     private final String imageName;
     private final int rounds;
     private final long maxDowntimeMs;
+    private final int channels;
     private final Path script;
     private final PrintWriter out;
 
-    public MigrationBenchmark(Path imagesDir, String imageName, int rounds, long maxDowntimeMs, Path script, PrintWriter out) {
+    public MigrationBenchmark(Path imagesDir, String imageName, int rounds, long maxDowntimeMs, int channels, Path script, PrintWriter out) {
         if (rounds < 1 || rounds > 50) {
             throw HpcvirtException.invalid("--rounds must be between 1 and 50, not " + rounds);
         }
+        if (channels < 1 || channels > Migratable.MigrateOptions.MAX_CHANNELS) {
+            throw HpcvirtException.invalid("--channels must be between 1 and " + Migratable.MigrateOptions.MAX_CHANNELS + ", not " + channels);
+        }
+        this.channels = channels;
         this.imagesDir = imagesDir;
         this.imageName = imageName;
         this.rounds = rounds;
@@ -87,12 +93,22 @@ public final class MigrationBenchmark {
             String up = tool(script, List.of("up", "2"), env);
             out.print(up);
             out.printf("migration benchmark: %d rounds, 128 MiB idle guest, 64M data disk, image %s, QEMU/TCG, downtime-limit %d ms,"
-                    + " bandwidth unlimited, veth+bridge between namespaces %s1 and %s2%n", rounds, imageName, maxDowntimeMs, PREFIX, PREFIX);
+                    + " bandwidth unlimited, %d channel(s), veth+bridge between namespaces %s1 and %s2%n", rounds, imageName, maxDowntimeMs,
+                    channels, PREFIX, PREFIX);
+            // the link's limit: one TCP stream, and as many streams as the migration uses; the faster counts
+            List<Double> link1 = new ArrayList<>();
+            List<Double> linkN = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                link.add(linkBandwidth(jar));
+                link1.add(linkBandwidth(jar, 1));
+                if (channels > 1) {
+                    linkN.add(linkBandwidth(jar, channels));
+                }
             }
-            out.printf("link bandwidth (Java socket, 256 MiB %s1 → %s2, 3 runs): median %.0f MiB/s (min %.0f, max %.0f)%n", PREFIX, PREFIX,
-                    Stats.median(link) / (1 << 20), Stats.min(link) / (1 << 20), Stats.max(link) / (1 << 20));
+            out.printf("link bandwidth (Java sockets, 256 MiB %s1 → %s2, 3 runs each): 1 stream median %.0f MiB/s (min %.0f, max %.0f)%s%n",
+                    PREFIX, PREFIX, Stats.median(link1) / (1 << 20), Stats.min(link1) / (1 << 20), Stats.max(link1) / (1 << 20),
+                    linkN.isEmpty() ? "" : String.format(", %d streams median %.0f MiB/s (min %.0f, max %.0f)", channels,
+                            Stats.median(linkN) / (1 << 20), Stats.min(linkN) / (1 << 20), Stats.max(linkN) / (1 << 20)));
+            link.addAll(linkN.isEmpty() || Stats.median(link1) >= Stats.median(linkN) ? link1 : linkN);
             out.flush();
             Path[] socks = {root.resolve("n1/hpcvirtd.sock"), root.resolve("n2/hpcvirtd.sock")};
             try (DaemonClient c1 = new DaemonClient(socks[0]); DaemonClient c2 = new DaemonClient(socks[1])) {
@@ -106,12 +122,12 @@ public final class MigrationBenchmark {
                 new ImageStore(imagesDir).createDataDisk(image, disk, profile.disk().sizeBytes());
                 Path srcRun = rawDir.resolve("a0");
                 Files.createDirectories(srcRun);
-                raws.add(startIn(1, new LaunchSpec(profile, srcRun, image.kernel(), image.initramfs(), disk, null, false), srcRun));
+                raws.add(startIn(1, new LaunchSpec(profile, srcRun, image.kernel(), image.initramfs(), disk, null, false), srcRun, List.of()));
                 awaitHeartbeat(srcRun.resolve(QemuCommandLine.AGENT_SOCKET));
                 int rawAt = 1;
                 for (int i = 0; i < rounds; i++) {
                     int from = i % 2, to = 1 - from;
-                    MigrationReport m = cs[from].migrate("mig", "http://10.200.0." + (to + 1) + ":" + PORT, maxDowntimeMs, 0,
+                    MigrationReport m = cs[from].migrate("mig", "http://10.200.0." + (to + 1) + ":" + PORT, maxDowntimeMs, 0, channels,
                             Duration.ofMinutes(5));
                     hTotal.add((double) m.totalMs());
                     hDown.add((double) m.downtimeMs());
@@ -123,7 +139,7 @@ public final class MigrationBenchmark {
                     Path dstRun = rawDir.resolve("a" + (i + 1));
                     Files.createDirectories(dstRun);
                     Process dst = startIn(rawTo, new LaunchSpec(profile, dstRun, image.kernel(), image.initramfs(), disk,
-                            dstRun.resolve("incoming"), false), dstRun);
+                            dstRun.resolve("incoming"), false), dstRun, QemuCommandLine.MIGRATION_DESTINATION_ARGS);
                     raws.add(dst);
                     double[] r = rawMigrate(srcRun, dstRun, "10.200.0." + rawTo);
                     rTotal.add(r[0]);
@@ -173,9 +189,10 @@ public final class MigrationBenchmark {
     }
 
     /** Starts the QEMU command line hpcvirt builds inside namespace PREFIX{@code node}. */
-    private Process startIn(int node, LaunchSpec spec, Path run) throws IOException {
+    private Process startIn(int node, LaunchSpec spec, Path run, List<String> extra) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + PREFIX + node));
         cmd.addAll(QemuCommandLine.build(spec, QemuCommandLine.Accel.TCG));
+        cmd.addAll(extra);
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(run.resolve("qemu.log").toFile()).start();
     }
 
@@ -183,6 +200,13 @@ public final class MigrationBenchmark {
     private double[] rawMigrate(Path srcRun, Path dstRun, String dstAddr) {
         try (QmpConnection src = QmpConnection.connect(srcRun.resolve(QemuCommandLine.QMP_SOCKET), Duration.ofSeconds(10));
                 QmpConnection dst = QmpConnection.connect(dstRun.resolve(QemuCommandLine.QMP_SOCKET), Duration.ofSeconds(10))) {
+            if (channels > 1) {
+                // the same as hpcvirt: multifd with the same number of channels on both ends
+                for (QmpConnection q : List.of(src, dst)) {
+                    q.execute("migrate-set-capabilities", Map.of("capabilities", List.of(Map.of("capability", "multifd", "state", true))), QMP);
+                    q.execute("migrate-set-parameters", Map.of("multifd-channels", channels), QMP);
+                }
+            }
             dst.execute("migrate-incoming", Map.of("uri", "tcp:" + dstAddr + ":0"), QMP);
             JsonNode addr = dst.execute("query-migrate", Map.of(), QMP).path("socket-address");
             String port = addr.get(0).path("port").asText();
@@ -252,10 +276,10 @@ public final class MigrationBenchmark {
         }
     }
 
-    /** 256 MiB over TCP from namespace 1 to namespace 2, each end a JVM started with nsenter; bytes/s. */
-    private static double linkBandwidth(Path jar) throws Exception {
+    /** 256 MiB over {@code streams} TCP connections from namespace 1 to namespace 2, each end a JVM started with nsenter; bytes/s. */
+    private static double linkBandwidth(Path jar, int streams) throws Exception {
         List<String> recv = List.of("nsenter", "--net=/run/netns/" + PREFIX + "2", javaBin(), "-cp", jar.toString(),
-                LinkBandwidth.class.getName(), "recv", "10.200.0.2", Integer.toString(BW_PORT));
+                LinkBandwidth.class.getName(), "recv", "10.200.0.2", Integer.toString(BW_PORT), Integer.toString(streams));
         Process r = new ProcessBuilder(recv).redirectErrorStream(true).start();
         try {
             // wait until the receiver says it listens
@@ -264,7 +288,7 @@ public final class MigrationBenchmark {
                 throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "link receiver: " + first);
             }
             List<String> send = List.of("nsenter", "--net=/run/netns/" + PREFIX + "1", javaBin(), "-cp", jar.toString(),
-                    LinkBandwidth.class.getName(), "send", "10.200.0.2", Integer.toString(BW_PORT));
+                    LinkBandwidth.class.getName(), "send", "10.200.0.2", Integer.toString(BW_PORT), Integer.toString(streams));
             String o = tool(null, send, Map.of()).strip();
             return Double.parseDouble(o.lines().reduce((a, b) -> b).orElseThrow());
         } finally {
@@ -303,40 +327,71 @@ public final class MigrationBenchmark {
         private LinkBandwidth() {
         }
 
-        public static void main(String[] a) throws IOException {
+        /** {@code recv|send ADDR PORT STREAMS}: 256 MiB in all, split over STREAMS connections. */
+        public static void main(String[] a) throws Exception {
             long total = 256L << 20;
-            if (a[0].equals("recv")) {
-                try (ServerSocket ss = new ServerSocket()) {
-                    ss.bind(new InetSocketAddress(a[1], Integer.parseInt(a[2])));
-                    System.out.print("listening\n");
-                    System.out.flush();
-                    try (Socket s = ss.accept(); InputStream in = s.getInputStream(); OutputStream o = s.getOutputStream()) {
-                        byte[] buf = new byte[1 << 20];
-                        long got = 0;
-                        while (got < total) {
-                            int n = in.read(buf);
-                            if (n < 0) {
-                                break;
-                            }
-                            got += n;
+            int streams = Integer.parseInt(a[3]);
+            long each = total / streams;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(streams);
+            try {
+                if (a[0].equals("recv")) {
+                    try (ServerSocket ss = new ServerSocket()) {
+                        ss.bind(new InetSocketAddress(a[1], Integer.parseInt(a[2])), streams);
+                        System.out.print("listening\n");
+                        System.out.flush();
+                        List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+                        for (int i = 0; i < streams; i++) {
+                            Socket s = ss.accept();
+                            fs.add(pool.submit(() -> {
+                                try (s; InputStream in = s.getInputStream(); OutputStream o = s.getOutputStream()) {
+                                    byte[] buf = new byte[1 << 20];
+                                    long got = 0;
+                                    while (got < each) {
+                                        int n = in.read(buf);
+                                        if (n < 0) {
+                                            break;
+                                        }
+                                        got += n;
+                                    }
+                                    new DataOutputStream(o).writeLong(got);
+                                }
+                                return null;
+                            }));
                         }
-                        new DataOutputStream(o).writeLong(got);
+                        for (java.util.concurrent.Future<?> f : fs) {
+                            f.get();
+                        }
                     }
-                }
-            } else {
-                byte[] buf = new byte[1 << 20];
-                new java.util.Random(1).nextBytes(buf);
-                try (Socket s = new Socket(a[1], Integer.parseInt(a[2]))) {
-                    OutputStream o = s.getOutputStream();
+                } else {
+                    byte[] buf = new byte[1 << 20];
+                    new java.util.Random(1).nextBytes(buf);
+                    List<Socket> socks = new ArrayList<>();
+                    for (int i = 0; i < streams; i++) {
+                        socks.add(new Socket(a[1], Integer.parseInt(a[2])));
+                    }
                     long t0 = System.nanoTime();
-                    for (long sent = 0; sent < total; sent += buf.length) {
-                        o.write(buf);
+                    List<java.util.concurrent.Future<Long>> fs = new ArrayList<>();
+                    for (Socket s : socks) {
+                        fs.add(pool.submit(() -> {
+                            try (s) {
+                                OutputStream o = s.getOutputStream();
+                                for (long sent = 0; sent < each; sent += buf.length) {
+                                    o.write(buf, 0, (int) Math.min(buf.length, each - sent));
+                                }
+                                o.flush();
+                                return new DataInputStream(s.getInputStream()).readLong();
+                            }
+                        }));
                     }
-                    o.flush();
-                    long got = new DataInputStream(s.getInputStream()).readLong();
+                    long got = 0;
+                    for (java.util.concurrent.Future<Long> f : fs) {
+                        got += f.get();
+                    }
                     double secs = (System.nanoTime() - t0) / 1e9;
                     System.out.println(got / secs);
                 }
+            } finally {
+                pool.shutdownNow();
             }
         }
     }

@@ -23,13 +23,17 @@ public final class BenchMigrateCommand implements Callable<Integer> {
     @Option(names = "--max-downtime", defaultValue = "10", description = "downtime-limit in ms for both (default ${DEFAULT-VALUE}).")
     long maxDowntime;
 
+    @Option(names = "--channels", defaultValue = "" + org.hpcvirt.backend.Migratable.MigrateOptions.DEFAULT_CHANNELS,
+            description = "Parallel connections (multifd) for both hpcvirt and raw QMP; 1 = one stream (default ${DEFAULT-VALUE}).")
+    int channels;
+
     @Option(names = "--nodes-script", defaultValue = "scripts/netns-nodes.sh", description = "Namespaced nodes script (default ${DEFAULT-VALUE}).")
     Path script;
 
     @Override
     public Integer call() throws Exception {
         Path images = image.ensureBuilt();
-        new MigrationBenchmark(images, image.name, rounds, maxDowntime, script.toAbsolutePath(), spec.commandLine().getOut()).run();
+        new MigrationBenchmark(images, image.name, rounds, maxDowntime, channels, script.toAbsolutePath(), spec.commandLine().getOut()).run();
         return 0;
     }
 }

@@ -22,6 +22,10 @@ final class MigrateCommand extends VmCommand.OneVm {
     @Option(names = "--bandwidth", paramLabel = "B", description = "Cap in bytes/s, e.g. 50M (default: unlimited).")
     String bandwidth;
 
+    @Option(names = "--channels", defaultValue = "" + org.hpcvirt.backend.Migratable.MigrateOptions.DEFAULT_CHANNELS, paramLabel = "N",
+            description = "Parallel connections for the state (QEMU multifd; 1 = one stream; default ${DEFAULT-VALUE}, at most 16).")
+    int channels;
+
     @Option(names = "--timeout", defaultValue = "600", description = "Seconds before the migration is cancelled (default ${DEFAULT-VALUE}).")
     int timeout;
 
@@ -31,8 +35,12 @@ final class MigrateCommand extends VmCommand.OneVm {
             throw HpcvirtException.invalid("--max-downtime must be at least 1 ms");
         }
         long bw = bandwidth == null ? 0 : DataSize.parse(bandwidth, "--bandwidth");
+        if (channels < 1 || channels > org.hpcvirt.backend.Migratable.MigrateOptions.MAX_CHANNELS) {
+            throw HpcvirtException.invalid("--channels must be between 1 and "
+                    + org.hpcvirt.backend.Migratable.MigrateOptions.MAX_CHANNELS + ", not " + channels);
+        }
         try (DaemonClient c = VmCommand.client()) {
-            MigrationReport r = c.migrate(name, to, maxDowntime, bw, Duration.ofSeconds(timeout));
+            MigrationReport r = c.migrate(name, to, maxDowntime, bw, channels, Duration.ofSeconds(timeout));
             out().printf("%s migrated to %s: RUNNING there (qemu pid %d), heartbeat seq %d%n", r.vm(), r.to(),
                     r.destination().pid(), r.destination().lastHeartbeatSeq());
             out().printf("  total %d ms, downtime %d ms (guest paused <= %d ms), %s transferred, request %d ms%n", r.totalMs(),

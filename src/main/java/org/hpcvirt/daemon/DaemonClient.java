@@ -378,14 +378,22 @@ public final class DaemonClient implements AutoCloseable {
      * @param bandwidth     bytes/s cap, 0 = unlimited
      */
     public org.hpcvirt.vm.MigrationReport migrate(String name, String to, long maxDowntimeMs, long bandwidth, Duration timeout) {
+        return migrate(name, to, maxDowntimeMs, bandwidth, org.hpcvirt.backend.Migratable.MigrateOptions.DEFAULT_CHANNELS, timeout);
+    }
+
+    /** Like {@link #migrate(String, String, long, long, Duration)} over {@code channels} parallel connections. */
+    public org.hpcvirt.vm.MigrationReport migrate(String name, String to, long maxDowntimeMs, long bandwidth, int channels,
+            Duration timeout) {
         return call(HttpMethod.POST, "/v1/vms/" + name + "/migrate", Map.of("to", to, "maxDowntimeMs", maxDowntimeMs,
-                "bandwidth", bandwidth, "timeoutSeconds", timeout.toSeconds()), org.hpcvirt.vm.MigrationReport.class);
+                "bandwidth", bandwidth, "channels", channels, "timeoutSeconds", timeout.toSeconds()), org.hpcvirt.vm.MigrationReport.class);
     }
 
     /** Destination step 1 (called by a source daemon): start a QEMU waiting for the state. */
-    public org.hpcvirt.vm.MigrationPeer.IncomingMigration prepareIncoming(org.hpcvirt.profile.VmProfile profile, Path disk, String from) {
+    public org.hpcvirt.vm.MigrationPeer.IncomingMigration prepareIncoming(org.hpcvirt.profile.VmProfile profile, Path disk, String from,
+            int channels) {
         Map<String, Object> body = new HashMap<>();
         body.put("profile", profile);
+        body.put("channels", channels);
         if (disk != null) {
             body.put("disk", disk.toString());
         }

@@ -23,15 +23,25 @@ final class MigrationRoutes {
     }
 
     /** POST /v1/vms/{name}/migrate: {@code to} is the destination daemon's URL; bandwidth in bytes/s, 0 = unlimited. */
-    record Migrate(String to, Long maxDowntimeMs, Long bandwidth, Integer timeoutSeconds) {
+    record Migrate(String to, Long maxDowntimeMs, Long bandwidth, Integer channels, Integer timeoutSeconds) {
     }
 
     /** POST /v1/migrations/incoming. */
-    record Incoming(VmProfile profile, String disk, String from) {
+    record Incoming(VmProfile profile, String disk, String from, Integer channels) {
     }
 
     /** POST /v1/migrations/incoming/{name}/resume and …/await. */
     record Wait(Integer timeoutSeconds) {
+    }
+
+    /** A request's {@code channels}: the default when absent, else 1 … {@link Migratable.MigrateOptions#MAX_CHANNELS}. */
+    private static int channels(Integer requested, int dflt) {
+        int c = requested == null ? dflt : requested;
+        if (c < 1 || c > Migratable.MigrateOptions.MAX_CHANNELS) {
+            throw HpcvirtException.invalid("request body: channels must be between 1 and " + Migratable.MigrateOptions.MAX_CHANNELS
+                    + ", not " + c);
+        }
+        return c;
     }
 
     static void register(RoutesConfig r, VmService vms, TcpListener tcp) {
@@ -53,9 +63,10 @@ final class MigrationRoutes {
                 throw HpcvirtException.invalid("request body: bandwidth must not be negative");
             }
             Duration timeout = Duration.ofSeconds(Daemon.seconds(req.timeoutSeconds(), 600, "timeoutSeconds"));
+            int channels = channels(req.channels(), Migratable.MigrateOptions.DEFAULT_CHANNELS);
             try (RemotePeer peer = new RemotePeer(req.to(), tcp.token(), ownUrl(tcp))) {
-                ctx.json(vms.migrate(ctx.pathParam("name"), peer, new Migratable.MigrateOptions(Duration.ofMillis(downtime), bw, timeout),
-                        Duration.ofSeconds(60)));
+                ctx.json(vms.migrate(ctx.pathParam("name"), peer, new Migratable.MigrateOptions(Duration.ofMillis(downtime), bw, timeout,
+                        channels), Duration.ofSeconds(60)));
             }
         });
         r.post("/v1/migrations/incoming", ctx -> {
@@ -64,7 +75,7 @@ final class MigrationRoutes {
                 throw HpcvirtException.invalid("request body: field 'profile' is required");
             }
             ctx.status(201).json(vms.prepareIncoming(req.profile(), req.disk() == null ? null : Path.of(req.disk()),
-                    localAddress(ctx, tcp), req.from() == null ? "?" : req.from()));
+                    localAddress(ctx, tcp), req.from() == null ? "?" : req.from(), channels(req.channels(), 1)));
         });
         r.post("/v1/migrations/incoming/{name}/resume", ctx -> {
             Wait req = Daemon.body(ctx, Wait.class);

@@ -29,8 +29,8 @@ final class RemotePeer implements MigrationPeer {
     }
 
     @Override
-    public IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode) {
-        return client.prepareIncoming(profile, disk, from);
+    public IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode, int channels) {
+        return client.prepareIncoming(profile, disk, from, channels);
     }
 
     @Override

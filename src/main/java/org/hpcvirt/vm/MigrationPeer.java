@@ -18,11 +18,12 @@ public interface MigrationPeer extends AutoCloseable {
     /**
      * Starts on the destination a QEMU with the same virtual hardware as {@code profile}, opening
      * {@code disk} (the VM's current top layer in the shared store), vCPUs stopped, listening for
-     * the incoming state. The VM is defined there and STARTING.
+     * the incoming state over {@code channels} parallel connections. The VM is defined there and
+     * STARTING.
      *
      * @return where the source must send its state
      */
-    IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode);
+    IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode, int channels);
 
     /**
      * Waits until the destination has loaded the whole state, then starts its vCPUs.

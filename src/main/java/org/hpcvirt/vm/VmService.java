@@ -655,10 +655,13 @@ public final class VmService implements AutoCloseable {
                 .orElseThrow(() -> new CheckpointException("checkpoint " + m.id() + ": the manifest lists no checksum for "
                         + m.stateFile()));
         CompletableFuture<Void> layersOk = CompletableFuture.runAsync(() -> checkpoints.verify(m, state.path()), verifier);
+        long tPrepared = System.nanoTime();
+        long tLoaded;
         Instance inst = null;
         try {
             inst = backend.launch(new LaunchSpec(p, layout.runDir(vm.name()), image.kernel(), image.initramfs(), disk,
                     checkpoints.resolve(m.stateFile()), true, state.sha256()));
+            tLoaded = System.nanoTime();
             layersOk.join();
         } catch (RuntimeException e) {
             if (inst != null) {
@@ -673,6 +676,7 @@ public final class VmService implements AutoCloseable {
                     + "; VM left " + vm.record.state(), Map.of("checkpoint", m.id()));
             throw reason;
         }
+        long tVerified = System.nanoTime();
         if (disk != null) {
             linkDataDisk(vm.name(), disk);
         }
@@ -687,10 +691,16 @@ public final class VmService implements AutoCloseable {
             move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, "restore failed", Map.of());
             throw e;
         }
-        long ms = (System.nanoTime() - t0) / 1_000_000;
+        long tRunning = System.nanoTime();
+        long ms = (tRunning - t0) / 1_000_000;
+        Map<String, Object> phases = new java.util.LinkedHashMap<>();
+        phases.put("prepare", (tPrepared - t0) / 1000);
+        phases.put("launchAndLoad", (tLoaded - tPrepared) / 1000);
+        phases.put("layersVerified", (tVerified - tLoaded) / 1000);
+        phases.put("startAndResume", (tRunning - tVerified) / 1000);
         publish(vm, VmEvent.Type.RESTORED, "restored from checkpoint " + m.id() + " in " + ms + " ms, checksums verified"
                 + " (heartbeat seq at checkpoint " + m.heartbeatSeq() + ")",
-                Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq()));
+                Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq(), "phasesMicros", phases));
         return vm.started;
     }
 
@@ -891,7 +901,7 @@ public final class VmService implements AutoCloseable {
             move(vm, VmState.MIGRATING, VmEvent.Type.MIGRATION, "migrating to " + to, Map.of("to", to));
             MigrationPeer.IncomingMigration in;
             try {
-                in = peer.prepareIncoming(p, disk, layout.home().toString());
+                in = peer.prepareIncoming(p, disk, layout.home().toString(), options.channels());
             } catch (RuntimeException e) {
                 vm.baselineNanos = System.nanoTime();
                 move(vm, VmState.RUNNING, VmEvent.Type.MIGRATION, "migration to " + to + " failed: the destination could not prepare ("
@@ -1020,10 +1030,11 @@ public final class VmService implements AutoCloseable {
      * Destination side of a live migration: defines {@code profile}'s VM here (the name must be
      * free) and starts its QEMU with the same virtual hardware, opening {@code disk} (a layer in the
      * shared store, or null without a data disk), vCPUs stopped, listening on {@code listenHost}
-     * (this node's address as the source reaches it) on a free port. The VM is STARTING until
+     * (this node's address as the source reaches it) on a free port for {@code channels} parallel
+     * connections (the source's number). The VM is STARTING until
      * {@link #resumeIncoming} and its first heartbeat. On failure nothing is left behind.
      */
-    public MigrationPeer.IncomingMigration prepareIncoming(VmProfile profile, Path disk, String listenHost, String from) {
+    public MigrationPeer.IncomingMigration prepareIncoming(VmProfile profile, Path disk, String listenHost, String from, int channels) {
         if ((profile.disk() == null) != (disk == null)) {
             throw HpcvirtException.invalid("incoming migration of '" + profile.name() + "': a disk is needed exactly when the profile has one");
         }
@@ -1056,7 +1067,7 @@ public final class VmService implements AutoCloseable {
                 adopt(vm, inst);
                 uri = inst.capability(org.hpcvirt.backend.Migratable.class).orElseThrow(() -> new HpcvirtException(
                         ErrorCode.OPERATION_FAILED, "backend '" + profile.backend() + "' cannot receive a migration"))
-                        .acceptIncoming("tcp:" + listenHost + ":0");
+                        .acceptIncoming("tcp:" + listenHost + ":0", channels);
                 publish(vm, VmEvent.Type.MIGRATION, "waiting for the state on " + uri + " (QEMU pid " + inst.pid() + ")",
                         Map.of("uri", uri, "pid", inst.pid()));
             }

@@ -196,7 +196,10 @@ public final class QemuBackend implements Backend, IncomingLaunch {
                 Files.deleteIfExists(run.resolve(f));
             }
             Files.deleteIfExists(run.resolve(QemuCommandLine.CONSOLE_LOG));
-            List<String> cmd = QemuCommandLine.wrapped(spec, accel);
+            List<String> cmd = new ArrayList<>(QemuCommandLine.wrapped(spec, accel));
+            if (spec.incoming() != null && !loadIncoming) {
+                cmd.addAll(QemuCommandLine.MIGRATION_DESTINATION_ARGS);
+            }
             Files.writeString(run.resolve("qemu.cmdline"), String.join("\n", cmd) + "\n");
             proc = new ProcessBuilder(cmd)
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
@@ -215,7 +218,7 @@ public final class QemuBackend implements Backend, IncomingLaunch {
                 proc.destroyForcibly();
                 throw new HpcvirtException(ErrorCode.TIMEOUT, "QEMU did not open its QMP socket within " + START_TIMEOUT.toSeconds() + " s");
             }
-            LockSupport.parkNanos(5_000_000L);
+            LockSupport.parkNanos(1_000_000L);
         }
         QmpConnection qmp;
         try {

@@ -51,6 +51,14 @@ public final class QemuCommandLine {
     }
 
     /** QEMU's own arguments (without any wrapper such as setsid or taskset). */
+    /**
+     * Extra arguments of a QEMU that waits for a live migration: all guest RAM is allocated and
+     * touched at start, before the stream begins, instead of page by page while the state arrives
+     * (QEMU 7.2 loads in its main thread; first-touch faults there slowed the transfer several-fold
+     * in some runs on 2 cores, see docs/BENCHMARKS.md).
+     */
+    public static final List<String> MIGRATION_DESTINATION_ARGS = List.of("-mem-prealloc");
+
     public static List<String> build(LaunchSpec spec, Accel accel) {
         VmProfile p = spec.profile();
         Path run = spec.runDir();

@@ -208,7 +208,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     @Override
     public SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover, Runnable atCompletion) {
         boolean wasRunning = "running".equals(runStatus());
-        setMigrationParameters(options.maxBandwidthBytesPerSec(), options.downtimeLimit(), atSwitchover != null);
+        setMigrationParameters(options.maxBandwidthBytesPerSec(), options.downtimeLimit(), atSwitchover != null, 1);
         boolean contOnFailure = wasRunning && !options.live();
         try (StateSocket.Sink sink = new StateSocket.Sink(record.runDir().resolve(STATE_SOCKET), file)) {
             migration.reset();
@@ -248,14 +248,23 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
         }
     }
 
-    private void setMigrationParameters(long bandwidth, Duration downtimeLimit, boolean pauseBeforeSwitchover) {
+    /**
+     * Capabilities and parameters for the next outgoing migration. Capabilities persist in QEMU
+     * between migrations, so each one is set explicitly every time.
+     */
+    private void setMigrationParameters(long bandwidth, Duration downtimeLimit, boolean pauseBeforeSwitchover, int channels) {
         // "events": QEMU emits MIGRATION events (status changes), which MigrationWatch waits on
         execute("migrate-set-capabilities", Map.of("capabilities", java.util.List.of(
                 Map.of("capability", "pause-before-switchover", "state", pauseBeforeSwitchover),
-                Map.of("capability", "events", "state", true))));
-        execute("migrate-set-parameters", Map.of(
-                "max-bandwidth", bandwidth <= 0 ? Long.MAX_VALUE / 2 : bandwidth,
-                "downtime-limit", Math.max(1, downtimeLimit.toMillis())));
+                Map.of("capability", "events", "state", true),
+                Map.of("capability", "multifd", "state", channels > 1))));
+        Map<String, Object> params = new HashMap<>();
+        params.put("max-bandwidth", bandwidth <= 0 ? Long.MAX_VALUE / 2 : bandwidth);
+        params.put("downtime-limit", Math.max(1, downtimeLimit.toMillis()));
+        if (channels > 1) {
+            params.put("multifd-channels", channels);
+        }
+        execute("migrate-set-parameters", params);
     }
 
     private static void putSince(Map<String, Long> phases, String name, java.time.Instant from, java.time.Instant to) {
@@ -300,7 +309,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
 
     @Override
     public SaveResult migrate(String uri, MigrateOptions options) {
-        setMigrationParameters(options.maxBandwidthBytesPerSec(), options.maxDowntime(), false);
+        setMigrationParameters(options.maxBandwidthBytesPerSec(), options.maxDowntime(), false, options.channels());
         migration.reset();
         // on failure or cancel QEMU itself resumes a source that was running (migrate_fd_cleanup)
         execute("migrate", Map.of("uri", uri));
@@ -315,9 +324,13 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
      * {@code query-migrate}'s {@code socket-address} (QEMU 4.0 and later).
      */
     @Override
-    public String acceptIncoming(String uri) {
-        execute("migrate-set-capabilities", Map.of("capabilities",
-                java.util.List.of(Map.of("capability", "events", "state", true))));
+    public String acceptIncoming(String uri, int channels) {
+        execute("migrate-set-capabilities", Map.of("capabilities", java.util.List.of(
+                Map.of("capability", "events", "state", true),
+                Map.of("capability", "multifd", "state", channels > 1))));
+        if (channels > 1) {
+            execute("migrate-set-parameters", Map.of("multifd-channels", channels));
+        }
         migration.reset();
         execute("migrate-incoming", Map.of("uri", uri));
         if (!uri.startsWith("tcp:") || !uri.endsWith(":0")) {
