@@ -681,23 +681,31 @@ public final class VmService implements AutoCloseable {
             linkDataDisk(vm.name(), disk);
         }
         vm.knownLayers = layerEntries(m);
-        enterStarting(vm, VmEvent.Type.STATE_CHANGED, message, Map.of("checkpoint", m.id()));
-        adopt(vm, inst);
+        // The guest runs first, the database learns of it right after: the new QEMU's events are
+        // handled under this VM's lock, which the caller holds, so none is missed meanwhile.
+        resetForStart(vm);
+        adopt(vm, inst, false);
+        long tAdopted = System.nanoTime();
         try {
             pausable(vm).resume();
         } catch (HpcvirtException e) {
+            move(vm, VmState.STARTING, VmEvent.Type.STATE_CHANGED, message, Map.of("checkpoint", m.id()));
             publish(vm, VmEvent.Type.ERROR, "restore failed: cannot resume the loaded guest: " + e.getMessage(), Map.of());
             releaseInstance(vm);
             move(vm, VmState.STOPPED, VmEvent.Type.STATE_CHANGED, "restore failed", Map.of());
             throw e;
         }
+        long tResumed = System.nanoTime();
+        move(vm, VmState.STARTING, VmEvent.Type.STATE_CHANGED, message, Map.of("checkpoint", m.id()));
         long tRunning = System.nanoTime();
         long ms = (tRunning - t0) / 1_000_000;
         Map<String, Object> phases = new java.util.LinkedHashMap<>();
         phases.put("prepare", (tPrepared - t0) / 1000);
         phases.put("launchAndLoad", (tLoaded - tPrepared) / 1000);
         phases.put("layersVerified", (tVerified - tLoaded) / 1000);
-        phases.put("startAndResume", (tRunning - tVerified) / 1000);
+        phases.put("adopt", (tAdopted - tVerified) / 1000);
+        phases.put("cont", (tResumed - tAdopted) / 1000);
+        phases.put("record", (tRunning - tResumed) / 1000);
         publish(vm, VmEvent.Type.RESTORED, "restored from checkpoint " + m.id() + " in " + ms + " ms, checksums verified"
                 + " (heartbeat seq at checkpoint " + m.heartbeatSeq() + ")",
                 Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq(), "phasesMicros", phases));
@@ -738,12 +746,17 @@ public final class VmService implements AutoCloseable {
 
     /** Forgets what the previous QEMU of {@code vm} said and moves it to STARTING. Caller holds the VM's lock. */
     private void enterStarting(LiveVm vm, VmEvent.Type type, String message, Map<String, Object> data) {
+        resetForStart(vm);
+        move(vm, VmState.STARTING, type, message, data);
+    }
+
+    /** The in-memory part of {@link #enterStarting}. Caller holds the VM's lock. */
+    private static void resetForStart(LiveVm vm) {
         vm.guestShutdown = false;
         vm.bootTimeoutReported = false;
         vm.lastHeartbeat = null;
         vm.started = new CompletableFuture<>();
         vm.exited = new CompletableFuture<>();
-        move(vm, VmState.STARTING, type, message, data);
     }
 
     /** Launches QEMU for a STARTING VM; if that fails, the VM is STOPPED again with an ERROR event saying {@code what} failed. */
@@ -1191,12 +1204,19 @@ public final class VmService implements AutoCloseable {
 
     /** Makes {@code inst} the VM's current instance and routes its events. Caller holds the VM's lock. */
     private void adopt(LiveVm vm, Instance inst) {
+        adopt(vm, inst, true);
+    }
+
+    /** Makes {@code inst} the VM's QEMU; without {@code persist} the caller stores the record soon after. */
+    private void adopt(LiveVm vm, Instance inst, boolean persist) {
         long gen = ++vm.generation;
         vm.instance = inst;
         vm.exited = vm.exited.isDone() ? new CompletableFuture<>() : vm.exited;
         vm.baselineNanos = System.nanoTime();
         vm.record = vm.record.withProcess(inst.pid(), inst.record().startTicks(), inst.record().runDir());
-        store.update(vm.record);
+        if (persist) {
+            store.update(vm.record);
+        }
         inst.addListener((kind, evName, data) -> instanceEvents.execute(() -> onInstanceEvent(vm, gen, kind, data)));
     }
 
