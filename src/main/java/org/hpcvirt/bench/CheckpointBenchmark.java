@@ -150,18 +150,22 @@ public final class CheckpointBenchmark {
                     lvSave.add(s[0]);
                     lvBytes.add(s[1]);
                 }
-                // --- restore
+                // --- restore, on a quiet disk: this round wrote ~0.6 GiB (checkpoints, saves, the bandwidth
+                // test), and an fsync by anyone while that is written back waits for all of it (ext4 data=ordered)
+                quietDisk();
                 t0 = System.nanoTime();
                 client.restore(m.id(), "r" + i, true, Duration.ofSeconds(120));
                 hRestHb.add(ms(t0));
                 hRestQemu.add(restoredMs(client, "r" + i));
                 client.destroy("r" + i);
+                quietDisk();
                 double[] rr = RawQemu.restore(profile, image, home.resolve("rr"), home.resolve("raw-" + i + ".state"));
                 rawRestQemu.add(rr[0]);
                 rawRestHb.add(rr[1]);
                 Files.deleteIfExists(home.resolve("raw-" + i + ".state"));
                 double[] lr = null;
                 if (lv != null) {
+                    quietDisk();
                     lr = lv.restore(home.resolve("lv-" + i + ".sav"));
                     lvRest.add(lr[0]);
                     lvRestHb.add(lr[1]);
@@ -251,10 +255,26 @@ public final class CheckpointBenchmark {
     private static double restoredMs(DaemonClient client, String vm) {
         for (VmEvent e : client.events(vm, 0, 100)) {
             if (e.type() == VmEvent.Type.RESTORED && e.data().get("ms") instanceof Number n) {
+                if (System.getenv("HPCVIRT_BENCH_PHASES") != null) {
+                    System.out.println("    restore phases (µs): " + e.data().get("phasesMicros"));
+                }
                 return n.doubleValue();
             }
         }
         throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "no RESTORED event for " + vm);
+    }
+
+    /** Runs sync(1): everything written so far reaches the disk before the next measurement. */
+    private static void quietDisk() throws IOException {
+        Process p = new ProcessBuilder("sync").inheritIO().start();
+        try {
+            if (!p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while syncing");
+        }
     }
 
     /** fsync'd sequential write bandwidth in bytes/s: 256 MiB in 4 MiB writes, then force(true). */

@@ -186,6 +186,9 @@ public final class QemuBackend implements Backend, IncomingLaunch {
         if (!p.usable()) {
             throw new HpcvirtException(ErrorCode.BACKEND_UNAVAILABLE, "backend '" + name() + "' cannot run here: " + p.reason());
         }
+        if (spec.incoming() != null && loadIncoming) {
+            StateSocket.prefetch(spec.incoming());
+        }
         Path run = spec.runDir();
         Path qmpSock = run.resolve(QemuCommandLine.QMP_SOCKET);
         Path log = run.resolve("qemu.log");

@@ -84,27 +84,26 @@ final class StateSocket {
                             StandardOpenOption.TRUNCATE_EXISTING)) {
                 peer = in;
                 server.close();
-                MessageDigest md = sha256();
-                ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
-                long total = 0;
-                boolean eof = false;
-                while (!eof) {
-                    while (buf.hasRemaining()) {
-                        if (in.read(buf) < 0) {
-                            eof = true;
-                            break;
+                try (HashingBuffers hb = new HashingBuffers()) {
+                    long total = 0;
+                    boolean eof = false;
+                    while (!eof) {
+                        ByteBuffer buf = hb.next();
+                        while (buf.hasRemaining()) {
+                            if (in.read(buf) < 0) {
+                                eof = true;
+                                break;
+                            }
+                        }
+                        buf.flip();
+                        total += buf.remaining();
+                        hb.hash(buf);
+                        while (buf.hasRemaining()) {
+                            out.write(buf);
                         }
                     }
-                    buf.flip();
-                    total += buf.remaining();
-                    md.update(buf);
-                    buf.rewind();
-                    while (buf.hasRemaining()) {
-                        out.write(buf);
-                    }
-                    buf.clear();
+                    result.complete(new Copied(total, hb.digest(), true));
                 }
-                result.complete(new Copied(total, HexFormat.of().formatHex(md.digest()), true));
             } catch (IOException | RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -166,19 +165,44 @@ final class StateSocket {
         return f;
     }
 
+    /**
+     * Reads {@code file} once on a daemon thread and discards the data, so that it is in the page
+     * cache when it is streamed: called while QEMU starts up (~50 ms here), which it overlaps.
+     * Errors are ignored; the stream reports them.
+     */
+    static void prefetch(Path file) {
+        Thread t = new Thread(() -> {
+            try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
+                while (in.read(buf) >= 0) {
+                    buf.clear();
+                }
+            } catch (IOException e) {
+                // the load itself will say what is wrong with the file
+            }
+        }, "state-prefetch");
+        t.setDaemon(true);
+        t.start();
+    }
+
     private static Copied copyTo(Path socket, Path file) throws IOException {
-        MessageDigest md = sha256();
         long total = 0;
         boolean sending = true;
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
-                SocketChannel out = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
-            while (in.read(buf) >= 0) {
+                SocketChannel out = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+                HashingBuffers hb = new HashingBuffers()) {
+            while (true) {
+                ByteBuffer buf = hb.next();
+                while (buf.hasRemaining() && in.read(buf) >= 0) {
+                    // fill the buffer: fewer, larger writes to QEMU
+                }
                 buf.flip();
+                if (!buf.hasRemaining()) {
+                    break;
+                }
                 total += buf.remaining();
-                md.update(buf);
+                hb.hash(buf);
                 if (sending) {
-                    buf.rewind();
                     try {
                         while (buf.hasRemaining()) {
                             out.write(buf);
@@ -187,10 +211,73 @@ final class StateSocket {
                         sending = false; // QEMU gave up on the stream; finish the checksum anyway
                     }
                 }
-                buf.clear();
             }
+            return new Copied(total, hb.digest(), sending);
         }
-        return new Copied(total, HexFormat.of().formatHex(md.digest()), sending);
+    }
+
+    /**
+     * A ring of buffers whose contents are hashed, in order, on a second thread while the caller
+     * moves them on: the checksum costs no time on the copying thread, so QEMU is not kept
+     * waiting for it (on a Unix socket, whose buffer holds a fraction of one of these, hashing
+     * inline made the two sides take turns). {@link #next} hands out a buffer only once its
+     * previous contents are hashed. One user thread; close to stop the hashing thread.
+     */
+    private static final class HashingBuffers implements AutoCloseable {
+        private static final int RING = 4;
+        private final MessageDigest md = sha256();
+        private final java.util.concurrent.ExecutorService hasher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "state-sha256");
+            t.setDaemon(true);
+            return t;
+        });
+        private final ByteBuffer[] bufs = new ByteBuffer[RING];
+        private final java.util.concurrent.Future<?>[] hashed = new java.util.concurrent.Future<?>[RING];
+        private int slot = -1;
+
+        /** The next buffer, cleared, once the hashing of what it held before is done. */
+        ByteBuffer next() throws IOException {
+            slot = (slot + 1) % RING;
+            await(slot);
+            if (bufs[slot] == null) {
+                bufs[slot] = ByteBuffer.allocateDirect(BUFFER);
+            }
+            return bufs[slot].clear();
+        }
+
+        /** Hashes {@code buf}'s remaining bytes on the hashing thread; the caller may read buf meanwhile, not write it. */
+        void hash(ByteBuffer buf) {
+            ByteBuffer view = buf.duplicate();
+            hashed[slot] = hasher.submit(() -> md.update(view));
+        }
+
+        /** The hex SHA-256 of everything hashed, after all of it is. */
+        String digest() throws IOException {
+            for (int i = 0; i < RING; i++) {
+                await(i);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        }
+
+        private void await(int i) throws IOException {
+            if (hashed[i] == null) {
+                return;
+            }
+            try {
+                hashed[i].get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("hashing failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while hashing");
+            }
+            hashed[i] = null;
+        }
+
+        @Override
+        public void close() {
+            hasher.shutdownNow();
+        }
     }
 
     private static MessageDigest sha256() {
