@@ -59,11 +59,16 @@ public final class Daemon implements AutoCloseable {
         if (env == null || env.isBlank()) {
             return VmService.DEFAULT_MAX_DISK_LAYERS;
         }
+        int n;
         try {
-            return Integer.parseInt(env.trim());
+            n = Integer.parseInt(env.trim());
         } catch (NumberFormatException e) {
             throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + ": '" + env + "' is not a whole number");
         }
+        if (n < 1 || n > 10_000) {
+            throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + " must be between 1 and 10000, not " + n);
+        }
+        return n;
     }
 
     private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {
