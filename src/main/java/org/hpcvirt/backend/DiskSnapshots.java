@@ -23,17 +23,17 @@ public interface DiskSnapshots {
 
     /**
      * Optional first half of {@link #snapshotDisk}, to run before the guest is paused: creates
-     * {@code newTop} and opens it as node {@code nodeName} without putting it into the chain, so
-     * that a later {@code snapshotDisk(drive, newTop, nodeName)} only switches the top layer (less
-     * work inside the pause). Undo with {@link #discardPrepared} if the snapshot is not taken. The
-     * default does nothing, and {@code snapshotDisk} then does all the work.
+     * the empty layer file {@code newTop} over the current top layer, so that a later
+     * {@code snapshotDisk(drive, newTop, nodeName)} only has to open it and switch the top layer
+     * (less work inside the pause). Undo with {@link #discardPrepared} if the snapshot is not
+     * taken. The default does nothing, and {@code snapshotDisk} then does all the work.
      */
     default void prepareSnapshot(String drive, Path newTop, String nodeName) {
     }
 
     /**
-     * Closes a layer made by {@link #prepareSnapshot} that did not become the top layer and
-     * deletes its file; does nothing if it is in the chain or was never prepared. Never throws.
+     * Deletes a layer file made by {@link #prepareSnapshot} that did not become the top layer;
+     * does nothing if it is in the chain or was never prepared. Never throws.
      */
     default void discardPrepared(String nodeName, Path newTop) {
     }

@@ -82,7 +82,7 @@ public final class VmService implements AutoCloseable {
     });
 
     /** Default for {@link #setMaxDiskLayers}. */
-    public static final int DEFAULT_MAX_DISK_LAYERS = 8;
+    public static final int DEFAULT_MAX_DISK_LAYERS = 4;
     private volatile int maxDiskLayers = DEFAULT_MAX_DISK_LAYERS;
 
     public VmService(NodeLayout layout, BackendRegistry backends, ImageStore images, VmStore store, EventBus bus) {

@@ -53,9 +53,13 @@ public final class QemuCommandLine {
     /** QEMU's own arguments (without any wrapper such as setsid or taskset). */
     /**
      * Extra arguments of a QEMU that waits for a live migration: all guest RAM is allocated and
-     * touched at start, before the stream begins, instead of page by page while the state arrives
-     * (QEMU 7.2 loads in its main thread; first-touch faults there slowed the transfer several-fold
-     * in some runs on 2 cores, see docs/BENCHMARKS.md).
+     * touched at start, before the source begins to stream, instead of page by page while the
+     * state arrives. QEMU 7.2 loads in its main thread, and a first touch of a 2 MiB page can be
+     * slow (on the test machine, itself a VM that returns freed memory to its host, some faults
+     * cost ~10 ms each). The cost does not vanish: it moves into the destination's start-up,
+     * which the source waits for before it streams, so the migration itself (total time,
+     * downtime) no longer pays it. Not used for restores, where start-up and load are both on the
+     * clock.
      */
     public static final List<String> MIGRATION_DESTINATION_ARGS = List.of("-mem-prealloc");
 
