@@ -82,7 +82,7 @@ public final class CheckpointBenchmark {
         }
     }
 
-    public void run() throws IOException {
+    public void run() throws Exception {
         Image image = new ImageStore(imagesDir).get(imageName);
         NodeLayout layout = NodeLayout.temporary("hvc", imagesDir);
         Path home = layout.home();
@@ -150,26 +150,41 @@ public final class CheckpointBenchmark {
                     lvSave.add(s[0]);
                     lvBytes.add(s[1]);
                 }
-                // --- restore, on a quiet disk: this round wrote ~0.6 GiB (checkpoints, saves, the bandwidth
-                // test), and an fsync by anyone while that is written back waits for all of it (ext4 data=ordered)
-                quietDisk();
-                t0 = System.nanoTime();
-                client.restore(m.id(), "r" + i, true, Duration.ofSeconds(120));
-                hRestHb.add(ms(t0));
-                hRestQemu.add(restoredMs(client, "r" + i));
-                client.destroy("r" + i);
-                quietDisk();
-                double[] rr = RawQemu.restore(profile, image, home.resolve("rr"), home.resolve("raw-" + i + ".state"));
-                rawRestQemu.add(rr[0]);
-                rawRestHb.add(rr[1]);
-                Files.deleteIfExists(home.resolve("raw-" + i + ".state"));
-                double[] lr = null;
-                if (lv != null) {
+                // --- restore, each on a quiet disk: this round wrote ~0.6 GiB (checkpoints, saves, the
+                // bandwidth test), and an fsync by anyone while that is written back waits for all of it.
+                // The three take turns going first: a QEMU that starts right after another one exited
+                // reuses warm memory, while one that starts later may have to fault in memory this VM
+                // already gave back to its host (the test machine is itself a VM), which costs up to
+                // ~300 ms more (docs/BENCHMARKS.md).
+                final int round = i;
+                final Libvirt lvf = lv;
+                double[][] rr = new double[1][];
+                double[][] lr = new double[1][];
+                List<Step> restores = new ArrayList<>(List.of(() -> {
                     quietDisk();
-                    lr = lv.restore(home.resolve("lv-" + i + ".sav"));
-                    lvRest.add(lr[0]);
-                    lvRestHb.add(lr[1]);
-                    Files.deleteIfExists(home.resolve("lv-" + i + ".sav"));
+                    long s0 = System.nanoTime();
+                    client.restore(m.id(), "r" + round, true, Duration.ofSeconds(120));
+                    hRestHb.add(ms(s0));
+                    hRestQemu.add(restoredMs(client, "r" + round));
+                    client.destroy("r" + round);
+                }, () -> {
+                    quietDisk();
+                    rr[0] = RawQemu.restore(profile, image, home.resolve("rr"), home.resolve("raw-" + round + ".state"));
+                    rawRestQemu.add(rr[0][0]);
+                    rawRestHb.add(rr[0][1]);
+                    Files.deleteIfExists(home.resolve("raw-" + round + ".state"));
+                }, () -> {
+                    if (lvf != null) {
+                        quietDisk();
+                        lr[0] = lvf.restore(home.resolve("lv-" + round + ".sav"));
+                        lvRest.add(lr[0][0]);
+                        lvRestHb.add(lr[0][1]);
+                        Files.deleteIfExists(home.resolve("lv-" + round + ".sav"));
+                    }
+                }));
+                java.util.Collections.rotate(restores, -(i % 3));
+                for (Step step : restores) {
+                    step.run();
                 }
                 for (CheckpointManifest c : List.of(m, ml)) {
                     client.deleteCheckpoint(c.id());
@@ -177,8 +192,8 @@ public final class CheckpointBenchmark {
                 out.printf("  round %d: checkpoint hpcvirt %.0f ms (paused %d), live %.0f ms (paused %d), raw QMP %.0f ms, virsh save %s;"
                         + " restore hpcvirt %.0f ms to heartbeat (QEMU running %.0f), raw %.0f/%.0f ms, virsh restore %s%n",
                         i + 1, h, m.pauseMs(), hlive.xs.get(i), ml.pauseMs(), r[0], s == null ? "-" : String.format("%.0f ms", s[0]),
-                        hRestHb.xs.get(i), hRestQemu.xs.get(i), rr[0], rr[1],
-                        lr == null ? "-" : String.format("%.0f ms (heartbeat %.0f)", lr[0], lr[1]));
+                        hRestHb.xs.get(i), hRestQemu.xs.get(i), rr[0][0], rr[0][1],
+                        lr[0] == null ? "-" : String.format("%.0f ms (heartbeat %.0f)", lr[0][0], lr[0][1]));
                 out.flush();
             }
             client.deleteCheckpoint(keep);
@@ -262,6 +277,12 @@ public final class CheckpointBenchmark {
             }
         }
         throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "no RESTORED event for " + vm);
+    }
+
+    /** One measured step of a round. */
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
     }
 
     /** Runs sync(1): everything written so far reaches the disk before the next measurement. */

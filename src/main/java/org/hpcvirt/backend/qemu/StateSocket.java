@@ -84,7 +84,7 @@ final class StateSocket {
                             StandardOpenOption.TRUNCATE_EXISTING)) {
                 peer = in;
                 server.close();
-                try (HashingBuffers hb = new HashingBuffers()) {
+                try (HashingBuffers hb = new HashingBuffers(); WriteBehind wb = new WriteBehind(out)) {
                     long total = 0;
                     boolean eof = false;
                     while (!eof) {
@@ -101,6 +101,7 @@ final class StateSocket {
                         while (buf.hasRemaining()) {
                             out.write(buf);
                         }
+                        wb.written(total);
                     }
                     result.complete(new Copied(total, hb.digest(), true));
                 }
@@ -213,6 +214,51 @@ final class StateSocket {
                 }
             }
             return new Copied(total, hb.digest(), sending);
+        }
+    }
+
+    /**
+     * Starts writing the file back to the disk while it is still being received: every
+     * {@link #STEP} bytes, a {@code force} on a second thread, so that the caller's final fsync
+     * only has the tail left instead of the whole file. Never more than one force at a time.
+     * Failures are left to the caller's final fsync, which reports them.
+     */
+    private static final class WriteBehind implements AutoCloseable {
+        private static final long STEP = 8L << 20;
+        private final FileChannel out;
+        private final java.util.concurrent.ExecutorService flusher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "state-writeback");
+            t.setDaemon(true);
+            return t;
+        });
+        private java.util.concurrent.Future<?> running;
+        private long flushedAt;
+
+        WriteBehind(FileChannel out) {
+            this.out = out;
+        }
+
+        void written(long total) {
+            if (total - flushedAt >= STEP && (running == null || running.isDone())) {
+                flushedAt = total;
+                running = flusher.submit(() -> {
+                    try {
+                        out.force(false);
+                    } catch (IOException e) {
+                        // the final fsync reports it
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void close() {
+            flusher.shutdown();
+            try {
+                flusher.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
