@@ -7,6 +7,7 @@
 #                                    ROOT/token, listening on 10.200.0.I:PORT, node name nI
 #                                    (HPCVIRT_NODE) and every node as a peer (HPCVIRT_PEERS), so
 #                                    fault-tolerance policies can move VMs between them
+#   scripts/netns-nodes.sh start I   start node I's daemon again (after it died or was killed)
 #   scripts/netns-nodes.sh down N    kill the daemons and every QEMU whose command line mentions a
 #                                    node's home, delete the namespaces (their links go with them)
 #                                    and ROOT
@@ -67,39 +68,64 @@ up() {
         ip -n "$prefix$i" addr add "10.200.0.$i/24" dev eth0
         ip -n "$prefix$i" link set eth0 up
     done
-    peers=""
+    echo "$n" > "$root/count"
     for i in $(seq 1 "$n"); do
-        peers="$peers${peers:+,}n$i=http://10.200.0.$i:$port"
+        mkdir -p "$root/n$i"
+        ln -sfn "$images" "$root/n$i/images"
+        start_daemon "$i" "$n"
     done
     for i in $(seq 1 "$n"); do
-        home=$root/n$i
-        addr=10.200.0.$i
-        mkdir -p "$home"
-        ln -sfn "$images" "$home/images"
-        HPCVIRT_HOME=$home HPCVIRT_STORE=$root/store HPCVIRT_NODE=n$i HPCVIRT_PEERS=$peers setsid nsenter --net="/run/netns/$prefix$i" \
-            "$java" -Dhpcvirt.home="$home/" -Xmx256m -XX:+UseSerialGC -cp "$cp" \
-            org.hpcvirt.cli.Main daemon run --listen "$addr:$port" --token-file "$root/token" \
-            </dev/null >>"$home/hpcvirtd.log" 2>&1 &
-    done
-    for i in $(seq 1 "$n"); do
-        home=$root/n$i
-        for _ in $(seq 1 300); do
-            if curl -sf --unix-socket "$home/hpcvirtd.sock" http://hpcvirtd/v1/node >/dev/null 2>&1; then break; fi
-            sleep 0.1
-        done
-        if ! curl -sf --unix-socket "$home/hpcvirtd.sock" http://hpcvirtd/v1/node >/dev/null; then
-            echo "daemon of node $i did not answer; see $home/hpcvirtd.log" >&2
-            tail -5 "$home/hpcvirtd.log" >&2 || true
-            down
-            exit 1
-        fi
-        echo "node $i: ns $prefix$i, http://10.200.0.$i:$port, HPCVIRT_HOME=$home (socket $home/hpcvirtd.sock)"
+        await_daemon "$i" || { down; exit 1; }
     done
     echo "store $root/store, token file $root/token"
+}
+
+# start_daemon I COUNT: the daemon of node I (in the background), with every node as a peer
+start_daemon() {
+    local i=$1 count=$2 j peers="" home=$root/n$1
+    for j in $(seq 1 "$count"); do
+        peers="$peers${peers:+,}n$j=http://10.200.0.$j:$port"
+    done
+    HPCVIRT_HOME=$home HPCVIRT_STORE=$root/store HPCVIRT_NODE=n$i HPCVIRT_PEERS=$peers setsid nsenter --net="/run/netns/$prefix$i" \
+        "$java" -Dhpcvirt.home="$home/" -Xmx256m -XX:+UseSerialGC -cp "$cp" \
+        org.hpcvirt.cli.Main daemon run --listen "10.200.0.$i:$port" --token-file "$root/token" \
+        </dev/null >>"$home/hpcvirtd.log" 2>&1 &
+}
+
+# await_daemon I: wait up to 30 s for node I's daemon to answer on its Unix socket
+await_daemon() {
+    local i=$1 home=$root/n$1
+    for _ in $(seq 1 300); do
+        if curl -sf --unix-socket "$home/hpcvirtd.sock" http://hpcvirtd/v1/node >/dev/null 2>&1; then break; fi
+        sleep 0.1
+    done
+    if ! curl -sf --unix-socket "$home/hpcvirtd.sock" http://hpcvirtd/v1/node >/dev/null; then
+        echo "daemon of node $i did not answer; see $home/hpcvirtd.log" >&2
+        tail -5 "$home/hpcvirtd.log" >&2 || true
+        return 1
+    fi
+    echo "node $i: ns $prefix$i, http://10.200.0.$i:$port, HPCVIRT_HOME=$home (socket $home/hpcvirtd.sock)"
+}
+
+# start I: start node I's daemon again (after it died or was killed) in the existing setup
+start_one() {
+    local count
+    count=$(cat "$root/count" 2>/dev/null) || { echo "no nodes under $root: run up first" >&2; exit 1; }
+    if [ "$n" -gt "$count" ]; then
+        echo "node $n does not exist (up $count)" >&2
+        exit 2
+    fi
+    if curl -sf --unix-socket "$root/n$n/hpcvirtd.sock" http://hpcvirtd/v1/node >/dev/null 2>&1; then
+        echo "daemon of node $n is running" >&2
+        exit 1
+    fi
+    start_daemon "$n" "$count"
+    await_daemon "$n"
 }
 
 case "$cmd" in
     up) trap 'down' ERR; up ;;
     down) down ;;
-    *) echo "usage: $0 up|down N" >&2; exit 2 ;;
+    start) start_one ;;
+    *) echo "usage: $0 up|down N | start I" >&2; exit 2 ;;
 esac

@@ -53,8 +53,13 @@ public interface Migratable {
      *                                 destination must accept with the same number
      */
     record MigrateOptions(Duration maxDowntime, long maxBandwidthBytesPerSec, Duration timeout, int channels) {
-        /** Default number of parallel connections: 4 measured fastest on a 2-core node (docs/BENCHMARKS.md). */
-        public static final int DEFAULT_CHANNELS = 4;
+        /**
+         * Default number of connections: one. More (QEMU multifd) are faster — 4 moved an idle
+         * 128 MiB guest twice as fast on a 2-core node (docs/BENCHMARKS.md) — but with QEMU 7.2 a
+         * multifd migration whose destination dies leaves the source QEMU unable to start any
+         * later migration or checkpoint ("duplicate yank instance") until it is restarted.
+         */
+        public static final int DEFAULT_CHANNELS = 1;
         /** Most parallel connections accepted. */
         public static final int MAX_CHANNELS = 16;
 

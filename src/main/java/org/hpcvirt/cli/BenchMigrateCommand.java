@@ -23,7 +23,7 @@ public final class BenchMigrateCommand implements Callable<Integer> {
     @Option(names = "--max-downtime", defaultValue = "10", description = "downtime-limit in ms for both (default ${DEFAULT-VALUE}).")
     long maxDowntime;
 
-    @Option(names = "--channels", defaultValue = "" + org.hpcvirt.backend.Migratable.MigrateOptions.DEFAULT_CHANNELS,
+    @Option(names = "--channels", defaultValue = "4",
             description = "Parallel connections (multifd) for both hpcvirt and raw QMP; 1 = one stream (default ${DEFAULT-VALUE}).")
     int channels;
 

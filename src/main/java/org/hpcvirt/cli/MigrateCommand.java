@@ -23,7 +23,8 @@ final class MigrateCommand extends VmCommand.OneVm {
     String bandwidth;
 
     @Option(names = "--channels", defaultValue = "" + org.hpcvirt.backend.Migratable.MigrateOptions.DEFAULT_CHANNELS, paramLabel = "N",
-            description = "Parallel connections for the state (QEMU multifd; 1 = one stream; default ${DEFAULT-VALUE}, at most 16).")
+            description = "Connections for the state (default ${DEFAULT-VALUE}, at most 16). More than 1 uses QEMU multifd: faster, "
+                    + "but with QEMU 7.2 a failed multifd migration leaves the source QEMU unable to migrate or checkpoint again.")
     int channels;
 
     @Option(names = "--timeout", defaultValue = "600", description = "Seconds before the migration is cancelled (default ${DEFAULT-VALUE}).")

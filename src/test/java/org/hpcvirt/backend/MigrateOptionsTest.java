@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 
 class MigrateOptionsTest {
     @Test
-    void channelsDefaultToFourAndMustBeOneToSixteen() {
+    void channelsDefaultToOneAndMustBeOneToSixteen() {
         Duration d = Duration.ofMillis(10);
-        assertThat(new Migratable.MigrateOptions(d, 0, d).channels()).isEqualTo(4);
+        assertThat(new Migratable.MigrateOptions(d, 0, d).channels()).isEqualTo(1);
         assertThat(new Migratable.MigrateOptions(d, 0, d, 1).channels()).isEqualTo(1);
         assertThat(new Migratable.MigrateOptions(d, 0, d, 16).channels()).isEqualTo(16);
         for (int bad : new int[] {0, -1, 17}) {

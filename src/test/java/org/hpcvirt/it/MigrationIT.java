@@ -26,7 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Live migration between two daemons in separate network namespaces (10.200.0.1 and .2, see
  * {@link NetnsNodes}) with a real TCG guest: booted once on node 1, migrated to node 2, then
- * migrated back slowly while the destination is killed. Steps run in order.
+ * migrated back slowly while the destination is killed, then while only the destination's daemon
+ * is killed (a failure after the switch-over). Steps run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MigrationIT {
@@ -152,5 +153,61 @@ class MigrationIT {
             assertThat(e.data().get("outcome")).isEqualTo("failed");
             assertThat(e.state()).isEqualTo(VmState.RUNNING);
         });
+    }
+
+    @Test
+    @Order(4)
+    void failureAfterTheSwitchOverNeverRunsTheVmTwice() throws Exception {
+        // node 1's daemon was killed in the previous step: start it again as the destination
+        nodes.startDaemon(1);
+        // it still has the record of the incoming migration whose QEMU died with it; never RUNNING there
+        VmStatus stale = nodes.client(1).status("mig");
+        assertThat(stale.state()).isNotEqualTo(VmState.RUNNING);
+        assertThat(stale.pid()).isZero();
+        nodes.client(1).destroy("mig");
+        exec(2, "echo before-switchover > /data/b && sync");
+        long lastSeq = migrationEvents(2).stream().mapToLong(VmEvent::seq).max().orElse(0);
+        CompletableFuture<Object> migration = CompletableFuture.supplyAsync(() -> {
+            try {
+                return nodes.client(2).migrate("mig", nodes.url(1), 300, 16L << 20, Duration.ofMinutes(2));
+            } catch (HpcvirtException e) {
+                return e;
+            }
+        });
+        await().atMost(T).pollInterval(Duration.ofMillis(20)).until(() -> migration.isDone()
+                || migrationEvents(2).stream().anyMatch(e -> e.seq() > lastSeq && e.message().startsWith("streaming to")));
+        assertThat(migration).as("still streaming when the destination's daemon dies").isNotDone();
+        // only the destination's daemon dies: its QEMU receives the whole state, the source then can
+        // neither hand over (resume there) nor learn whether that QEMU is gone
+        ProcessHandle.of(nodes.daemonPid(1)).ifPresent(ProcessHandle::destroyForcibly);
+
+        Object outcome = migration.get(2, java.util.concurrent.TimeUnit.MINUTES);
+        assertThat(outcome).isInstanceOf(HpcvirtException.class);
+        assertThat(((HpcvirtException) outcome).getMessage()).contains("after the switch-over").contains("PAUSED here");
+        assertThat(nodes.client(2).status("mig").state()).isEqualTo(VmState.PAUSED);
+        assertThat(migrationEvents(2)).last().satisfies(e -> {
+            assertThat(e.data().get("outcome")).isEqualTo("failed-after-switchover");
+            assertThat(e.data().get("resumedHere")).isEqualTo(false);
+            assertThat(e.message()).contains("never runs twice");
+        });
+        // the destination's QEMU holds the whole state but was never resumed: the guest runs nowhere
+        Path qmp = nodes.layout(1).runDir("mig").resolve(org.hpcvirt.backend.qemu.QemuCommandLine.QMP_SOCKET);
+        try (org.hpcvirt.backend.qemu.QmpConnection q = org.hpcvirt.backend.qemu.QmpConnection.connect(qmp, T)) {
+            assertThat(q.execute("query-status", java.util.Map.of(), T).path("running").asBoolean()).isFalse();
+            assertThat(q.execute("query-migrate", java.util.Map.of(), T).path("status").asText()).isEqualTo("completed");
+        }
+        long seq = nodes.client(2).status("mig").lastHeartbeatSeq();
+        // heartbeats come every 200 ms from a running guest: none for a second here
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                .until(() -> nodes.client(2).status("mig").lastHeartbeatSeq() == seq);
+
+        // the operator's way out: make sure the destination's QEMU is gone, then resume here
+        for (long pid : nodes.processesOf(1)) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        await().atMost(T).until(() -> !qemuOfMigRunsOn(1));
+        assertThat(nodes.client(2).resume("mig").state()).isEqualTo(VmState.RUNNING);
+        await().atMost(T).until(() -> nodes.client(2).status("mig").lastHeartbeatSeq() > seq + 3);
+        assertThat(exec(2, "cat /data/b /data/there").output()).contains("before-switchover").contains("there");
     }
 }

@@ -138,7 +138,16 @@ public final class NetnsNodes implements AutoCloseable {
     public record Result(int exitCode, String output) {
     }
 
+    /** Starts node {@code i}'s daemon again after it died or was killed (same home, store, token and listener). */
+    public void startDaemon(int i) {
+        script("start", Map.of(), i);
+    }
+
     private void script(String verb, Map<String, String> env) {
+        script(verb, env, count);
+    }
+
+    private void script(String verb, Map<String, String> env, int number) {
         Path repo = Path.of(System.getProperty("hpcvirt.repo", ".")).toAbsolutePath();
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("HVN_ROOT", root.toString());
@@ -146,9 +155,9 @@ public final class NetnsNodes implements AutoCloseable {
         all.put("HVN_PORT", Integer.toString(PORT));
         all.put("HVN_JAVA", ProcessHandle.current().info().command().orElse("java"));
         all.put("HVN_CP", System.getProperty("java.class.path"));
-        Result r = run(List.of(repo.resolve("scripts/netns-nodes.sh").toString(), verb, Integer.toString(count)), all);
+        Result r = run(List.of(repo.resolve("scripts/netns-nodes.sh").toString(), verb, Integer.toString(number)), all);
         if (r.exitCode() != 0) {
-            throw new IllegalStateException("netns-nodes.sh " + verb + " " + count + " failed (" + r.exitCode() + "): " + r.output());
+            throw new IllegalStateException("netns-nodes.sh " + verb + " " + number + " failed (" + r.exitCode() + "): " + r.output());
         }
     }
 

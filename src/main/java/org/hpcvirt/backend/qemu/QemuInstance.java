@@ -217,7 +217,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
                 execute("stop", Map.of());
             }
             try {
-                execute("migrate", Map.of("uri", sink.uri()));
+                startMigration(sink.uri());
             } catch (HpcvirtException e) {
                 if (contOnFailure) {
                     resume();
@@ -246,6 +246,25 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
             }
             return new SaveResult(done.path("ram").path("transferred").asLong(), total, downtime, copied.bytes(),
                     copied.sha256(), resumed ? Duration.between(stoppedAt, resumedAt).toNanos() / 1000 : -1, phases);
+        }
+    }
+
+    /**
+     * QMP {@code migrate}. QEMU 7.2 refuses every migration after a multifd migration that failed
+     * because its destination died ("duplicate yank instance": the failed one's registration was
+     * never removed); that answer is turned into one that says what it means for the VM.
+     */
+    private void startMigration(String uri) {
+        try {
+            execute("migrate", Map.of("uri", uri));
+        } catch (QmpException e) {
+            if (e.desc().contains("duplicate yank instance")) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "QEMU pid " + record.pid() + " cannot start another migration:"
+                        + " an earlier multi-channel (multifd) migration that failed left it unable to (QEMU 7.2: 'duplicate yank"
+                        + " instance'); the guest keeps running, but neither live migration nor checkpoints work until its QEMU"
+                        + " is restarted (stop and start the VM)", e);
+            }
+            throw e;
         }
     }
 
@@ -313,7 +332,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
         setMigrationParameters(options.maxBandwidthBytesPerSec(), options.maxDowntime(), false, options.channels());
         migration.reset();
         // on failure or cancel QEMU itself resumes a source that was running (migrate_fd_cleanup)
-        execute("migrate", Map.of("uri", uri));
+        startMigration(uri);
         migration.awaitCompleted(options.timeout());
         JsonNode done = MigrationWatch.withTimes(this);
         return new SaveResult(done.path("ram").path("transferred").asLong(), done.path("total-time").asLong(),
