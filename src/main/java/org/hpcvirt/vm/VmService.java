@@ -120,8 +120,10 @@ public final class VmService implements AutoCloseable {
 
     /**
      * Re-attaches to every VM that was active when the previous daemon stopped: same pid, same
-     * state (reconciled with what QEMU reports). A QEMU that is gone makes its VM CRASHED.
-     * Call once, right after construction.
+     * state (reconciled with what QEMU reports). A QEMU that is gone makes its VM CRASHED. A VM
+     * that was arriving by live migration and never ran here is forgotten, its QEMU killed if it
+     * is still there: its source still has it (see {@link #forgetInterruptedIncoming}). Call once,
+     * right after construction.
      */
     public void recover() {
         for (LiveVm vm : vms.values()) {
@@ -130,14 +132,24 @@ public final class VmService implements AutoCloseable {
                 continue;
             }
             synchronized (vm) {
+                boolean incoming = r.state() == VmState.STARTING && startedAsIncomingMigration(vm.name());
                 Instance inst;
                 try {
                     Backend b = backends.get(r.profile().backend());
                     inst = b.attach(new InstanceRecord(b.name(), r.pid(), r.startTicks(), r.runDir()));
                 } catch (HpcvirtException e) {
+                    if (incoming) {
+                        forgetInterruptedIncoming(vm, null, "its QEMU pid " + r.pid() + " is gone");
+                        continue;
+                    }
                     vm.record = r.withProcess(0, 0, r.runDir());
                     move(vm, VmState.CRASHED, VmEvent.Type.QEMU_EXITED,
                             "QEMU pid " + r.pid() + " exited while no daemon was watching", Map.of("pid", r.pid()));
+                    continue;
+                }
+                if (incoming && !"running".equals(safeStatus(inst))) {
+                    forgetInterruptedIncoming(vm, inst, "its QEMU pid " + r.pid() + " never ran the guest (status "
+                            + safeStatus(inst) + ") and is killed");
                     continue;
                 }
                 adopt(vm, inst);
@@ -170,6 +182,42 @@ public final class VmService implements AutoCloseable {
             }
             connectChannel(vm, vm.generation);
         }
+    }
+
+    /**
+     * True if the VM's latest way into STARTING was an incoming live migration
+     * ({@link #prepareIncoming}), not a start or a restore.
+     */
+    private boolean startedAsIncomingMigration(String name) {
+        List<VmEvent> h = bus.history(name, 0, Integer.MAX_VALUE);
+        for (int i = h.size() - 1; i >= 0; i--) {
+            VmEvent e = h.get(i);
+            if (e.type() == VmEvent.Type.MIGRATION && e.message().startsWith("incoming migration from")) {
+                return true;
+            }
+            if (e.state() == VmState.STARTING && e.type() == VmEvent.Type.STATE_CHANGED) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Recovery of a destination whose daemon stopped during an incoming migration, before the
+     * guest ran here: the source keeps its QEMU until the destination confirmed RUNNING, so the
+     * source still has the VM (running if its stream failed, PAUSED if it had completed). This
+     * node kills its never-resumed QEMU, if any, so that the source can safely resume, and
+     * forgets the VM (the disk layers stay in the store). Caller holds the VM's lock.
+     */
+    private void forgetInterruptedIncoming(LiveVm vm, Instance inst, String what) {
+        if (inst != null) {
+            inst.kill();
+            inst.close();
+        }
+        publish(vm, VmEvent.Type.MIGRATION, "incoming migration interrupted: this daemon stopped before the VM ran here; " + what
+                + "; the source still has the VM (if it is PAUSED there, it can now be resumed there)",
+                Map.of("outcome", "interrupted"));
+        forget(vm, "forgotten here after an interrupted incoming migration (disk layers stay in the store)");
     }
 
     private static String safeStatus(Instance inst) {
