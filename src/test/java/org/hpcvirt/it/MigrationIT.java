@@ -73,6 +73,25 @@ class MigrationIT {
         }
     }
 
+    /**
+     * Starts migrating the VM from node 2 to node 1 at 16 MiB/s, so that the ~90 MiB stream lasts
+     * several seconds, and returns once the source says it streams (or the migration ended). The
+     * future holds the report or the exception.
+     */
+    private static CompletableFuture<Object> slowMigrationFrom2To1() {
+        long lastSeq = migrationEvents(2).stream().mapToLong(VmEvent::seq).max().orElse(0);
+        CompletableFuture<Object> migration = CompletableFuture.supplyAsync(() -> {
+            try {
+                return nodes.client(2).migrate("mig", nodes.url(1), 300, 16L << 20, Duration.ofMinutes(2));
+            } catch (HpcvirtException e) {
+                return e;
+            }
+        });
+        await().atMost(T).pollInterval(Duration.ofMillis(20)).until(() -> migration.isDone()
+                || migrationEvents(2).stream().anyMatch(e -> e.seq() > lastSeq && e.message().startsWith("streaming to")));
+        return migration;
+    }
+
     @Test
     @Order(1)
     void tcpRequestsNeedTheToken() {
@@ -123,17 +142,7 @@ class MigrationIT {
     @Order(3)
     void destinationKilledMidMigrationLeavesTheSourceRunning() {
         long seqBefore = nodes.client(2).status("mig").lastHeartbeatSeq();
-        // 16 MiB/s makes the ~90 MiB stream last several seconds: time to kill the destination during it
-        CompletableFuture<Object> migration = CompletableFuture.supplyAsync(() -> {
-            try {
-                return nodes.client(2).migrate("mig", nodes.url(1), 300, 16L << 20, Duration.ofMinutes(2));
-            } catch (HpcvirtException e) {
-                return e;
-            }
-        });
-        await().atMost(T).pollInterval(Duration.ofMillis(20)).until(() -> migration.isDone()
-                || migrationEvents(2).stream().anyMatch(e -> e.message().startsWith("streaming to")
-                        && nodes.url(1).equals(e.data().get("to"))));
+        CompletableFuture<Object> migration = slowMigrationFrom2To1();
         assertThat(migration).as("still streaming when the destination dies").isNotDone();
         for (long pid : nodes.processesOf(1)) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
@@ -167,16 +176,7 @@ class MigrationIT {
             assertThat(e.message()).contains("its QEMU pid").contains("is gone");
         });
         exec(2, "echo before-switchover > /data/b && sync");
-        long lastSeq = migrationEvents(2).stream().mapToLong(VmEvent::seq).max().orElse(0);
-        CompletableFuture<Object> migration = CompletableFuture.supplyAsync(() -> {
-            try {
-                return nodes.client(2).migrate("mig", nodes.url(1), 300, 16L << 20, Duration.ofMinutes(2));
-            } catch (HpcvirtException e) {
-                return e;
-            }
-        });
-        await().atMost(T).pollInterval(Duration.ofMillis(20)).until(() -> migration.isDone()
-                || migrationEvents(2).stream().anyMatch(e -> e.seq() > lastSeq && e.message().startsWith("streaming to")));
+        CompletableFuture<Object> migration = slowMigrationFrom2To1();
         assertThat(migration).as("still streaming when the destination's daemon dies").isNotDone();
         // only the destination's daemon dies: its QEMU receives the whole state, the source then can
         // neither hand over (resume there) nor learn whether that QEMU is gone

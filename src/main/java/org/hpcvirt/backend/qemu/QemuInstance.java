@@ -457,15 +457,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
     @Override
     public void discardPrepared(String nodeName, Path newTop) {
         if (prepared.remove(nodeName) != null) {
-            deleteQuietly(newTop);
-        }
-    }
-
-    private static void deleteQuietly(Path f) {
-        try {
-            java.nio.file.Files.deleteIfExists(f);
-        } catch (java.io.IOException e) {
-            // a stray empty layer is harmless; the store's collection removes it
+            org.hpcvirt.api.DirectoryTree.deleteQuietly(newTop);
         }
     }
 
