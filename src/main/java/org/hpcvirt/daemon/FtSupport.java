@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
@@ -69,11 +70,7 @@ final class FtSupport implements AutoCloseable {
                 vms.events()::publish, System::nanoTime);
         this.subscriber = this::onEvent;
         vms.events().subscribe(subscriber);
-        this.sensorThread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ft-sensors");
-            t.setDaemon(true);
-            return t;
-        });
+        this.sensorThread = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ft-sensors"));
         HostSensors sensors = HostSensors.ofThisHost(HostSensors.Thresholds.defaults());
         HostSensors.Reading[] last = {sensors.read()};
         sensorThread.scheduleWithFixedDelay(() -> {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
@@ -103,8 +104,7 @@ public final class GuestChannel implements AutoCloseable {
         this.socket = socket;
         this.listener = listener;
         this.bucket = new TokenBucket(RATE_LIMIT_PER_SECOND, RATE_LIMIT_PER_SECOND, nanoClock);
-        this.reader = new Thread(this::readLoop, "guest-channel-" + name);
-        this.reader.setDaemon(true);
+        this.reader = DaemonThreads.named("guest-channel-" + name).newThread(this::readLoop);
     }
 
     /**

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
@@ -68,18 +69,10 @@ public final class VmService implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     /** VMM events are handled here, in order, never on the VMM's reader thread: a request holding a
      * VM's lock may be waiting for that reader to deliver a QMP reply. */
-    private final java.util.concurrent.ExecutorService instanceEvents = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "vm-events");
-        t.setDaemon(true);
-        return t;
-    });
+    private final java.util.concurrent.ExecutorService instanceEvents = Executors.newSingleThreadExecutor(DaemonThreads.named("vm-events"));
 
     /** Verifies checkpoint files while QEMU loads a restore (daemon threads, as many as restores at once). */
-    private final java.util.concurrent.ExecutorService verifier = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "checkpoint-verify");
-        t.setDaemon(true);
-        return t;
-    });
+    private final java.util.concurrent.ExecutorService verifier = Executors.newCachedThreadPool(DaemonThreads.named("checkpoint-verify"));
 
     /** Default for {@link #setMaxDiskLayers}. */
     public static final int DEFAULT_MAX_DISK_LAYERS = 4;
@@ -92,11 +85,7 @@ public final class VmService implements AutoCloseable {
         this.store = store;
         this.bus = bus;
         this.checkpoints = new CheckpointStore(layout.checkpointStore());
-        this.scheduler = Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, "vm-service");
-            t.setDaemon(true);
-            return t;
-        });
+        this.scheduler = Executors.newScheduledThreadPool(2, DaemonThreads.named("vm-service"));
         for (VmRecord r : store.all()) {
             vms.put(r.name(), new LiveVm(r));
         }

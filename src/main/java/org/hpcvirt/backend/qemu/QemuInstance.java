@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Checkpointable;
@@ -59,11 +60,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
         }
         // Attached processes are not our children: poll /proc after the QMP socket closes, and now
         // and then in case QMP stays silent.
-        watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "qemu-watch-" + record.pid());
-            t.setDaemon(true);
-            return t;
-        });
+        watcher = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("qemu-watch-" + record.pid()));
         qmp.addCloseListener(() -> watcher.schedule(this::checkExit, 0, TimeUnit.MILLISECONDS));
         watcher.scheduleWithFixedDelay(this::checkExit, 1, 1, TimeUnit.SECONDS);
     }

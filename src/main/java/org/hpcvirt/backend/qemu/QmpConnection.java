@@ -26,6 +26,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
@@ -102,9 +103,7 @@ public final class QmpConnection implements AutoCloseable {
     }
 
     private void start() {
-        reader = new Thread(this::readLoop, "qmp-reader-" + label);
-        reader.setDaemon(true);
-        reader.start();
+        reader = DaemonThreads.start("qmp-reader-" + label, this::readLoop);
     }
 
     /** QEMU's version triple from the greeting, e.g. "7.2.22". */

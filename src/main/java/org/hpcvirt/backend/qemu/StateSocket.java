@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
@@ -68,9 +69,7 @@ final class StateSocket {
             } catch (IOException e) {
                 throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot listen on " + socket + " for the state of " + file, e);
             }
-            Thread t = new Thread(() -> receive(file), "state-sink-" + socket.getParent().getFileName());
-            t.setDaemon(true);
-            t.start();
+            DaemonThreads.start("state-sink-" + socket.getParent().getFileName(), () -> receive(file));
         }
 
         /** The URI to give QEMU's {@code migrate}. */
@@ -154,15 +153,13 @@ final class StateSocket {
      */
     static CompletableFuture<Copied> send(Path socket, Path file) {
         CompletableFuture<Copied> f = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
+        DaemonThreads.start("state-source-" + socket.getParent().getFileName(), () -> {
             try {
                 f.complete(copyTo(socket, file));
             } catch (IOException | RuntimeException e) {
                 f.completeExceptionally(e);
             }
-        }, "state-source-" + socket.getParent().getFileName());
-        t.setDaemon(true);
-        t.start();
+        });
         return f;
     }
 
@@ -172,7 +169,7 @@ final class StateSocket {
      * Errors are ignored; the stream reports them.
      */
     static void prefetch(Path file) {
-        Thread t = new Thread(() -> {
+        DaemonThreads.start("state-prefetch", () -> {
             try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
                 ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
                 while (in.read(buf) >= 0) {
@@ -181,9 +178,7 @@ final class StateSocket {
             } catch (IOException e) {
                 // the load itself will say what is wrong with the file
             }
-        }, "state-prefetch");
-        t.setDaemon(true);
-        t.start();
+        });
     }
 
     private static Copied copyTo(Path socket, Path file) throws IOException {
@@ -226,11 +221,7 @@ final class StateSocket {
     private static final class WriteBehind implements AutoCloseable {
         private static final long STEP = 8L << 20;
         private final FileChannel out;
-        private final java.util.concurrent.ExecutorService flusher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "state-writeback");
-            t.setDaemon(true);
-            return t;
-        });
+        private final java.util.concurrent.ExecutorService flusher = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.named("state-writeback"));
         private java.util.concurrent.Future<?> running;
         private long flushedAt;
 
@@ -272,11 +263,7 @@ final class StateSocket {
     private static final class HashingBuffers implements AutoCloseable {
         private static final int RING = 4;
         private final MessageDigest md = sha256();
-        private final java.util.concurrent.ExecutorService hasher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "state-sha256");
-            t.setDaemon(true);
-            return t;
-        });
+        private final java.util.concurrent.ExecutorService hasher = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.named("state-sha256"));
         private final ByteBuffer[] bufs = new ByteBuffer[RING];
         private final java.util.concurrent.Future<?>[] hashed = new java.util.concurrent.Future<?>[RING];
         private int slot = -1;

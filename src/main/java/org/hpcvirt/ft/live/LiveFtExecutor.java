@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.Durations;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.VmEvent;
@@ -34,11 +35,7 @@ public final class LiveFtExecutor implements AutoCloseable {
     private final Consumer<VmEvent> events;
     private final LongSupplier nanoClock;
     private final long origin;
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ft-executor");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ft-executor"));
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
 
     /** One watched VM. Touched only on the executor thread, apart from the map. */

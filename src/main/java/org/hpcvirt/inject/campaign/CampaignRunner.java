@@ -24,6 +24,7 @@ import java.util.function.BooleanSupplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
@@ -213,11 +214,7 @@ public final class CampaignRunner {
             for (int s = 0; s < spec.parallelism(); s++) {
                 slots.add(s);
             }
-            ExecutorService pool = Executors.newFixedThreadPool(spec.parallelism(), r -> {
-                Thread t = new Thread(r, "campaign-run");
-                t.setDaemon(true);
-                return t;
-            });
+            ExecutorService pool = Executors.newFixedThreadPool(spec.parallelism(), DaemonThreads.named("campaign-run"));
             List<Future<?>> futures = new ArrayList<>();
             long phaseStart = System.nanoTime();
             Duration wlTimeout = workloadTimeout;

@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.guest.GuestChannel;
 import org.hpcvirt.guest.Heartbeat;
@@ -51,11 +52,7 @@ public final class RunObserver implements InstanceListener, GuestChannel.Listene
         } catch (IOException e) {
             this.consoleOffset = 0;
         }
-        this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "run-observer");
-            t.setDaemon(true);
-            return t;
-        });
+        this.poller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("run-observer"));
         poller.scheduleWithFixedDelay(this::poll, 20, 20, TimeUnit.MILLISECONDS);
     }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
@@ -55,11 +56,7 @@ public final class GdbRemote implements AutoCloseable {
         this.out = out;
         this.transport = transport;
         this.timeout = timeout;
-        this.io = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "gdb-remote");
-            t.setDaemon(true);
-            return t;
-        });
+        this.io = Executors.newSingleThreadExecutor(DaemonThreads.named("gdb-remote"));
     }
 
     /**
