@@ -366,7 +366,7 @@ public final class CheckpointBenchmark {
             long t0 = System.nanoTime();
             qmp.execute("stop", Map.of(), QMP);
             qmp.execute("migrate", Map.of("uri", "exec:cat > " + file), QMP);
-            awaitMigration(qmp);
+            RawQmp.awaitMigration(qmp);
             fsync(file);
             double ms = ms(t0);
             qmp.execute("cont", Map.of(), QMP);
@@ -389,7 +389,7 @@ public final class CheckpointBenchmark {
             try (QmpConnection q = QmpConnection.connect(run.resolve(QemuCommandLine.QMP_SOCKET), Duration.ofSeconds(10))) {
                 CompletableFuture<Long> hb = new CompletableFuture<>();
                 q.execute("migrate-incoming", Map.of("uri", "exec:cat " + file), QMP);
-                awaitMigration(q);
+                RawQmp.awaitMigration(q);
                 q.execute("cont", Map.of(), QMP);
                 double running = ms(t0);
                 ch = awaitHeartbeat(run.resolve(QemuCommandLine.AGENT_SOCKET), p, hb);
@@ -413,21 +413,6 @@ public final class CheckpointBenchmark {
             channel.close();
             qmp.close();
             kill(proc);
-        }
-    }
-
-    private static void awaitMigration(QmpConnection q) {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (true) {
-            JsonNode st = q.execute("query-migrate", Map.of(), QMP);
-            String status = st.path("status").asText("none");
-            if (status.equals("completed")) {
-                return;
-            }
-            if (status.equals("failed") || status.equals("cancelled") || System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "raw migration ended " + status + ": " + st);
-            }
-            LockSupport.parkNanos(1_000_000L);
         }
     }
 

@@ -216,8 +216,8 @@ public final class MigrationBenchmark {
             src.execute("migrate-set-parameters", params, QMP);
             long t0 = System.nanoTime();
             src.execute("migrate", Map.of("uri", "tcp:" + dstAddr + ":" + port), QMP);
-            JsonNode st = await(src);
-            await(dst);
+            JsonNode st = RawQmp.awaitMigration(src);
+            RawQmp.awaitMigration(dst);
             dst.execute("cont", Map.of(), QMP);
             double wall = (System.nanoTime() - t0) / 1e6;
             // QEMU fills in the numbers a moment after it reports completed
@@ -227,21 +227,6 @@ public final class MigrationBenchmark {
             }
             return new double[] {st.path("total-time").asDouble(), st.path("downtime").asDouble(),
                     st.path("ram").path("transferred").asDouble(), wall};
-        }
-    }
-
-    private static JsonNode await(QmpConnection q) {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (true) {
-            JsonNode st = q.execute("query-migrate", Map.of(), QMP);
-            String s = st.path("status").asText("none");
-            if (s.equals("completed")) {
-                return st;
-            }
-            if (s.equals("failed") || s.equals("cancelled") || System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "raw migration ended " + s + ": " + st);
-            }
-            LockSupport.parkNanos(1_000_000L);
         }
     }
 
