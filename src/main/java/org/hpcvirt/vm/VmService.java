@@ -136,13 +136,13 @@ public final class VmService implements AutoCloseable {
                             "QEMU pid " + r.pid() + " exited while no daemon was watching", Map.of("pid", r.pid()));
                     continue;
                 }
-                if (incoming && !"running".equals(safeStatus(inst))) {
+                String status = safeStatus(inst);
+                if (incoming && !"running".equals(status)) {
                     forgetInterruptedIncoming(vm, inst, "its QEMU pid " + r.pid() + " never ran the guest (status "
-                            + safeStatus(inst) + ") and is killed");
+                            + status + ") and is killed");
                     continue;
                 }
                 adopt(vm, inst);
-                String status = safeStatus(inst);
                 // A migration cannot survive its daemon: QEMU resumed the source if the stream failed;
                 // a source that completed ("postmigrate") stays PAUSED because the destination may run it.
                 VmState target = r.state() == VmState.MIGRATING ? ("running".equals(status) ? VmState.RUNNING : VmState.PAUSED)
