@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
@@ -18,7 +17,6 @@ import org.hpcvirt.backend.qemu.QemuCommandLine;
 import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.guest.GuestChannel;
-import org.hpcvirt.guest.Heartbeat;
 import org.hpcvirt.guest.Image;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.profile.HostLimits;
@@ -95,28 +93,8 @@ public final class BootBenchmark {
         CompletableFuture<Long> first = new CompletableFuture<>();
         GuestChannel ch = null;
         try {
-            Path sock = run.resolve(QemuCommandLine.AGENT_SOCKET);
-            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (ch == null) {
-                if (System.nanoTime() > deadline || !p.isAlive()) {
-                    throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "raw QEMU did not open its agent socket");
-                }
-                if (Files.exists(sock)) {
-                    try {
-                        ch = GuestChannel.connect(sock, new GuestChannel.Listener() {
-                            @Override
-                            public void onHeartbeat(Heartbeat hb) {
-                                first.complete(System.nanoTime());
-                            }
-                        });
-                    } catch (HpcvirtException e) {
-                        LockSupport.parkNanos(2_000_000L);
-                    }
-                } else {
-                    LockSupport.parkNanos(2_000_000L);
-                }
-            }
-            long t1 = first.get(120, TimeUnit.SECONDS);
+            ch = RawAgent.awaitHeartbeat(run.resolve(QemuCommandLine.AGENT_SOCKET), p, first);
+            long t1 = first.join();
             return (t1 - t0) / 1e6;
         } catch (Exception e) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "raw boot failed", e);

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
@@ -27,7 +26,6 @@ import org.hpcvirt.checkpoint.CheckpointManifest;
 import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.guest.GuestChannel;
-import org.hpcvirt.guest.Heartbeat;
 import org.hpcvirt.guest.Image;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.profile.HostLimits;
@@ -352,7 +350,7 @@ public final class CheckpointBenchmark {
             try {
                 QmpConnection q = QmpConnection.connect(run.resolve(QemuCommandLine.QMP_SOCKET), Duration.ofSeconds(10));
                 CompletableFuture<Long> hb = new CompletableFuture<>();
-                GuestChannel ch = awaitHeartbeat(run.resolve(QemuCommandLine.AGENT_SOCKET), p, hb);
+                GuestChannel ch = RawAgent.awaitHeartbeat(run.resolve(QemuCommandLine.AGENT_SOCKET), p, hb);
                 q.execute("migrate-set-parameters", Map.of("max-bandwidth", Long.MAX_VALUE / 2), QMP);
                 return new RawQemu(p, q, disk, ch);
             } catch (RuntimeException e) {
@@ -392,7 +390,7 @@ public final class CheckpointBenchmark {
                 RawQmp.awaitMigration(q);
                 q.execute("cont", Map.of(), QMP);
                 double running = ms(t0);
-                ch = awaitHeartbeat(run.resolve(QemuCommandLine.AGENT_SOCKET), p, hb);
+                ch = RawAgent.awaitHeartbeat(run.resolve(QemuCommandLine.AGENT_SOCKET), p, hb);
                 return new double[] {running, (hb.join() - t0) / 1e6};
             } finally {
                 if (ch != null) {
@@ -415,39 +413,6 @@ public final class CheckpointBenchmark {
             kill(proc);
         }
     }
-
-    /** Connects to an agent socket (retrying while it appears) and waits for one heartbeat; completes {@code first} with its time. */
-    private static GuestChannel awaitHeartbeat(Path sock, Process p, CompletableFuture<Long> first) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        GuestChannel ch = null;
-        while (ch == null) {
-            if (System.nanoTime() > deadline || (p != null && !p.isAlive())) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "no agent socket at " + sock);
-            }
-            try {
-                if (Files.exists(sock)) {
-                    ch = GuestChannel.connect(sock, new GuestChannel.Listener() {
-                        @Override
-                        public void onHeartbeat(Heartbeat hb) {
-                            first.complete(System.nanoTime());
-                        }
-                    });
-                    break;
-                }
-            } catch (HpcvirtException e) {
-                // not listening yet
-            }
-            LockSupport.parkNanos(2_000_000L);
-        }
-        try {
-            first.get(120, TimeUnit.SECONDS);
-            return ch;
-        } catch (Exception e) {
-            ch.close();
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "no heartbeat on " + sock, e);
-        }
-    }
-
     private static void kill(Process p) {
         p.destroyForcibly();
         try {
@@ -503,7 +468,7 @@ public final class CheckpointBenchmark {
             Files.writeString(xmlFile, xml);
             try {
                 virsh("create", xmlFile.toString());
-                lv.channel = awaitHeartbeat(dir.resolve("agent.sock"), null, new CompletableFuture<>());
+                lv.channel = RawAgent.awaitHeartbeat(dir.resolve("agent.sock"), null, new CompletableFuture<>());
                 return lv;
             } catch (RuntimeException e) {
                 lv.close();
@@ -526,7 +491,7 @@ public final class CheckpointBenchmark {
             virsh("restore", file.toString());
             double ms = ms(t0);
             CompletableFuture<Long> hb = new CompletableFuture<>();
-            channel = awaitHeartbeat(dir.resolve("agent.sock"), null, hb);
+            channel = RawAgent.awaitHeartbeat(dir.resolve("agent.sock"), null, hb);
             return new double[] {ms, (hb.join() - t0) / 1e6};
         }
 

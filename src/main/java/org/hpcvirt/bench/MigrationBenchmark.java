@@ -28,8 +28,6 @@ import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.qemu.QemuCommandLine;
 import org.hpcvirt.backend.qemu.QmpConnection;
 import org.hpcvirt.daemon.DaemonClient;
-import org.hpcvirt.guest.GuestChannel;
-import org.hpcvirt.guest.Heartbeat;
 import org.hpcvirt.guest.Image;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.profile.HostLimits;
@@ -123,7 +121,7 @@ public final class MigrationBenchmark {
                 Path srcRun = rawDir.resolve("a0");
                 Files.createDirectories(srcRun);
                 raws.add(startIn(1, new LaunchSpec(profile, srcRun, image.kernel(), image.initramfs(), disk, null, false), srcRun, List.of()));
-                awaitHeartbeat(srcRun.resolve(QemuCommandLine.AGENT_SOCKET));
+                RawAgent.awaitHeartbeat(srcRun.resolve(QemuCommandLine.AGENT_SOCKET), null, new CompletableFuture<>()).close();
                 int rawAt = 1;
                 for (int i = 0; i < rounds; i++) {
                     int from = i % 2, to = 1 - from;
@@ -227,37 +225,6 @@ public final class MigrationBenchmark {
             }
             return new double[] {st.path("total-time").asDouble(), st.path("downtime").asDouble(),
                     st.path("ram").path("transferred").asDouble(), wall};
-        }
-    }
-
-    private static void awaitHeartbeat(Path sock) {
-        CompletableFuture<Long> first = new CompletableFuture<>();
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        GuestChannel ch = null;
-        while (ch == null && System.nanoTime() < deadline) {
-            try {
-                if (Files.exists(sock)) {
-                    ch = GuestChannel.connect(sock, new GuestChannel.Listener() {
-                        @Override
-                        public void onHeartbeat(Heartbeat hb) {
-                            first.complete(System.nanoTime());
-                        }
-                    });
-                }
-            } catch (HpcvirtException e) {
-                // not yet
-            }
-            LockSupport.parkNanos(5_000_000L);
-        }
-        if (ch == null) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "no agent socket at " + sock);
-        }
-        try {
-            first.get(120, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "raw guest sent no heartbeat", e);
-        } finally {
-            ch.close();
         }
     }
 
