@@ -65,10 +65,11 @@ public final class Daemon implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + ": '" + env + "' is not a whole number");
         }
-        if (n < 1 || n > 10_000) {
-            throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + " must be between 1 and 10000, not " + n);
+        try {
+            return VmService.checkedMaxDiskLayers(n);
+        } catch (HpcvirtException e) {
+            throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + ": " + e.getMessage());
         }
-        return n;
     }
 
     private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {

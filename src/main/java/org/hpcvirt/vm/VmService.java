@@ -397,10 +397,19 @@ public final class VmService implements AutoCloseable {
      * @throws HpcvirtException INVALID_INPUT unless 1 ≤ n ≤ 10000
      */
     public void setMaxDiskLayers(int n) {
+        maxDiskLayers = checkedMaxDiskLayers(n);
+    }
+
+    /**
+     * {@code n} if it is a valid maximum number of disk layers (see {@link #setMaxDiskLayers}).
+     *
+     * @throws HpcvirtException INVALID_INPUT unless 1 ≤ n ≤ 10000
+     */
+    public static int checkedMaxDiskLayers(int n) {
         if (n < 1 || n > 10_000) {
             throw HpcvirtException.invalid("the maximum number of disk layers must be between 1 and 10000, not " + n);
         }
-        maxDiskLayers = n;
+        return n;
     }
 
     /** QEMU drive id of the per-VM data disk. */
