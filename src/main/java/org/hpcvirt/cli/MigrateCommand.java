@@ -4,7 +4,7 @@ import java.time.Duration;
 import org.hpcvirt.api.DataSize;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.daemon.DaemonClient;
-import org.hpcvirt.vm.MigrationReport;
+import org.hpcvirt.migration.MigrationReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -223,7 +223,7 @@ public final class VmCommand implements Runnable {
             try (DaemonClient c = client()) {
                 long offset = 0;
                 do {
-                    DaemonClient.ConsoleChunk chunk = c.console(name, offset);
+                    org.hpcvirt.vm.ConsoleChunk chunk = c.console(name, offset);
                     if (chunk.data().length > 0) {
                         out.print(new String(chunk.data(), StandardCharsets.UTF_8));
                         out.flush();

@@ -33,14 +33,20 @@ import org.hpcvirt.ft.live.FtMechanisms;
 import org.hpcvirt.ft.live.HostSensors;
 import org.hpcvirt.ft.live.LiveFtExecutor;
 import org.hpcvirt.profile.VmProfile;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.OperationClient;
+import org.hpcvirt.api.RequestContext;
+import org.hpcvirt.checkpoint.CheckpointStore;
+import org.hpcvirt.vm.Dispatcher;
 import org.hpcvirt.vm.NodeLayout;
-import org.hpcvirt.vm.VmService;
+import org.hpcvirt.vm.VmRegistry;
 
 /**
  * The daemon's fault-tolerance side: every VM whose profile has an {@code ft:} section (policy
  * other than {@code none}) is watched by the {@link LiveFtExecutor} once it runs; predictions
  * come from {@code POST /v1/ft/predictions} and from the host's sensors; actions are carried out
- * through {@link NodeMechanisms}: on this node, or on a peer node for migration and restarts. Policy values are merged from
+ * through {@link NodeMechanisms} as operations of the node's dispatcher: on this node, or on a peer
+ * node for migration and restarts. Policy values are merged from
  * {@code $HPCVIRT_HOME/ft/center.yaml} and {@code admin.yaml} (if present) and the profile, as
  * {@code hpcvirt ft policy explain} shows. Created and closed by the {@link Daemon}.
  */
@@ -50,7 +56,7 @@ final class FtSupport implements AutoCloseable {
     /** Defaults for period rules (young, daly, optimal) when the center/admin files give none. */
     static final IntervalInputs DEFAULT_INPUTS = new IntervalInputs(24 * 3600, 5, 5, 0);
 
-    private final VmService vms;
+    private final VmRegistry vms;
     private final String node;
     private final LiveFtExecutor executor;
     private final CenterRules center;
@@ -58,7 +64,13 @@ final class FtSupport implements AutoCloseable {
     private final ScheduledExecutorService sensorThread;
     private final Consumer<VmEvent> subscriber;
 
-    FtSupport(VmService vms, NodeLayout layout, String node, TcpListener tcp) {
+    /**
+     * @param peers  the other nodes by name ({@code name=http://host:port}), see {@link #peers}
+     * @param remote opens a client of another node's daemon by URL; null when this daemon has no
+     *               cluster token (then nothing moves to other nodes)
+     */
+    FtSupport(VmRegistry vms, Dispatcher dispatcher, CheckpointStore store, NodeLayout layout, String node, Map<String, String> peers,
+            java.util.function.Function<String, OperationClient> remote) {
         this.vms = vms;
         this.node = node;
         Path ftDir = layout.home().resolve("ft");
@@ -66,7 +78,7 @@ final class FtSupport implements AutoCloseable {
                 : CenterRules.NONE;
         this.admin = Files.exists(ftDir.resolve("admin.yaml")) ? StrictYaml.read(ftDir.resolve("admin.yaml"), AdminDefaults.class)
                 : AdminDefaults.NONE;
-        this.executor = new LiveFtExecutor(new NodeMechanisms(vms, node, peers(System.getenv("HPCVIRT_PEERS")), tcp),
+        this.executor = new LiveFtExecutor(new NodeMechanisms(vms, dispatcher, store, node, peers, remote),
                 vms.events()::publish, System::nanoTime);
         this.subscriber = this::onEvent;
         vms.events().subscribe(subscriber);
@@ -104,7 +116,7 @@ final class FtSupport implements AutoCloseable {
     }
 
     private void watchIfConfigured(String vm) {
-        VmProfile p = vms.profile(vm);
+        VmProfile p = vms.get(vm).profile();
         if (p.ft() == null || "none".equals(p.ft().policy()) || executor.watches(vm)) {
             return;
         }
@@ -136,49 +148,24 @@ final class FtSupport implements AutoCloseable {
         }
     }
 
-    /** Routes: predictions in, watched jobs out. */
-    void routes(io.javalin.config.RoutesConfig r) {
-        r.post("/v1/ft/predictions", ctx -> {
-            Prediction p = Json.strict().readValue(ctx.body().isBlank() ? "{}" : ctx.body(), Prediction.class);
-            if (p.node() == null || p.node().isBlank()) {
-                throw HpcvirtException.invalid("request body: field 'node' is required");
-            }
-            if (p.inSeconds() == null || p.inSeconds() < 0 || p.inSeconds() > 365 * 86400.0) {
-                throw HpcvirtException.invalid("request body: inSeconds must be between 0 and one year");
-            }
-            double confidence = p.confidence() == null ? 1.0 : p.confidence();
-            executor.predict(p.node(), Duration.ofMillis(Math.round(p.inSeconds() * 1000)), confidence);
-            ctx.status(202).json(Map.of("node", p.node(), "accepted", true));
-        });
-        r.get("/v1/ft", ctx -> {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("node", node);
-            List<String> watched = new ArrayList<>();
-            for (var s : vms.list()) {
-                if (executor.watches(s.name())) {
-                    watched.add(s.name());
-                }
-            }
-            out.put("watched", watched);
-            ctx.json(out);
-        });
+    /** See {@link Operation.Predict}. */
+    Map<String, Object> predict(Operation.Predict p) {
+        executor.predict(p.node(), Duration.ofMillis(Math.round(p.inSeconds() * 1000)), p.confidence());
+        return Map.of("node", p.node(), "accepted", true);
     }
 
-    /** POST /v1/ft/predictions. */
-    record Prediction(String node, Double inSeconds, Double confidence) {
-    }
-
-    /** The node this daemon runs: {@code $HPCVIRT_NODE}, else the host name. */
-    static String nodeName() {
-        String env = System.getenv("HPCVIRT_NODE");
-        if (env != null && !env.isBlank()) {
-            return env;
+    /** See {@link Operation.FtStatus}. */
+    Map<String, Object> status() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("node", node);
+        List<String> watched = new ArrayList<>();
+        for (var s : vms.list()) {
+            if (executor.watches(s.name())) {
+                watched.add(s.name());
+            }
         }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.net.UnknownHostException e) {
-            return "localhost";
-        }
+        out.put("watched", watched);
+        return out;
     }
 
     @Override
@@ -189,84 +176,83 @@ final class FtSupport implements AutoCloseable {
     }
 
     /**
-     * Mechanisms of this node: checkpoints, pause-to-storage and restarts use {@link VmService};
-     * moving work elsewhere uses the peers named in {@code $HPCVIRT_PEERS}
-     * ({@code name=http://host:port,…}, the same list on every node) through their TCP listeners
-     * and the cluster token. Without peers (or without a token) the spare node is this one and
-     * migration is refused with that reason.
+     * Mechanisms of this node, as operations of its dispatcher: checkpoints, pause-to-storage and
+     * restarts here; moving work elsewhere through the peers (the same list on every node) and the
+     * cluster token. Without peers (or without a token) the spare node is this one and migration is
+     * refused with that reason.
      */
     static final class NodeMechanisms implements FtMechanisms {
         /** Periodic checkpoints keep the newest {@value #KEEP} of their own; other checkpoints are left alone. */
         static final int KEEP = 2;
+        /** How long a restart or wake may take before the executor hears of a failure. */
+        private static final int START_SECONDS = 120;
 
-        private final VmService vms;
+        private final VmRegistry vms;
+        private final Dispatcher dispatcher;
+        private final CheckpointStore store;
         private final String node;
         private final Map<String, String> peers;
-        private final TcpListener tcp;
+        private final java.util.function.Function<String, OperationClient> remote;
 
-        NodeMechanisms(VmService vms, String node, Map<String, String> peers, TcpListener tcp) {
+        NodeMechanisms(VmRegistry vms, Dispatcher dispatcher, CheckpointStore store, String node, Map<String, String> peers,
+                java.util.function.Function<String, OperationClient> remote) {
             this.vms = vms;
+            this.dispatcher = dispatcher;
+            this.store = store;
             this.node = node;
             this.peers = peers;
-            this.tcp = tcp;
+            this.remote = remote;
+        }
+
+        private Object run(Operation op) {
+            return dispatcher.execute(op, RequestContext.INTERNAL);
         }
 
         @Override
         public void checkpoint(String vm) {
-            vms.checkpoint(vm, true, FT_TAG);
-            List<CheckpointManifest> own = vms.checkpoints().list(vm).stream().filter(c -> FT_TAG.equals(c.tag())).toList();
+            run(new Operation.Checkpoint(vm, true, FT_TAG));
+            List<CheckpointManifest> own = store.list(vm).stream().filter(c -> FT_TAG.equals(c.tag())).toList();
             for (int i = 0; i < own.size() - KEEP; i++) {
-                vms.checkpoints().delete(own.get(i).id());
+                store.delete(own.get(i).id());
             }
         }
 
         @Override
         public void migrate(String vm, String targetNode) {
-            String url = remote(targetNode, "migrate " + vm);
-            try (RemotePeer peer = new RemotePeer(url, tcp.token(), "http://" + tcp.host() + ":" + tcp.port())) {
-                vms.migrate(vm, peer, new org.hpcvirt.backend.Migratable.MigrateOptions(Duration.ofMillis(50), 0,
-                        Duration.ofMinutes(5)), Duration.ofSeconds(60));
-            }
+            run(new Operation.Migrate(vm, url(targetNode, "migrate " + vm), null, null, null, null));
         }
 
         @Override
         public void pauseToStorage(String vm, String targetNode) {
-            CheckpointManifest m = vms.suspend(vm);
-            if (targetNode.equals(node)) {
-                vms.wake(vm, true, Duration.ofMinutes(2));
-                return;
-            }
-            try (DaemonClient c = DaemonClient.remote(remote(targetNode, "wake " + vm), tcp.token())) {
-                c.restore(m.id(), vm, true, Duration.ofMinutes(2));
-            }
-            vms.handOver(vm, targetNode);
+            run(new Operation.Suspend(vm));
+            run(new Operation.Wake(vm, true, START_SECONDS, targetNode.equals(node) ? null : url(targetNode, "wake " + vm)));
         }
 
         @Override
         public void restartFromLatest(String vm, String targetNode) {
-            List<CheckpointManifest> ck = vms.checkpoints().list(vm);
+            List<CheckpointManifest> ck = store.list(vm);
             if (targetNode.equals(node)) {
                 if (ck.isEmpty()) {
-                    vms.start(vm, true, Duration.ofMinutes(2));
+                    run(new Operation.Start(vm, true, START_SECONDS));
                 } else {
-                    vms.restore(ck.get(ck.size() - 1).id(), vm, true, Duration.ofMinutes(2));
+                    run(new Operation.Restore(ck.get(ck.size() - 1).id(), vm, true, START_SECONDS));
                 }
                 return;
             }
             if (ck.isEmpty()) {
                 throw new HpcvirtException(ErrorCode.NOT_FOUND, "VM " + vm + " has no checkpoint to restart from on node " + targetNode);
             }
-            try (DaemonClient c = DaemonClient.remote(remote(targetNode, "restart " + vm), tcp.token())) {
-                c.restore(ck.get(ck.size() - 1).id(), vm, true, Duration.ofMinutes(2));
+            try (OperationClient c = remote.apply(url(targetNode, "restart " + vm))) {
+                c.execute(new Operation.Restore(ck.get(ck.size() - 1).id(), vm, true, START_SECONDS), org.hpcvirt.vm.VmStatus.class);
             }
             // it runs there now: this node forgets its crashed copy (the disk layers stay in the shared store)
-            vms.destroy(vm);
+            run(new Operation.Destroy(vm));
         }
 
         /** A VM that moved away (migration, hand-over, restart elsewhere) has no record here any more. */
         @Override
         public boolean owns(String vm) {
-            return vms.list().stream().anyMatch(st -> st.name().equals(vm));
+            return vms.find(vm).isPresent();
         }
 
         @Override
@@ -276,14 +262,14 @@ final class FtSupport implements AutoCloseable {
 
         @Override
         public String spareNode(String failingNode) {
-            if (tcp == null) {
+            if (remote == null) {
                 return node;
             }
             return peers.keySet().stream().filter(n -> !n.equals(failingNode)).findFirst().orElse(node);
         }
 
-        private String remote(String target, String what) {
-            if (tcp == null) {
+        private String url(String target, String what) {
+            if (remote == null) {
                 throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot " + what + " on node " + target
                         + ": this daemon has no cluster token (start it with --listen and --token-file)");
             }
@@ -294,21 +280,5 @@ final class FtSupport implements AutoCloseable {
             }
             return url;
         }
-    }
-
-    /** {@code $HPCVIRT_PEERS}: {@code name=http://host:port} pairs separated by commas; INVALID_INPUT if malformed. */
-    static Map<String, String> peers(String text) {
-        Map<String, String> out = new LinkedHashMap<>();
-        if (text == null || text.isBlank()) {
-            return out;
-        }
-        for (String part : text.split(",")) {
-            String[] kv = part.trim().split("=", 2);
-            if (kv.length != 2 || kv[0].isBlank() || !kv[1].matches("http://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}/?")) {
-                throw HpcvirtException.invalid("HPCVIRT_PEERS: '" + part.trim() + "' is not NAME=http://HOST:PORT");
-            }
-            out.put(kv[0].trim(), kv[1].trim().replaceAll("/$", ""));
-        }
-        return out;
     }
 }

@@ -1,11 +1,12 @@
-package org.hpcvirt.vm;
+package org.hpcvirt.migration;
 
 import java.time.Duration;
 import java.nio.file.Path;
 import org.hpcvirt.profile.VmProfile;
+import org.hpcvirt.vm.VmStatus;
 
 /**
- * The destination node of a live migration as the source's {@link VmService#migrate} sees it: the
+ * The destination node of a live migration as the source's {@link MigrationSource#migrate} sees it: the
  * steps the source asks of the destination daemon, in this order: {@link #prepareIncoming},
  * (stream), {@link #resumeIncoming}, {@link #awaitRunning}; {@link #abortIncoming} on failure.
  * Implemented over the daemon's REST API by the daemon package. Calls block; not required to be

@@ -1,4 +1,6 @@
-package org.hpcvirt.vm;
+package org.hpcvirt.migration;
+
+import org.hpcvirt.vm.VmStatus;
 
 /**
  * What a completed live migration did.
