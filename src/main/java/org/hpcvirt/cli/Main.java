@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 ZonesCommand.class,
                 InjectCommand.class,
                 CampaignCommand.class,
+                CompletionCommand.class,
                 TreeHelpCommand.class
         })
 public final class Main implements Runnable {

@@ -66,7 +66,7 @@ class CommandTreeHelpTest {
         List<List<String>> paths = allPaths();
         // a sample of known commands at every depth: the walk is not stuck at the first level
         assertThat(paths).contains(List.of(), List.of("vm"), List.of("vm", "exec"), List.of("sim", "run"),
-                List.of("ft", "policy", "explain"), List.of("daemon", "run"));
+                List.of("ft", "policy", "explain"), List.of("daemon", "run"), List.of("completion"));
         assertThat(paths.size()).isGreaterThan(40);
     }
 
