@@ -212,11 +212,19 @@ public final class Daemon implements AutoCloseable {
         });
         r.post("/v1/vms/{name}/exec", ctx -> {
             Requests.Exec req = body(ctx, Requests.Exec.class);
-            if (req.command() == null || req.command().isBlank()) {
-                throw HpcvirtException.invalid("request body: field 'command' is required");
+            if ((req.argv() == null) == (req.command() == null)) {
+                throw HpcvirtException.invalid("request body: give exactly one of 'argv' (program and arguments, run without a shell)"
+                        + " and 'command' (a command line for /bin/sh -c)");
             }
-            ctx.json(vms.exec(ctx.pathParam("name"), req.command(),
-                    Duration.ofSeconds(seconds(req.timeoutSeconds(), 60, "timeoutSeconds"))));
+            if (req.argv() != null && (req.argv().isEmpty() || req.argv().contains(null))) {
+                throw HpcvirtException.invalid("request body: 'argv' must be a non-empty array of strings, the program first");
+            }
+            if (req.command() != null && req.command().isBlank()) {
+                throw HpcvirtException.invalid("request body: 'command' is empty");
+            }
+            Duration timeout = Duration.ofSeconds(seconds(req.timeoutSeconds(), 60, "timeoutSeconds"));
+            ctx.json(req.argv() != null ? vms.exec(ctx.pathParam("name"), req.argv(), timeout)
+                    : vms.exec(ctx.pathParam("name"), req.command(), timeout));
         });
         r.get("/v1/vms/{name}/counter", ctx -> ctx.json(vms.counter(ctx.pathParam("name"))));
         r.get("/v1/vms/{name}/console", this::console);

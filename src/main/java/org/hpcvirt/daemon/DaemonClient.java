@@ -226,6 +226,12 @@ public final class DaemonClient implements AutoCloseable {
                 Map.of("command", command, "timeoutSeconds", Math.max(1, timeout.toSeconds())), ExecResult.class);
     }
 
+    /** Runs {@code argv} (program first) in the guest exactly as given, without a shell. */
+    public ExecResult exec(String name, List<String> argv, Duration timeout) {
+        return call(HttpMethod.POST, "/v1/vms/" + name + "/exec",
+                Map.of("argv", List.copyOf(argv), "timeoutSeconds", Math.max(1, timeout.toSeconds())), ExecResult.class);
+    }
+
     public CounterReading counter(String name) {
         return call(HttpMethod.GET, "/v1/vms/" + name + "/counter", null, CounterReading.class);
     }

@@ -17,7 +17,7 @@ final class Requests {
     record Stop(Boolean force, Integer timeoutSeconds) {
     }
 
-    /** POST /v1/vms/{name}/exec. */
-    record Exec(String command, Integer timeoutSeconds) {
+    /** POST /v1/vms/{name}/exec: exactly one of {@code argv} (program and arguments, no shell) and {@code command} (for /bin/sh -c). */
+    record Exec(String command, java.util.List<String> argv, Integer timeoutSeconds) {
     }
 }

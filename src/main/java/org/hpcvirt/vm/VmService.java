@@ -362,6 +362,11 @@ public final class VmService implements AutoCloseable {
         return channelFor(name, "exec").exec(command, timeout);
     }
 
+    /** Runs a program with exactly these arguments in the guest, without a shell. Allowed in RUNNING. */
+    public ExecResult exec(String name, List<String> argv, Duration timeout) {
+        return channelFor(name, "exec").exec(argv, timeout);
+    }
+
     /** Reads the agent's memory-continuity counter. Allowed in RUNNING. */
     public CounterReading counter(String name) {
         return channelFor(name, "counter").counter(CHANNEL_TIMEOUT);
