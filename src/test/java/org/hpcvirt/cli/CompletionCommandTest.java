@@ -45,7 +45,7 @@ class CompletionCommandTest {
             assertThat(s).as("mentions %s", name).contains(name);
         }
         // nested commands too: the script is generated from the whole tree
-        assertThat(s).contains("exec").contains("explain").contains("--follow");
+        assertThat(s).contains("exec").contains("explain").contains("--shell");
     }
 
     @Test
