@@ -267,6 +267,7 @@ public final class DaemonClient implements OperationClient {
         return execute(new Operation.Exec(name, argv, null, seconds(timeout)), ExecResult.class);
     }
 
+
     public CounterReading counter(String name) {
         return execute(new Operation.Counter(name), CounterReading.class);
     }

@@ -150,15 +150,16 @@ public final class Lifecycle {
 
     /** See {@link Operation.Exec}: exactly one of {@code argv} and {@code command}. */
     public ExecResult exec(Operation.Exec op) {
-        boolean hasArgv = op.argv() != null && !op.argv().isEmpty();
-        boolean hasCommand = op.command() != null && !op.command().isBlank();
-        if (hasArgv == hasCommand) {
-            throw HpcvirtException.invalid("exec: give exactly one of 'argv' (program and arguments) and 'command' (a shell"
-                    + " command line)" + (hasArgv ? ", not both" : ""));
+        if ((op.argv() == null) == (op.command() == null)) {
+            throw HpcvirtException.invalid("exec: give exactly one of 'argv' (program and arguments, run without a shell) and"
+                    + " 'command' (a command line for /bin/sh -c)");
+        }
+        if (op.argv() != null && (op.argv().isEmpty() || op.argv().stream().anyMatch(java.util.Objects::isNull))) {
+            throw HpcvirtException.invalid("exec: 'argv' must be a non-empty array of strings, the program first");
         }
         GuestChannel ch = channel(op.name(), Operation.Exec.class);
         Duration timeout = Duration.ofSeconds(op.timeoutSeconds());
-        return hasArgv ? ch.exec(List.copyOf(op.argv()), timeout) : ch.exec(op.command(), timeout);
+        return op.argv() != null ? ch.exec(List.copyOf(op.argv()), timeout) : ch.exec(op.command(), timeout);
     }
 
     /** See {@link Operation.Counter}. */
