@@ -165,7 +165,7 @@ public final class CheckpointCommand implements Runnable {
         @Option(names = "--name", description = "Name of the restored VM (default: the checkpointed VM's).")
         String newName;
 
-        @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Restore.timeoutSeconds", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Option(names = "--node", paramLabel = "URL", description = "Restore on the node of the daemon at URL (http://HOST:PORT); "
@@ -203,7 +203,7 @@ public final class CheckpointCommand implements Runnable {
     /** {@code hpcvirt vm wake NAME}. */
     @Command(name = "wake", description = "Restore a SUSPENDED VM.")
     static final class Wake extends VmCommand.OneVm {
-        @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Wake.timeoutSeconds", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Option(names = "--node", paramLabel = "URL", description = "Wake it on the node of the daemon at URL (http://HOST:PORT), "

@@ -36,7 +36,7 @@ public final class InjectCommand implements Callable<Integer> {
     @Parameters(index = "1", description = "VM name.")
     String vm;
 
-    @Option(names = "--isolation", defaultValue = "strict", description = "Isolation level of the VM: strict, balanced, performance (default ${DEFAULT-VALUE}).")
+    @Option(names = "--isolation", descriptionKey = "Inject.isolation", description = "Isolation level of the VM: strict, balanced, performance (default ${DEFAULT-VALUE}).")
     String isolation;
 
     @Option(names = "--delay", description = "kerncrash/kernel-oops/kernel-hang: seconds before the fault fires.")

@@ -41,6 +41,7 @@ public final class Main implements Runnable {
 
     public static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setDefaultValueProvider(new OperationDefaults());
         ExitCodes.install(cl);
         return cl;
     }

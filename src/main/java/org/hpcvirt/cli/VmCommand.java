@@ -97,7 +97,7 @@ public final class VmCommand implements Runnable {
         @Option(names = "--wait", description = "Wait for the first heartbeat.")
         boolean waitFor;
 
-        @Option(names = "--timeout", defaultValue = "120", description = "Seconds to wait (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Start.timeoutSeconds", description = "Seconds to wait (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Override
@@ -186,7 +186,7 @@ public final class VmCommand implements Runnable {
         @Option(names = "--force", description = "Kill QEMU at once.")
         boolean force;
 
-        @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for a clean power-off (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Stop.timeoutSeconds", description = "Seconds to wait for a clean power-off (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Override
@@ -257,7 +257,7 @@ public final class VmCommand implements Runnable {
                 + " (pipes, ';', '>', $VAR and globs work); not together with PROGRAM.")
         String shell;
 
-        @Option(names = "--timeout", defaultValue = "60", description = "Seconds before the command is killed (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Exec.timeoutSeconds", description = "Seconds before the command is killed (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Override
