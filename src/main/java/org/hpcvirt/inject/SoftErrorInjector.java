@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.hpcvirt.api.HpcvirtException;
-import org.hpcvirt.inject.gdb.GdbRemote;
+import org.hpcvirt.backend.qemu.gdb.GdbRemote;
 
 /**
  * Soft errors through QEMU's gdbstub, around a run of the known-answer checksum workload:
