@@ -23,7 +23,7 @@ import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.backend.BackendRegistry;
-import org.hpcvirt.backend.qemu.QemuBackend;
+import org.hpcvirt.backend.Backends;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.profile.HostLimits;
 import org.hpcvirt.profile.ProfileLoader;
@@ -117,9 +117,9 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** The default backends of a node: qemu (TCG) and kvm. */
+    /** The default backends of a node: qemu (TCG) and kvm ({@link Backends#defaults()}). */
     public static BackendRegistry defaultBackends() {
-        return new BackendRegistry(List.of(QemuBackend.tcg(), QemuBackend.kvm()));
+        return Backends.defaults();
     }
 
     /**
