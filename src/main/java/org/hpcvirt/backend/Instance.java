@@ -24,8 +24,13 @@ public interface Instance extends AutoCloseable {
     /** File receiving the guest's serial console. */
     Path consoleLog();
 
-    /** The guest's run status as the VMM sees it (running, paused, guest-panicked, shutdown, …). */
-    String runStatus();
+    /**
+     * What the guest is doing as the VMM sees it now (asks the VMM; may take as long as one control
+     * request). Never throws: {@link RunState#EXITED} if the process is gone,
+     * {@link RunState#UNKNOWN} if the VMM did not answer or reported a status this version does not
+     * know.
+     */
+    RunState runState();
 
     /** Asks the guest to power off through the VMM (ACPI); returns at once. */
     void powerdown();

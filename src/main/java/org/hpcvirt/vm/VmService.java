@@ -31,6 +31,7 @@ import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.backend.Pausable;
+import org.hpcvirt.backend.RunState;
 import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.checkpoint.CheckpointException;
@@ -136,8 +137,9 @@ public final class VmService implements AutoCloseable {
                             "QEMU pid " + r.pid() + " exited while no daemon was watching", Map.of("pid", r.pid()));
                     continue;
                 }
-                String status = safeStatus(inst);
-                if (incoming && !"running".equals(status)) {
+                RunState state = safeState(inst);
+                String status = state.name().toLowerCase(java.util.Locale.ROOT);
+                if (incoming && state != RunState.RUNNING) {
                     forgetInterruptedIncoming(vm, inst, "its QEMU pid " + r.pid() + " never ran the guest (status "
                             + status + ") and is killed");
                     continue;
@@ -145,10 +147,10 @@ public final class VmService implements AutoCloseable {
                 adopt(vm, inst);
                 // A migration cannot survive its daemon: QEMU resumed the source if the stream failed;
                 // a source that completed ("postmigrate") stays PAUSED because the destination may run it.
-                VmState target = r.state() == VmState.MIGRATING ? ("running".equals(status) ? VmState.RUNNING : VmState.PAUSED)
-                        : switch (status) {
-                    case "paused", "prelaunch", "suspended" -> r.state() == VmState.STARTING ? VmState.STARTING : VmState.PAUSED;
-                    case "guest-panicked" -> VmState.PANICKED;
+                VmState target = r.state() == VmState.MIGRATING ? (state == RunState.RUNNING ? VmState.RUNNING : VmState.PAUSED)
+                        : switch (state) {
+                    case PAUSED, INCOMING -> r.state() == VmState.STARTING ? VmState.STARTING : VmState.PAUSED;
+                    case PANICKED -> VmState.PANICKED;
                     default -> r.state();
                 };
                 publish(vm, VmEvent.Type.ATTACHED, "re-attached to QEMU pid " + r.pid() + " (QEMU status " + status + ")",
@@ -209,11 +211,11 @@ public final class VmService implements AutoCloseable {
         forget(vm, "forgotten here after an interrupted incoming migration (disk layers stay in the store)");
     }
 
-    private static String safeStatus(Instance inst) {
+    private static RunState safeState(Instance inst) {
         try {
-            return inst.runStatus();
+            return inst.runState();
         } catch (HpcvirtException e) {
-            return "unknown";
+            return RunState.UNKNOWN;
         }
     }
 
@@ -493,7 +495,7 @@ public final class VmService implements AutoCloseable {
                     linkDataDisk(vm.name(), newTop);
                 }
             }
-            if (s == VmState.RUNNING && !"running".equals(safeStatus(inst))) {
+            if (s == VmState.RUNNING && safeState(inst) != RunState.RUNNING) {
                 try {
                     pausable(vm).resume();
                 } catch (HpcvirtException ignored) {
@@ -974,7 +976,7 @@ public final class VmService implements AutoCloseable {
             try {
                 r = mig.migrate(in.uri(), options);
             } catch (RuntimeException e) {
-                if ("postmigrate".equals(safeStatus(inst))) {
+                if (safeState(inst) == RunState.MIGRATED) {
                     throw failedAfterSwitchover(vm, peer, to, e);
                 }
                 boolean gone = abortQuietly(peer, name);
@@ -1051,10 +1053,10 @@ public final class VmService implements AutoCloseable {
      */
     private boolean resumeAfterFailedStream(LiveVm vm, Instance inst) {
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (!"running".equals(safeStatus(inst)) && System.nanoTime() < deadline) {
+        while (safeState(inst) != RunState.RUNNING && System.nanoTime() < deadline) {
             java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
         }
-        if ("running".equals(safeStatus(inst))) {
+        if (safeState(inst) == RunState.RUNNING) {
             return true;
         }
         try {

@@ -17,6 +17,7 @@ import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProbeResult;
+import org.hpcvirt.backend.RunState;
 import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.guest.Image;
 import org.hpcvirt.guest.ImageStore;
@@ -86,15 +87,15 @@ class BackendContractIT {
             inst.addListener((kind, evName, data) -> seen.add(kind));
             assertThat(inst.pid()).isPositive();
             assertThat(inst.isAlive()).isTrue();
-            assertThat(inst.runStatus()).isEqualTo("running");
+            assertThat(inst.runState()).isEqualTo(RunState.RUNNING);
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(inst.consoleLog())
                     && Files.readString(inst.consoleLog()).contains("hpcvirt: init done"));
 
             Pausable pausable = inst.capability(Pausable.class).orElseThrow();
             pausable.pause();
-            assertThat(inst.runStatus()).isEqualTo("paused");
+            assertThat(inst.runState()).isEqualTo(RunState.PAUSED);
             pausable.resume();
-            assertThat(inst.runStatus()).isEqualTo("running");
+            assertThat(inst.runState()).isEqualTo(RunState.RUNNING);
             await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(InstanceListener.Kind.STOPPED)
                     && seen.contains(InstanceListener.Kind.RESUMED));
             assertThat(inst.capability(String.class)).isEmpty();
@@ -104,12 +105,13 @@ class BackendContractIT {
             assertThat(inst.isAlive()).as("close leaves the guest running").isTrue();
             attached = backend.attach(inst.record());
             assertThat(attached.pid()).isEqualTo(inst.pid());
-            assertThat(attached.runStatus()).isEqualTo("running");
+            assertThat(attached.runState()).isEqualTo(RunState.RUNNING);
             List<InstanceListener.Kind> seen2 = new CopyOnWriteArrayList<>();
             attached.addListener((kind, evName, data) -> seen2.add(kind));
 
             attached.kill();
             assertThat(attached.isAlive()).isFalse();
+            assertThat(attached.runState()).isEqualTo(RunState.EXITED);
             await().atMost(Duration.ofSeconds(10)).until(() -> seen2.contains(InstanceListener.Kind.EXITED));
             assertThatThrownBy(() -> backend.attach(inst.record())).isInstanceOf(HpcvirtException.class)
                     .hasMessageContaining("gone");

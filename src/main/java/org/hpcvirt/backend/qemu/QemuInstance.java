@@ -23,6 +23,7 @@ import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProcessInfo;
+import org.hpcvirt.backend.RunState;
 
 /**
  * A running QEMU process with its QMP session. Launched instances know their {@link Process};
@@ -148,12 +149,36 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
         return qmp.execute(command, args, QMP_TIMEOUT);
     }
 
+    /** {@code query-status}, mapped by {@link #runStateOf}; EXITED without a process, UNKNOWN if QMP fails. */
     @Override
-    public String runStatus() {
+    public RunState runState() {
         if (!isAlive()) {
-            return "exited";
+            return RunState.EXITED;
         }
-        return execute("query-status", Map.of()).path("status").asText("unknown");
+        try {
+            return runStateOf(execute("query-status", Map.of()).path("status").asText(""));
+        } catch (HpcvirtException e) {
+            return RunState.UNKNOWN;
+        }
+    }
+
+    /**
+     * The one mapping of QEMU's run statuses ({@code RunState} in QEMU's {@code qapi/run-state.json},
+     * as {@code query-status} reports them) to {@link RunState}; a status not listed (a newer QEMU's,
+     * or none) is UNKNOWN.
+     */
+    static RunState runStateOf(String qemuStatus) {
+        return switch (qemuStatus == null ? "" : qemuStatus) {
+            case "running" -> RunState.RUNNING;
+            case "paused", "debug", "suspended" -> RunState.PAUSED;
+            case "inmigrate", "prelaunch", "restore-vm" -> RunState.INCOMING;
+            case "finish-migrate", "save-vm", "colo" -> RunState.SAVING;
+            case "postmigrate" -> RunState.MIGRATED;
+            case "guest-panicked" -> RunState.PANICKED;
+            case "shutdown" -> RunState.SHUTDOWN;
+            case "io-error", "internal-error", "watchdog" -> RunState.ERROR;
+            default -> RunState.UNKNOWN;
+        };
     }
 
     @Override
@@ -205,7 +230,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
 
     @Override
     public SaveResult saveState(Path file, SaveOptions options, Runnable atSwitchover, Runnable atCompletion) {
-        boolean wasRunning = "running".equals(runStatus());
+        boolean wasRunning = runState() == RunState.RUNNING;
         setMigrationParameters(options.maxBandwidthBytesPerSec(), options.downtimeLimit(), atSwitchover != null, 1);
         boolean contOnFailure = wasRunning && !options.live();
         try (StateSocket.Sink sink = new StateSocket.Sink(record.runDir().resolve(STATE_SOCKET), file)) {
@@ -316,7 +341,7 @@ public final class QemuInstance implements Instance, Pausable, Checkpointable, D
         try {
             migration.awaitCompleted(timeout);
         } catch (HpcvirtException e) {
-            if (contOnFailure && !"running".equals(runStatus())) {
+            if (contOnFailure && runState() != RunState.RUNNING) {
                 resume();
             }
             throw e;
