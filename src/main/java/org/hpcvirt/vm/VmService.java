@@ -1107,8 +1107,8 @@ public final class VmService implements AutoCloseable {
                 }
             }
         }
-        org.hpcvirt.backend.IncomingLaunch il = backends.usable(profile.backend()) instanceof org.hpcvirt.backend.IncomingLaunch x ? x
-                : null;
+        org.hpcvirt.backend.IncomingLaunch il = backends.usable(profile.backend()).capability(org.hpcvirt.backend.IncomingLaunch.class)
+                .orElse(null);
         if (il == null) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "backend '" + profile.backend() + "' cannot receive a migration");
         }

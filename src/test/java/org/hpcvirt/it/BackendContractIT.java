@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.LaunchSpec;
@@ -99,6 +100,10 @@ class BackendContractIT {
             await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(InstanceListener.Kind.STOPPED)
                     && seen.contains(InstanceListener.Kind.RESUMED));
             assertThat(inst.capability(String.class)).isEmpty();
+            // capabilities are objects of their own, the same one each time
+            assertThat((Object) pausable).isNotSameAs(inst);
+            assertThat(inst.capability(Pausable.class)).containsSame(pausable);
+            assertThat(backend.capability(IncomingLaunch.class)).get().isNotSameAs(backend);
 
             // a second control connection after the first is closed: what a restarted daemon does
             inst.close();

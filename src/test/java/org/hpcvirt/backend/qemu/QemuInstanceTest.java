@@ -12,8 +12,11 @@ import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.hpcvirt.backend.Checkpointable;
+import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.Pausable;
@@ -119,6 +122,21 @@ class QemuInstanceTest {
         } finally {
             other.close();
         }
+    }
+
+    @Test
+    void capabilitiesAreSeparateObjectsMadeOnce() {
+        List<Object> caps = new ArrayList<>();
+        for (Class<?> c : List.of(Pausable.class, Checkpointable.class, DiskSnapshots.class, Migratable.class)) {
+            Object cap = inst.capability(c).orElseThrow();
+            assertThat(cap).as(c.getSimpleName()).isInstanceOf(c).isNotSameAs(inst);
+            assertThat(inst.capability(c)).get().isSameAs(cap);
+            caps.add(cap);
+        }
+        assertThat(caps).doesNotHaveDuplicates();
+        assertThat(inst).isNotInstanceOfAny(Pausable.class, Checkpointable.class, DiskSnapshots.class, Migratable.class);
+        assertThat(inst.capability(Object.class)).isEmpty();
+        assertThat(inst.capability(String.class)).isEmpty();
     }
 
     @Test
