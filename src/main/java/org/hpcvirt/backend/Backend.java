@@ -42,8 +42,8 @@ public interface Backend {
 
     /**
      * An optional capability of the backend itself (not of one instance), looked up by its
-     * interface: {@link IncomingLaunch}. Empty if the backend lacks it, which is the default.
-     * Capabilities are separate objects, thread-safe like the backend.
+     * interface: {@link IncomingLaunch}, {@link MemoryAccess.Provider}. Empty if the backend lacks
+     * it, which is the default. Capabilities are separate objects, thread-safe like the backend.
      */
     default <T> Optional<T> capability(Class<T> type) {
         return Optional.empty();

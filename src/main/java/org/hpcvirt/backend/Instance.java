@@ -50,7 +50,7 @@ public interface Instance extends AutoCloseable {
 
     /**
      * An optional capability of this instance, looked up by its interface: {@link Pausable},
-     * {@link Checkpointable}, {@link DiskSnapshots}, {@link Migratable}.
+     * {@link Checkpointable}, {@link DiskSnapshots}, {@link Migratable}, {@link MemoryAccess}.
      * Empty if the backend lacks it (callers say so to the user; they never assume it). The same
      * object is returned for the life of the instance; it is a separate object, not the instance
      * itself, and stops working once the instance is closed.

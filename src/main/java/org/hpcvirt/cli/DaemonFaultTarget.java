@@ -1,15 +1,21 @@
 package org.hpcvirt.cli;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import org.hpcvirt.backend.qemu.QemuCommandLine;
+import java.util.Optional;
+import org.hpcvirt.backend.Backends;
+import org.hpcvirt.backend.InstanceRecord;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.guest.ExecResult;
 import org.hpcvirt.inject.FaultTarget;
 import org.hpcvirt.vm.NodeLayout;
 import org.hpcvirt.vm.VmStatus;
 
-/** A VM managed by the node daemon as a fault target: exec through the daemon, pid from its status, gdbstub in its run directory. */
+/**
+ * A VM managed by the node daemon as a fault target: exec through the daemon, pid from its status,
+ * memory access through its backend's {@link MemoryAccess.Provider}, from its run directory (the
+ * daemon holds the instance itself).
+ */
 record DaemonFaultTarget(DaemonClient client, NodeLayout layout, VmStatus status) implements FaultTarget {
     @Override
     public String name() {
@@ -32,8 +38,8 @@ record DaemonFaultTarget(DaemonClient client, NodeLayout layout, VmStatus status
     }
 
     @Override
-    public Path gdbSocket() {
-        return layout.runDir(status.name()).resolve(QemuCommandLine.GDB_SOCKET);
+    public Optional<MemoryAccess> memoryAccess() {
+        return Backends.defaults().memoryAccessOf(new InstanceRecord(status.backend(), status.pid(), 0, layout.runDir(status.name())));
     }
 
     @Override

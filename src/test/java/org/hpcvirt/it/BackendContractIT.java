@@ -16,6 +16,7 @@ import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProbeResult;
 import org.hpcvirt.backend.RunState;
@@ -29,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The behaviour every backend must show: every registered backend answers its probe with a
  * reason and refuses to launch when it cannot run; each backend whose probe passes here (the kvm
- * backend only where KVM really boots a guest) launches, pauses, resumes, is re-attached and killed.
+ * backend only where KVM really boots a guest) launches, pauses, resumes, gives access to guest memory,
+ * is re-attached and killed.
  */
 class BackendContractIT {
     static Stream<String> backends() {
@@ -104,6 +106,27 @@ class BackendContractIT {
             assertThat((Object) pausable).isNotSameAs(inst);
             assertThat(inst.capability(Pausable.class)).containsSame(pausable);
             assertThat(backend.capability(IncomingLaunch.class)).get().isNotSameAs(backend);
+
+            // a memory-access session stops the vCPUs, reads and writes guest-physical memory and
+            // registers, and resumes the vCPUs when closed
+            MemoryAccess memory = inst.capability(MemoryAccess.class).orElseThrow();
+            long at = 1L << 20;
+            try (MemoryAccess.Session s = memory.open(Duration.ofSeconds(10))) {
+                assertThat(inst.runState()).isEqualTo(RunState.PAUSED);
+                byte[] original = s.read(at, 16);
+                byte[] flipped = original.clone();
+                flipped[3] ^= 0x10;
+                s.write(at, flipped);
+                assertThat(s.read(at, 16)).containsExactly(flipped);
+                s.write(at, original);
+                assertThat(s.read(at, 16)).containsExactly(original);
+                long rbx = s.readRegister("rbx");
+                s.writeRegister("rbx", rbx ^ 1);
+                assertThat(s.readRegister("rbx")).isEqualTo(rbx ^ 1);
+                s.writeRegister("rbx", rbx);
+                assertThat(s.readRegister("rip")).isNotZero();
+            }
+            assertThat(inst.runState()).isEqualTo(RunState.RUNNING);
 
             // a second control connection after the first is closed: what a restarted daemon does
             inst.close();

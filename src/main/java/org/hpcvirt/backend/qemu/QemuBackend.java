@@ -22,6 +22,7 @@ import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.ProbeResult;
 import org.hpcvirt.backend.ProcessInfo;
 
@@ -38,6 +39,7 @@ public final class QemuBackend implements Backend {
     private final Duration kvmProbeTimeout;
     private volatile ProbeResult probe;
     private final IncomingLaunch incomingLaunch = this::launchIncoming;
+    private final MemoryAccess.Provider memoryAccess = record -> QemuMemoryAccess.inRunDir(record.runDir());
 
     public QemuBackend(QemuCommandLine.Accel accel) {
         this(accel, Duration.ofSeconds(Long.getLong("hpcvirt.kvm.probe.seconds", 15)));
@@ -176,13 +178,17 @@ public final class QemuBackend implements Backend {
     }
 
     /**
-     * {@link IncomingLaunch} (the caller then calls {@link org.hpcvirt.backend.Migratable#acceptIncoming}),
-     * an object of its own.
+     * {@link IncomingLaunch} (the caller then calls {@link org.hpcvirt.backend.Migratable#acceptIncoming})
+     * and {@link MemoryAccess.Provider} (QEMU's gdbstub socket in the record's run directory), each its
+     * own object.
      */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
         if (type == IncomingLaunch.class) {
             return Optional.of(type.cast(incomingLaunch));
+        }
+        if (type == MemoryAccess.Provider.class) {
+            return Optional.of(type.cast(memoryAccess));
         }
         return Optional.empty();
     }

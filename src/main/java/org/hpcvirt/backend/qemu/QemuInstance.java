@@ -20,6 +20,7 @@ import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProcessInfo;
@@ -30,7 +31,7 @@ import org.hpcvirt.backend.RunState;
  * attached ones only the pid, and learn about the exit from the QMP socket closing (confirmed
  * through /proc). EXITED is reported exactly once. Its capabilities are separate objects made
  * once at construction ({@link QemuPausable}, {@link QemuCheckpointable}, {@link QemuDiskSnapshots},
- * {@link QemuMigratable}); they share this instance's QMP session and
+ * {@link QemuMigratable}, {@link QemuMemoryAccess}); they share this instance's QMP session and
  * migration status.
  */
 public final class QemuInstance implements Instance {
@@ -64,7 +65,8 @@ public final class QemuInstance implements Instance {
                 Pausable.class, pausable,
                 Checkpointable.class, new QemuCheckpointable(this, pausable),
                 DiskSnapshots.class, new QemuDiskSnapshots(this),
-                Migratable.class, migratable);
+                Migratable.class, migratable,
+                MemoryAccess.class, QemuMemoryAccess.inRunDir(record.runDir()));
         qmp.addEventListener(this::onQmpEvent);
         if (process != null) {
             process.onExit().thenAccept(p -> reportExit(p.exitValue()));
@@ -340,7 +342,7 @@ public final class QemuInstance implements Instance {
         listeners.add(listener);
     }
 
-    /** Pausable, Checkpointable, DiskSnapshots and Migratable, each its own object. */
+    /** Pausable, Checkpointable, DiskSnapshots, Migratable and MemoryAccess, each its own object. */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
         return Optional.ofNullable(capabilities.get(type)).map(type::cast);

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.backend.InstanceRecord;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProcessInfo;
@@ -127,14 +128,15 @@ class QemuInstanceTest {
     @Test
     void capabilitiesAreSeparateObjectsMadeOnce() {
         List<Object> caps = new ArrayList<>();
-        for (Class<?> c : List.of(Pausable.class, Checkpointable.class, DiskSnapshots.class, Migratable.class)) {
+        for (Class<?> c : List.of(Pausable.class, Checkpointable.class, DiskSnapshots.class, Migratable.class, MemoryAccess.class)) {
             Object cap = inst.capability(c).orElseThrow();
             assertThat(cap).as(c.getSimpleName()).isInstanceOf(c).isNotSameAs(inst);
             assertThat(inst.capability(c)).get().isSameAs(cap);
             caps.add(cap);
         }
         assertThat(caps).doesNotHaveDuplicates();
-        assertThat(inst).isNotInstanceOfAny(Pausable.class, Checkpointable.class, DiskSnapshots.class, Migratable.class);
+        assertThat(inst).isNotInstanceOfAny(Pausable.class, Checkpointable.class, DiskSnapshots.class, Migratable.class,
+                MemoryAccess.class);
         assertThat(inst.capability(Object.class)).isEmpty();
         assertThat(inst.capability(String.class)).isEmpty();
     }
