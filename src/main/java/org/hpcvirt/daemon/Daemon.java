@@ -26,7 +26,7 @@ import org.hpcvirt.backend.BackendRegistry;
 import org.hpcvirt.api.NodeConfig;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.RequestContext;
-import org.hpcvirt.backend.qemu.QemuBackend;
+import org.hpcvirt.backend.Backends;
 import org.hpcvirt.vm.ConsoleChunk;
 import org.hpcvirt.vm.NodeLayout;
 import java.net.InetSocketAddress;
@@ -79,7 +79,7 @@ public final class Daemon implements AutoCloseable {
 
     /** The default backends of a node: qemu (TCG) and kvm. */
     public static BackendRegistry defaultBackends() {
-        return new BackendRegistry(List.of(QemuBackend.tcg(), QemuBackend.kvm()));
+        return Backends.defaults();
     }
 
     /**

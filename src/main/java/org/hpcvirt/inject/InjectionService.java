@@ -1,6 +1,5 @@
 package org.hpcvirt.inject;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -72,7 +71,7 @@ public final class InjectionService {
                 inj.detail(), inj.processExit(), golden, inj.workload(), ev.seq());
     }
 
-    /** The VM as injectors see it: exec through the agent, the VMM's pid and debug socket from its instance. */
+    /** The VM as injectors see it: exec through the agent, the VMM's pid and guest-memory access from its instance. */
     private final class Target implements FaultTarget {
         private final ManagedVm vm;
 
@@ -105,8 +104,9 @@ public final class InjectionService {
         }
 
         @Override
-        public Path gdbSocket() {
-            return vm.instance().record().runDir().resolve(org.hpcvirt.backend.qemu.QemuCommandLine.GDB_SOCKET);
+        public java.util.Optional<org.hpcvirt.backend.MemoryAccess> memoryAccess() {
+            var inst = vm.instance();
+            return inst == null ? java.util.Optional.empty() : inst.capability(org.hpcvirt.backend.MemoryAccess.class);
         }
 
         @Override

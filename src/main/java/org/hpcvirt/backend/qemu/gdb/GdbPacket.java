@@ -1,4 +1,4 @@
-package org.hpcvirt.inject.gdb;
+package org.hpcvirt.backend.qemu.gdb;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;

@@ -1,4 +1,4 @@
-package org.hpcvirt.inject.gdb;
+package org.hpcvirt.backend.qemu.gdb;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -198,23 +198,8 @@ public final class GdbRemote implements AutoCloseable {
         expectOk("G" + HexFormat.of().formatHex(registers));
     }
 
-    /** Reads a 64-bit register by its number in {@link #X86_64_REGISTERS}. */
-    public long readRegister64(int number) {
-        byte[] regs = readRegisters();
-        long v = 0;
-        for (int i = 7; i >= 0; i--) {
-            v = (v << 8) | (regs[number * 8 + i] & 0xffL);
-        }
-        return v;
-    }
-
-    /**
-     * Flips bit {@code bit} (0..63) of 64-bit register {@code number}; returns the old and new value.
-     * Reads and writes that one register ({@code p}/{@code P}): writing the whole set back with
-     * {@code G} would also reload segment registers and bases, which is not a single-bit fault.
-     */
-    public long[] flipRegisterBit(int number, int bit) {
-        // QEMU answers p/P only to a client that has read the target description (as gdb does)
+    /** QEMU answers {@code p} and {@code P} only to a client that has read the target description (as gdb does). */
+    private void readTargetDescription() {
         if (!targetDescriptionRead) {
             String xml = expectData("qXfer:features:read:target.xml:0,fff");
             if (xml.charAt(0) != 'l' && xml.charAt(0) != 'm') {
@@ -222,20 +207,44 @@ public final class GdbRemote implements AutoCloseable {
             }
             targetDescriptionRead = true;
         }
+    }
+
+    /** {@code p}: one 64-bit register of the current vCPU, by its number in {@link #X86_64_REGISTERS}. */
+    public long readRegister(int number) {
+        readTargetDescription();
         String hex = expectData("p" + Integer.toHexString(number));
         if (hex.length() < 16) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "register " + number + " answer too short: '" + hex + "'");
         }
         byte[] raw = HexFormat.of().parseHex(hex.substring(0, 16));
-        long old = 0;
+        long v = 0;
         for (int i = 7; i >= 0; i--) {
-            old = (old << 8) | (raw[i] & 0xffL);
+            v = (v << 8) | (raw[i] & 0xffL);
         }
-        long now = old ^ (1L << bit);
+        return v;
+    }
+
+    /**
+     * {@code P}: writes one 64-bit register of the current vCPU. (Writing the whole set back with
+     * {@code G} instead would also reload segment registers and bases, which is not a single-bit fault.)
+     */
+    public void writeRegister(int number, long value) {
+        readTargetDescription();
+        byte[] raw = new byte[8];
         for (int i = 0; i < 8; i++) {
-            raw[i] = (byte) (now >>> (8 * i));
+            raw[i] = (byte) (value >>> (8 * i));
         }
         expectOk("P" + Integer.toHexString(number) + "=" + HexFormat.of().formatHex(raw));
+    }
+
+    /**
+     * Flips bit {@code bit} (0..63) of 64-bit register {@code number}; returns the old and new value.
+     * Reads and writes that one register ({@code p}/{@code P}), not the whole set.
+     */
+    public long[] flipRegisterBit(int number, int bit) {
+        long old = readRegister(number);
+        long now = old ^ (1L << bit);
+        writeRegister(number, now);
         return new long[] {old, now};
     }
 

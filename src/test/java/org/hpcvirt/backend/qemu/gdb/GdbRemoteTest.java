@@ -1,12 +1,10 @@
-package org.hpcvirt.inject.gdb;
+package org.hpcvirt.backend.qemu.gdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,13 +18,12 @@ import org.junit.jupiter.api.Test;
 
 /** The gdb remote protocol framing and the client, against a scripted stub over in-memory pipes. */
 class GdbRemoteTest {
-    private Thread stubThread;
+    private ScriptedGdbStub stub;
 
     @AfterEach
     void stopStub() throws InterruptedException {
-        if (stubThread != null) {
-            stubThread.interrupt();
-            stubThread.join(2000);
+        if (stub != null) {
+            stub.stop();
         }
     }
 
@@ -96,41 +93,20 @@ class GdbRemoteTest {
         return c;
     }
 
-    private interface Script {
-        String reply(String payload);
-    }
-
-    /** A stub that acks every packet, records it and answers with the script's reply. */
-    private GdbRemote withStub(List<String> seen, Script script) throws IOException {
+    /** A client connected to a {@link ScriptedGdbStub} over in-memory pipes; every payload it receives goes to {@code seen}. */
+    private GdbRemote withStub(List<String> seen, ScriptedGdbStub.Script script) throws IOException {
         PipedOutputStream toStub = new PipedOutputStream();
         PipedInputStream stubIn = new PipedInputStream(toStub, 1 << 16);
         PipedOutputStream fromStub = new PipedOutputStream();
         PipedInputStream clientIn = new PipedInputStream(fromStub, 1 << 16);
-        stubThread = new Thread(() -> serve(stubIn, fromStub, seen, script), "gdb-stub");
-        stubThread.setDaemon(true);
-        stubThread.start();
+        stub = new ScriptedGdbStub(stubIn, fromStub, p -> {
+            seen.add(p);
+            return script.reply(p);
+        });
         return new GdbRemote(clientIn, toStub, () -> {
             toStub.close();
             clientIn.close();
         }, Duration.ofSeconds(5));
-    }
-
-    private static void serve(InputStream in, OutputStream out, List<String> seen, Script script) {
-        try {
-            while (!Thread.currentThread().isInterrupted()) {
-                String p = GdbPacket.read(in);
-                seen.add(p);
-                out.write('+');
-                out.write(GdbPacket.encode(script.reply(p)));
-                out.flush();
-                int ack = in.read();
-                if (ack != '+') {
-                    return;
-                }
-            }
-        } catch (IOException e) {
-            // client closed
-        }
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
