@@ -119,6 +119,20 @@ public final class FakeBackend implements Backend {
 
     @Override
     public Instance launch(LaunchSpec spec) {
+        if (spec.incoming() != null && spec.incomingSha256() != null) {
+            // the SPI's contract: a state file that differs from its checksum fails the launch before the guest ran
+            String actual;
+            try {
+                actual = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(java.nio.file.Files.readAllBytes(spec.incoming())));
+            } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot read " + spec.incoming(), e);
+            }
+            if (!actual.equals(spec.incomingSha256())) {
+                throw new HpcvirtException(ErrorCode.REFUSED, "state file " + spec.incoming() + " has SHA-256 " + actual
+                        + ", expected " + spec.incomingSha256());
+            }
+        }
         RunState initial = spec.incoming() != null ? (spec.startPaused() ? RunState.PAUSED : RunState.RUNNING)
                 : spec.startPaused() ? RunState.INCOMING : RunState.RUNNING;
         return start("launch", spec, initial);

@@ -39,7 +39,9 @@ import org.junit.jupiter.api.Test;
  */
 class ControlPlaneTest {
     private static final String PROFILE = "name: %s\nbackend: fake\ncpus: 1\nmemory: 64M\nheartbeat:\n  interval: 100ms\n"
-            + "  timeout: 500ms\n";
+            + "  timeout: 30s\n";
+    /** A VM that counts as hung after half a second of silence. */
+    private static final String IMPATIENT = PROFILE.replace("30s", "500ms");
 
     private Path home;
     private NodeLayout layout;
@@ -89,7 +91,11 @@ class ControlPlaneTest {
 
     /** Defines and starts {@code vm}, then lets its agent send a first heartbeat: RUNNING. */
     private FakeAgent running(String vm) throws IOException {
-        run(new Operation.Define(String.format(PROFILE, vm), "test"));
+        return running(vm, PROFILE);
+    }
+
+    private FakeAgent running(String vm, String profile) throws IOException {
+        run(new Operation.Define(String.format(profile, vm), "test"));
         FakeAgent agent = FakeAgent.listen(layout.runDir(vm).resolve("agent.sock"));
         agents.add(agent);
         assertThat(((VmStatus) run(new Operation.Start(vm, false, null))).state()).isEqualTo(VmState.STARTING);
@@ -130,7 +136,7 @@ class ControlPlaneTest {
 
     @Test
     void silenceMakesAVmHungAndAHeartbeatBringsItBack() throws IOException {
-        FakeAgent agent = running("h");
+        FakeAgent agent = running("h", IMPATIENT);
         await().atMost(Duration.ofSeconds(10)).until(() -> state("h") == VmState.HUNG);
         assertThat(events("h")).anyMatch(e -> e.type() == VmEvent.Type.HEARTBEAT_LOST);
         agent.beat();
