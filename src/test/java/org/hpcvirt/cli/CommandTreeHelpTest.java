@@ -2,8 +2,6 @@ package org.hpcvirt.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -20,17 +18,8 @@ import picocli.CommandLine;
  * {@link Main#newCommandLine()}, so a command added later is covered without touching this test.
  */
 class CommandTreeHelpTest {
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        CommandLine cl = Main.newCommandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    static CliTest.Run run(String... args) {
+        return CliTest.run(args);
     }
 
     /** Path of names from below the root to every command of the tree (the root itself is the empty path). */
@@ -74,7 +63,7 @@ class CommandTreeHelpTest {
     Stream<DynamicTest> everyCommandAnswersHelpWithItsUsage() {
         return allPaths().stream().flatMap(path -> Stream.of("--help", "-h").map(flag ->
                 DynamicTest.dynamicTest(display(path) + " " + flag, () -> {
-                    Run r = run(with(path, flag));
+                    CliTest.Run r = run(with(path, flag));
                     String name = path.isEmpty() ? "hpcvirt" : path.get(path.size() - 1);
                     assertThat(r.code()).as("exit code; stderr: %s", r.err()).isZero();
                     assertThat(r.err()).as("stderr").isEmpty();
@@ -87,7 +76,7 @@ class CommandTreeHelpTest {
     Stream<DynamicTest> everyCommandAnswersVersion() {
         return allPaths().stream().filter(p -> !p.equals(List.of("help"))).map(path ->
                 DynamicTest.dynamicTest(display(path) + " --version", () -> {
-                    Run r = run(with(path, "--version"));
+                    CliTest.Run r = run(with(path, "--version"));
                     assertThat(r.code()).as("exit code; stderr: %s", r.err()).isZero();
                     assertThat(r.err()).isEmpty();
                     assertThat(r.out()).startsWith("hpcvirt ");
@@ -98,8 +87,8 @@ class CommandTreeHelpTest {
     Stream<DynamicTest> helpWithAPathPrintsTheDeepestCommandsUsage() {
         return allPaths().stream().filter(p -> !p.isEmpty()).map(path ->
                 DynamicTest.dynamicTest("hpcvirt help " + String.join(" ", path), () -> {
-                    Run viaHelp = run(with(List.of("help"), path.toArray(String[]::new)));
-                    Run direct = run(with(path, "--help"));
+                    CliTest.Run viaHelp = run(with(List.of("help"), path.toArray(String[]::new)));
+                    CliTest.Run direct = run(with(path, "--help"));
                     assertThat(viaHelp.code()).as("exit code; stderr: %s", viaHelp.err()).isZero();
                     assertThat(viaHelp.err()).isEmpty();
                     assertThat(viaHelp.out()).startsWith("Usage: " + display(path)).isEqualTo(direct.out());
@@ -108,14 +97,14 @@ class CommandTreeHelpTest {
 
     @Test
     void helpWithoutAPathPrintsTheRootUsage() {
-        Run r = run("help");
+        CliTest.Run r = run("help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).isEqualTo(run("--help").out()).startsWith("Usage: hpcvirt ");
     }
 
     @Test
     void helpWithAnUnknownCommandSaysWhichWordIsUnknown() {
-        Run r = run("help", "sim", "nosuch");
+        CliTest.Run r = run("help", "sim", "nosuch");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains("'nosuch'").contains("hpcvirt sim").doesNotContain("at org.");
