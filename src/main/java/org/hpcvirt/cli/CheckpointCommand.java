@@ -222,14 +222,10 @@ public final class CheckpointCommand implements Runnable {
 
     /** The cluster token from {@code file}, else from {@code $HPCVIRT_TOKEN_FILE}. */
     static String token(java.nio.file.Path file) {
-        java.nio.file.Path f = file;
+        java.nio.file.Path f = file != null ? file : org.hpcvirt.api.NodeConfig.current().tokenFile();
         if (f == null) {
-            String env = System.getenv(org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
-            if (env == null || env.isBlank()) {
-                throw org.hpcvirt.api.HpcvirtException.invalid("--node needs the cluster token: --token-file FILE or $"
-                        + org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
-            }
-            f = java.nio.file.Path.of(env);
+            throw org.hpcvirt.api.HpcvirtException.invalid("--node needs the cluster token: --token-file FILE or $"
+                    + org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
         }
         return org.hpcvirt.daemon.TcpListener.readToken(f);
     }
