@@ -50,7 +50,6 @@ import com.fasterxml.jackson.databind.JavaType;
  */
 public final class DaemonClient implements OperationClient {
     private static final ObjectMapper JSON = Json.mapper();
-    private static final Duration DAEMON_START = Duration.ofSeconds(30);
 
     private final String endpoint;
     private final String base;
@@ -144,44 +143,7 @@ public final class DaemonClient implements OperationClient {
      * {@link TcpListener#ENV_LISTEN} and {@link TcpListener#ENV_TOKEN_FILE}).
      */
     public static long spawnDaemon(NodeLayout layout, Map<String, String> env) {
-        layout.ensure();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Dhpcvirt.home=" + layout.home(), "-Xmx256m", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), "org.hpcvirt.cli.Main", "daemon", "run"));
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.daemonLog().toFile()));
-        pb.environment().put("HPCVIRT_HOME", layout.home().toString());
-        pb.environment().putAll(env);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon", e);
-        }
-        long deadline = System.nanoTime() + DAEMON_START.toNanos();
-        while (!DaemonProbe.answers(layout.daemonSocket())) {
-            if (!p.isAlive()) {
-                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "the daemon exited at start (" + p.exitValue()
-                        + "); see " + layout.daemonLog() + ": " + lastLine(layout.daemonLog()));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "the daemon did not answer within "
-                        + DAEMON_START.toSeconds() + " s; see " + layout.daemonLog());
-            }
-            LockSupport.parkNanos(50_000_000L);
-        }
-        return p.pid();
-    }
-
-    private static String lastLine(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return lines.isEmpty() ? "(empty)" : lines.get(lines.size() - 1);
-        } catch (IOException e) {
-            return "(unreadable)";
-        }
+        return DaemonLauncher.spawn(layout, env);
     }
 
     // ---------------------------------------------------------------- operations
@@ -411,20 +373,7 @@ public final class DaemonClient implements OperationClient {
      * @throws HpcvirtException TIMEOUT if it still answers after {@code timeout}
      */
     public static void stop(NodeLayout layout, Duration timeout) {
-        if (!running(layout)) {
-            return;
-        }
-        try (DaemonClient c = new DaemonClient(layout.daemonSocket())) {
-            c.stopDaemon();
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (running(layout)) {
-            if (System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.TIMEOUT, "hpcvirtd still answers " + timeout.toSeconds()
-                        + " s after it was asked to stop");
-            }
-            LockSupport.parkNanos(50_000_000L);
-        }
+        DaemonLauncher.stop(layout, timeout);
     }
 
     /** Asks the daemon to stop (its VMs keep running). */
