@@ -7,15 +7,11 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
@@ -33,6 +29,7 @@ import org.hpcvirt.checkpoint.CheckpointManifest;
 import org.hpcvirt.guest.CounterReading;
 import org.hpcvirt.guest.ExecResult;
 import org.hpcvirt.api.Operation;
+import org.hpcvirt.client.UnixHttp;
 import org.hpcvirt.api.OperationClient;
 import org.hpcvirt.inject.InjectionReport;
 import org.hpcvirt.migration.MigrationReport;
@@ -51,29 +48,41 @@ import com.fasterxml.jackson.databind.JavaType;
 public final class DaemonClient implements OperationClient {
     private static final ObjectMapper JSON = Json.mapper();
 
+    /** Longest a single request may take (a migration or a wait for a heartbeat included). */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(15);
+
     private final String endpoint;
     private final String base;
-    private final HttpClient http;
-    private final Transport transport;
     private final String token;
+    /** The node socket, for one-shot requests without an HTTP client (fast CLI start); null over TCP. */
+    private final Path socket;
+    /** Jetty's client, started on first use: TCP requests and the event stream. */
+    private HttpClient http;
 
     /** A client of the daemon listening on the Unix socket {@code socket}. */
     public DaemonClient(Path socket) {
-        this(socket.toString(), "http://hpcvirtd", new Transport.TCPUnix(socket), null);
+        this(socket.toString(), "http://hpcvirtd", null, socket);
     }
 
-    private DaemonClient(String endpoint, String base, Transport transport, String token) {
+    private DaemonClient(String endpoint, String base, String token, Path socket) {
         this.endpoint = endpoint;
         this.base = base;
-        this.transport = transport;
         this.token = token;
-        this.http = new HttpClient();
-        this.http.setIdleTimeout(0);
-        try {
-            http.start();
-        } catch (Exception e) {
-            throw new HpcvirtException(ErrorCode.INTERNAL, "cannot start HTTP client", e);
+        this.socket = socket;
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            HttpClient c = new HttpClient();
+            c.setIdleTimeout(0);
+            try {
+                c.start();
+            } catch (Exception e) {
+                throw new HpcvirtException(ErrorCode.INTERNAL, "cannot start HTTP client", e);
+            }
+            http = c;
         }
+        return http;
     }
 
     /**
@@ -98,7 +107,7 @@ public final class DaemonClient implements OperationClient {
             throw HpcvirtException.invalid("a token is needed to talk to the daemon at " + url);
         }
         String b = "http://" + u.getRawAuthority();
-        return new DaemonClient(b, b, Transport.TCP_IP, token);
+        return new DaemonClient(b, b, token, null);
     }
 
     /** Where this client sends its requests (socket path or URL), for messages. */
@@ -166,15 +175,19 @@ public final class DaemonClient implements OperationClient {
         RouteTable.Route route = RouteTable.of(op.getClass());
         String path = route.pathOf(op) + (route.queryFields() ? OperationBinder.query(route, op) : "");
         Object body = route.queryFields() ? null : OperationBinder.body(route, op);
+        Answer a = exchange(route.method(), path, body);
+        String text = new String(a.body(), java.nio.charset.StandardCharsets.UTF_8);
+        check(a.status(), text);
         if (route.body() == RouteTable.Body.BYTES) {
-            ContentResponse r = send(newRequest(HttpMethod.fromString(route.method()), path, body));
-            check(r.getStatus(), r.getContentAsString());
-            String next = r.getHeaders().get("X-Next-Offset");
             @SuppressWarnings("unchecked")
-            R chunk = (R) new ConsoleChunk(r.getContent(), next == null ? 0 : Long.parseLong(next));
+            R chunk = (R) new ConsoleChunk(a.body(), a.nextOffset() == null ? 0 : Long.parseLong(a.nextOffset()));
             return chunk;
         }
-        return call(HttpMethod.fromString(route.method()), path, body, type);
+        try {
+            return text.isEmpty() ? null : JSON.readValue(text, type);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
+        }
     }
 
     // The typed methods below only build operation records.
@@ -390,25 +403,30 @@ public final class DaemonClient implements OperationClient {
 
     // ---------------------------------------------------------------- plumbing
 
-    private Request newRequest(HttpMethod method, String path, Object body) {
-        Request r = http.newRequest(base + path).transport(transport).method(method)
-                .timeout(15, TimeUnit.MINUTES);
-        if (token != null) {
-            r.headers(h -> h.put("Authorization", "Bearer " + token));
-        }
-        if (body != null) {
-            try {
-                r.body(new StringRequestContent("application/json", JSON.writeValueAsString(body)));
-            } catch (IOException e) {
-                throw new HpcvirtException(ErrorCode.INTERNAL, "cannot encode request", e);
-            }
-        }
-        return r;
+    /** A daemon's answer: status, the console's next offset header, body. */
+    private record Answer(int status, String nextOffset, byte[] body) {
     }
 
-    private ContentResponse send(Request r) {
+    /** One request: over the Unix socket without an HTTP client, over TCP with Jetty's. */
+    private Answer exchange(String method, String path, Object body) {
+        String json;
         try {
-            return r.send();
+            json = body == null ? null : JSON.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.INTERNAL, "cannot encode request", e);
+        }
+        if (socket != null) {
+            try {
+                UnixHttp.Response r = UnixHttp.send(socket, method, path, json, null, REQUEST_TIMEOUT);
+                return new Answer(r.status(), r.header("X-Next-Offset"), r.body());
+            } catch (IOException e) {
+                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + endpoint + " did not answer", e);
+            }
+        }
+        Request r = newRequest(HttpMethod.fromString(method), path, json);
+        try {
+            ContentResponse c = r.send();
+            return new Answer(c.getStatus(), c.getHeaders().get("X-Next-Offset"), c.getContent());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "interrupted");
@@ -417,16 +435,17 @@ public final class DaemonClient implements OperationClient {
         }
     }
 
-    /** Sends a request, turns an error answer into its exception, and reads the body (null if empty). */
-    private <T> T call(HttpMethod method, String path, Object body, com.fasterxml.jackson.databind.JavaType type) {
-        ContentResponse r = send(newRequest(method, path, body));
-        String text = r.getContentAsString();
-        check(r.getStatus(), text);
-        try {
-            return text.isEmpty() ? null : JSON.readValue(text, type);
-        } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
+    private Request newRequest(HttpMethod method, String path, String json) {
+        Request r = http().newRequest(base + path).transport(socket != null ? new Transport.TCPUnix(socket) : Transport.TCP_IP)
+                .method(method)
+                .timeout(REQUEST_TIMEOUT.toMinutes(), TimeUnit.MINUTES);
+        if (token != null) {
+            r.headers(h -> h.put("Authorization", "Bearer " + token));
         }
+        if (json != null) {
+            r.body(new StringRequestContent("application/json", json));
+        }
+        return r;
     }
 
     private static void check(int status, String text) {
@@ -450,7 +469,10 @@ public final class DaemonClient implements OperationClient {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (http == null) {
+            return;
+        }
         try {
             http.stop();
         } catch (Exception e) {
