@@ -15,6 +15,7 @@ import org.hpcvirt.checkpoint.CheckpointManifest;
 import org.hpcvirt.checkpoint.CheckpointService;
 import org.hpcvirt.checkpoint.CheckpointStore;
 import org.hpcvirt.checkpoint.RestoreService;
+import org.hpcvirt.ft.live.FtService;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.inject.InjectionService;
 import org.hpcvirt.migration.MigrationDestination;
@@ -50,7 +51,7 @@ final class NodeServices implements AutoCloseable {
     private final MigrationSource migrationSource;
     private final MigrationDestination migrationDestination;
     private final InjectionService injections;
-    private final FtSupport ft;
+    private final FtService ft;
     private final Dispatcher dispatcher;
     private final ProfileLoader profiles;
     private final TcpListener tcp;
@@ -76,7 +77,7 @@ final class NodeServices implements AutoCloseable {
         this.migrationDestination = new MigrationDestination(vms, watch, images, profiles);
         this.injections = new InjectionService(vms, lifecycle);
         this.dispatcher = new Dispatcher(name -> vms.find(name).map(vm -> vm.state()));
-        this.ft = new FtSupport(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
+        this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         register(stopDaemon);
     }

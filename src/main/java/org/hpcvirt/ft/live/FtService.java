@@ -1,4 +1,4 @@
-package org.hpcvirt.daemon;
+package org.hpcvirt.ft.live;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +29,6 @@ import org.hpcvirt.ft.PolicySettings;
 import org.hpcvirt.ft.PredictorQuality;
 import org.hpcvirt.ft.StrictYaml;
 import org.hpcvirt.ft.TrustRule;
-import org.hpcvirt.ft.live.FtMechanisms;
-import org.hpcvirt.ft.live.HostSensors;
-import org.hpcvirt.ft.live.LiveFtExecutor;
 import org.hpcvirt.profile.VmProfile;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.OperationClient;
@@ -48,9 +45,9 @@ import org.hpcvirt.vm.VmRegistry;
  * through {@link NodeMechanisms} as operations of the node's dispatcher: on this node, or on a peer
  * node for migration and restarts. Policy values are merged from
  * {@code $HPCVIRT_HOME/ft/center.yaml} and {@code admin.yaml} (if present) and the profile, as
- * {@code hpcvirt ft policy explain} shows. Created and closed by the {@link Daemon}.
+ * {@code hpcvirt ft policy explain} shows. Created and closed by the daemon's composition root.
  */
-final class FtSupport implements AutoCloseable {
+public final class FtService implements AutoCloseable {
     /** Tag of the checkpoints the executor takes. */
     static final String FT_TAG = "ft";
     /** Defaults for period rules (young, daly, optimal) when the center/admin files give none. */
@@ -69,7 +66,7 @@ final class FtSupport implements AutoCloseable {
      * @param remote opens a client of another node's daemon by URL; null when this daemon has no
      *               cluster token (then nothing moves to other nodes)
      */
-    FtSupport(VmRegistry vms, Dispatcher dispatcher, CheckpointStore store, NodeLayout layout, String node, Map<String, String> peers,
+    public FtService(VmRegistry vms, Dispatcher dispatcher, CheckpointStore store, NodeLayout layout, String node, Map<String, String> peers,
             java.util.function.Function<String, OperationClient> remote) {
         this.vms = vms;
         this.node = node;
@@ -97,7 +94,7 @@ final class FtSupport implements AutoCloseable {
     }
 
     /** Watches the VMs that already run (re-attached by this daemon). Call after recovery. */
-    void watchRunning() {
+    public void watchRunning() {
         for (var s : vms.list()) {
             if (s.state() == VmState.RUNNING) {
                 watchIfConfigured(s.name());
@@ -106,7 +103,7 @@ final class FtSupport implements AutoCloseable {
     }
 
     /** The policy settings of a profile's {@code ft:} section, merged with the center and admin files. */
-    PolicySettings settings(VmProfile.FtSettings ft) {
+    public PolicySettings settings(VmProfile.FtSettings ft) {
         MergedPolicy m = PolicyMerge.merge(center, admin, ft);
         PolicyKind kind = m.policy().value();
         double period = kind == PolicyKind.PROACTIVE || kind == PolicyKind.NONE ? Double.POSITIVE_INFINITY
@@ -149,13 +146,13 @@ final class FtSupport implements AutoCloseable {
     }
 
     /** See {@link Operation.Predict}. */
-    Map<String, Object> predict(Operation.Predict p) {
+    public Map<String, Object> predict(Operation.Predict p) {
         executor.predict(p.node(), Duration.ofMillis(Math.round(p.inSeconds() * 1000)), p.confidence());
         return Map.of("node", p.node(), "accepted", true);
     }
 
     /** See {@link Operation.FtStatus}. */
-    Map<String, Object> status() {
+    public Map<String, Object> status() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("node", node);
         List<String> watched = new ArrayList<>();
