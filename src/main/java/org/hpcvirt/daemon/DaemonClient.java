@@ -375,8 +375,10 @@ public final class DaemonClient implements OperationClient {
         return execute(op, InjectionReport.class);
     }
 
+    /** Whole seconds, a positive fraction rounded up; zero and negative values go to the daemon, which refuses them. */
     private static int seconds(Duration d) {
-        return (int) Math.max(1, Math.min(Operation.MAX_WAIT_SECONDS, d.toSeconds()));
+        long s = d.toSeconds() + (d.toNanosPart() > 0 && !d.isNegative() ? 1 : 0);
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, s));
     }
 
     /**
