@@ -20,5 +20,5 @@ fi
 
 if [ "${1:-}" != "--no-build" ]; then
     mvn -B -q package -DskipTests
-    echo "setup: built target/hpcvirt.jar"
+    echo "setup: built target/hpcvirt.jar and target/hpcvirt-bench.jar"
 fi

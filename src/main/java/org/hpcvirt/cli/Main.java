@@ -18,7 +18,6 @@ import picocli.CommandLine.Command;
                 ImageCommand.class,
                 FtCommand.class,
                 SimCommand.class,
-                BenchCommand.class,
                 ZonesCommand.class,
                 InjectCommand.class,
                 CampaignCommand.class,
@@ -40,6 +39,7 @@ public final class Main implements Runnable {
     public static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new Main());
         ExitCodes.install(cl);
+        CommandPlugins.install(cl);
         return cl;
     }
 

@@ -1,4 +1,4 @@
-package org.hpcvirt.cli;
+package org.hpcvirt.bench.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench inject}: injections per hour with snapshot reset vs a reboot per run. */
-@Command(name = "inject", description = "Injections per hour: snapshot reset between runs vs reboot per run (same fault, runs, parallelism).")
+@Command(name = "inject", mixinStandardHelpOptions = true,
+        description = "Injections per hour: snapshot reset between runs vs reboot per run (same fault, runs, parallelism).")
 public final class BenchInjectCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

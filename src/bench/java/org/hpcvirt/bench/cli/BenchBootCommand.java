@@ -1,4 +1,4 @@
-package org.hpcvirt.cli;
+package org.hpcvirt.bench.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench boot}: start request → first heartbeat, hpcvirt vs the same QEMU command line run raw. */
-@Command(name = "boot", description = "Time from start request to first heartbeat, hpcvirt vs raw QEMU (median, ratio).")
+@Command(name = "boot", mixinStandardHelpOptions = true,
+        description = "Time from start request to first heartbeat, hpcvirt vs raw QEMU (median, ratio).")
 public final class BenchBootCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,4 +1,4 @@
-package org.hpcvirt.cli;
+package org.hpcvirt.bench.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench migrate}: live migration between two namespaced daemons vs raw QMP, and the link's limit. */
-@Command(name = "migrate",
+@Command(name = "migrate", mixinStandardHelpOptions = true,
         description = "Live migration between two network namespaces: hpcvirt vs raw QMP, and state ÷ link bandwidth (needs root).")
 public final class BenchMigrateCommand implements Callable<Integer> {
     @CommandLine.Spec
