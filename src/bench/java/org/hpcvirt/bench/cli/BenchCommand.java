@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Measure hpcvirt against its baseline and print the ratio.",
         subcommands = {BenchBootCommand.class, BenchSimCommand.class, BenchInjectCommand.class,
                 BenchCheckpointCommand.class,
-                BenchMigrateCommand.class})
+                BenchMigrateCommand.class, BenchCliCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
