@@ -38,11 +38,82 @@ class CommandPluginsTest {
         assertThat(run(Main.newCommandLine(), "--help").out()).contains("bench ");
     }
 
-    @Command(name = "top", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT)
+    @Command(name = "top", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+            subcommands = CommandLine.HelpCommand.class)
     static final class InheritingRoot implements Runnable {
         @Override
         public void run() {
         }
+    }
+
+    @Command(name = "fake", mixinStandardHelpOptions = true, description = "A plugin's own command.",
+            subcommands = FakeRun.class)
+    static final class Fake implements Runnable {
+        @Override
+        public void run() {
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Prints its option.")
+    static final class FakeRun implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Option(names = "--n", defaultValue = "1")
+        int n;
+
+        @Override
+        public Integer call() {
+            if (n < 0) {
+                throw org.hpcvirt.api.HpcvirtException.invalid("--n must be ≥ 0");
+            }
+            spec.commandLine().getOut().println("n=" + n);
+            return 0;
+        }
+    }
+
+    /** A plugin that counts how often its command was built. */
+    static final class FakePlugin implements CommandPlugin {
+        int built;
+
+        @Override
+        public String name() {
+            return "fake";
+        }
+
+        @Override
+        public String description() {
+            return "A fake plugin.";
+        }
+
+        @Override
+        public Object command() {
+            built++;
+            return new Fake();
+        }
+    }
+
+    @Test
+    void aPluginIsBuiltOnlyWhenItRunsAndGetsItsArgumentsAsIs() {
+        FakePlugin p = new FakePlugin();
+        CommandLine cl = new CommandLine(new InheritingRoot());
+        ExitCodes.install(cl);
+        CommandPlugins.install(cl, java.util.List.of(p));
+        assertThat(run(cl, "--help").out()).contains("fake").contains("A fake plugin.");
+        assertThat(p.built).isZero();
+        Run r = run(cl, "fake", "run", "--n", "3");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).isEqualTo("n=3" + System.lineSeparator());
+        assertThat(run(cl, "fake", "run", "--n=4").out()).contains("n=4");
+        assertThat(p.built).isEqualTo(1);
+        Run help = run(cl, "fake", "run", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).contains("Usage: top fake run").contains("--n");
+        assertThat(run(cl, "help", "fake").out()).contains("Usage: top fake").contains("run  Prints its option.");
+        Run bad = run(cl, "fake", "run", "--n", "-1");
+        assertThat(bad.code()).isEqualTo(ErrorCode.INVALID_INPUT.exitCode());
+        assertThat(bad.err()).startsWith("error: --n must be ≥ 0").doesNotContain("at org.");
+        assertThat(run(cl, "fake", "nope").code()).isEqualTo(ErrorCode.INVALID_INPUT.exitCode());
     }
 
     @Test

@@ -10,6 +10,11 @@ public final class BenchPlugin implements CommandPlugin {
     }
 
     @Override
+    public String description() {
+        return "Measure hpcvirt against its baseline and print the ratio.";
+    }
+
+    @Override
     public Object command() {
         return new BenchCommand();
     }
