@@ -42,7 +42,7 @@ hv vm list
 say "heartbeats keep coming"
 sleep 2
 hv vm status $A
-hv vm exec $A -- 'echo "hello from $(hostname), kernel $(uname -r)"; df -h /data | tail -1'
+hv vm exec $A --shell 'echo "hello from $(hostname), kernel $(uname -r)"; df -h /data | tail -1'
 say "pause $A: its heartbeats stop, and it is not reported as hung"
 hv vm pause $A
 sleep 3
@@ -52,7 +52,7 @@ sleep 1
 say "after resume the heartbeat sequence continues"
 hv vm status $A
 say "crash the guest kernel of $B (sysrq-c)"
-hv vm exec $B -- '(sleep 0.3; echo c > /proc/sysrq-trigger) >/dev/null 2>&1 &'
+hv vm exec $B --shell '(sleep 0.3; echo c > /proc/sysrq-trigger) >/dev/null 2>&1 &'
 wait_state $B PANICKED 30
 hv events --vm $B
 say "$A is unaffected"

@@ -38,6 +38,7 @@
 #define OUT_QUEUE_CAP (256 * 1024)
 #define MAX_OUTPUT (48 * 1024)    /* captured stdout+stderr per command */
 #define MAX_JOBS 4
+#define MAX_ARGS 256              /* EXECV: most arguments, program included */
 #define TICK_MS 10
 #define MEM_BYTES (1024 * 1024)
 #define GRACE_AFTER_EXIT_MS 100   /* wait for the pipe's EOF after the command exited */
@@ -393,7 +394,12 @@ static void job_finish(struct job *j)
     j->active = 0;
 }
 
-static void start_job(unsigned long long id, long timeout_ms, const char *cmd)
+/*
+ * Runs the program file (or, if file is NULL, argv[0] looked up in PATH like execvp) with argv
+ * (NULL-terminated) in its own process group; stdin is /dev/null, stdout and stderr go into one pipe.
+ * If the program cannot be run, its output says why and the status is 127 (not found) or 126.
+ */
+static void start_job(unsigned long long id, long timeout_ms, const char *file, char *const argv[])
 {
     struct job *j = NULL;
     for (int i = 0; i < MAX_JOBS; i++) {
@@ -425,8 +431,11 @@ static void start_job(unsigned long long id, long timeout_ms, const char *cmd)
         if (devnull >= 0) dup2(devnull, 0);
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
+        if (file) execv(file, argv);
+        else execvp(argv[0], argv);
+        int e = errno;
+        dprintf(2, "hpcvirt-agent: cannot run '%.200s': %s\n", file ? file : argv[0], strerror(e));
+        _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
     }
     setpgid(pid, pid); /* also in the parent: no race with an early kill */
     close(pfd[1]);
@@ -512,6 +521,50 @@ static long long parse_num(const char *s)
 
 #define MAX_FIELDS 8
 
+/*
+ * Decodes the EXECV argv field: base64 items separated by ',' (an empty item is an empty argument).
+ * Writes the NUL-terminated arguments into buf (cap bytes) and pointers to them into argv (room for
+ * MAX_ARGS + 1). Returns the number of arguments, or -1 with *why set.
+ */
+static int decode_argv(const char *s, char *buf, size_t cap, char **argv, const char **why)
+{
+    int argc = 0;
+    size_t used = 0;
+    const char *p = s;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (argc == MAX_ARGS) {
+            *why = "argv: more than 256 arguments";
+            return -1;
+        }
+        /* b64_decode writes at most n/4*3 bytes plus a NUL */
+        if (n % 4 != 0 || n / 4 * 3 + 1 > cap - used) {
+            *why = "argv: an argument is not valid base64";
+            return -1;
+        }
+        long dn = b64_decode(p, n, (unsigned char *)buf + used);
+        if (dn < 0) {
+            *why = "argv: an argument is not valid base64";
+            return -1;
+        }
+        if (memchr(buf + used, 0, (size_t)dn)) {
+            *why = "argv: NUL byte in an argument";
+            return -1;
+        }
+        argv[argc++] = buf + used;
+        used += (size_t)dn + 1;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    argv[argc] = NULL;
+    if (argv[0][0] == 0) {
+        *why = "argv: the program name is empty";
+        return -1;
+    }
+    return argc;
+}
+
 static void handle_line(char *line)
 {
     char *tok[MAX_FIELDS + 1];
@@ -526,7 +579,7 @@ static void handle_line(char *line)
     }
     if (nt == 0) return; /* empty line: ignored */
     const char *verb = tok[0];
-    const char *id_s = NULL, *timeout_s = NULL, *cmd_s = NULL, *ms_s = NULL;
+    const char *id_s = NULL, *timeout_s = NULL, *cmd_s = NULL, *ms_s = NULL, *argv_s = NULL;
     for (int i = 1; i < nt; i++) {
         char *eq = strchr(tok[i], '=');
         if (!eq) {
@@ -539,6 +592,7 @@ static void handle_line(char *line)
         else if (strcmp(k, "timeout") == 0) timeout_s = v;
         else if (strcmp(k, "cmd") == 0) cmd_s = v;
         else if (strcmp(k, "ms") == 0) ms_s = v;
+        else if (strcmp(k, "argv") == 0) argv_s = v;
         /* unknown keys are ignored, for forward compatibility */
     }
     long long id = id_s ? parse_num(id_s) : -1;
@@ -564,7 +618,23 @@ static void handle_line(char *line)
             send_err(eid, "cmd is not valid base64 of a non-empty command");
             return;
         }
-        start_job(eid, (long)to, (const char *)cmd);
+        char *sh_argv[] = {"sh", "-c", (char *)cmd, NULL};
+        start_job(eid, (long)to, "/bin/sh", sh_argv);
+    } else if (strcmp(verb, "EXECV") == 0) {
+        long long to = timeout_s ? parse_num(timeout_s) : -1;
+        if (id <= 0 || to <= 0 || to > 86400000LL || !argv_s) {
+            send_err(eid, "EXECV needs id, timeout=1..86400000 and argv");
+            return;
+        }
+        /* Decoded arguments are shorter than their base64 (3/4), plus one NUL each. */
+        static char args[MAX_IN_LINE + MAX_ARGS + 1];
+        static char *argv[MAX_ARGS + 1];
+        const char *why = "argv: invalid";
+        if (decode_argv(argv_s, args, sizeof args, argv, &why) < 0) {
+            send_err(eid, why);
+            return;
+        }
+        start_job(eid, (long)to, NULL, argv);
     } else if (strcmp(verb, "INTERVAL") == 0) {
         long long ms = ms_s ? parse_num(ms_s) : -1;
         if (ms < 50 || ms > 60000) send_err(eid, "INTERVAL needs ms=50..60000");

@@ -33,7 +33,7 @@ import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.profile.HostLimits;
 import org.hpcvirt.profile.ProfileLoader;
 import org.hpcvirt.profile.VmProfile;
-import org.hpcvirt.vm.MigrationReport;
+import org.hpcvirt.migration.MigrationReport;
 
 /**
  * Live migration of an idle 128 MiB guest (64 MiB data disk) between two network namespaces joined
@@ -126,7 +126,7 @@ public final class MigrationBenchmark {
                 int rawAt = 1;
                 for (int i = 0; i < rounds; i++) {
                     int from = i % 2, to = 1 - from;
-                    MigrationReport m = cs[from].migrate("mig", "http://10.200.0." + (to + 1) + ":" + PORT, maxDowntimeMs, 0, channels,
+                    MigrationReport m = cs[from].migrate("mig", "http://10.200.0." + (to + 1) + ":" + PORT, maxDowntimeMs, 0L, channels,
                             Duration.ofMinutes(5));
                     hTotal.add((double) m.totalMs());
                     hDown.add((double) m.downtimeMs());

@@ -7,19 +7,51 @@ package org.hpcvirt.api;
  */
 public class HpcvirtException extends RuntimeException {
     private final ErrorCode code;
+    private final transient java.util.Map<String, Object> details;
 
     public HpcvirtException(ErrorCode code, String message) {
         super(message);
         this.code = code;
+        this.details = java.util.Map.of();
+    }
+
+    /**
+     * An error with machine-readable details that must survive the trip through REST to the CLI
+     * (e.g. rebuilt by a client from a daemon's answer).
+     */
+    public HpcvirtException(ErrorCode code, String message, java.util.Map<String, Object> details) {
+        super(message);
+        this.code = code;
+        this.details = details == null ? java.util.Map.of() : java.util.Map.copyOf(details);
     }
 
     public HpcvirtException(ErrorCode code, String message, Throwable cause) {
         super(message, cause);
         this.code = code;
+        this.details = java.util.Map.of();
     }
 
     public ErrorCode code() {
         return code;
+    }
+
+    /**
+     * Machine-readable facts about the error (a profile's problem list, QMP's error class), never
+     * null; empty for most errors. Subclasses override it; the REST layer sends the details of the
+     * first exception in the cause chain that has any.
+     */
+    public java.util.Map<String, Object> details() {
+        return details;
+    }
+
+    /** The details of the first exception in {@code t}'s cause chain that has any; empty if none. */
+    public static java.util.Map<String, Object> detailsOf(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof HpcvirtException h && !h.details().isEmpty()) {
+                return h.details();
+            }
+        }
+        return java.util.Map.of();
     }
 
     public static HpcvirtException notFound(String what) {

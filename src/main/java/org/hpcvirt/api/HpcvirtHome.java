@@ -13,19 +13,7 @@ public final class HpcvirtHome {
 
     /** The home directory, resolved as described above (absolute, not necessarily existing). */
     public static Path resolve() {
-        String env = System.getenv("HPCVIRT_HOME");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env).toAbsolutePath();
-        }
-        String prop = System.getProperty("hpcvirt.home");
-        if (prop != null && !prop.isBlank()) {
-            return Path.of(prop).toAbsolutePath();
-        }
-        String xdg = System.getenv("XDG_DATA_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return Path.of(xdg, "hpcvirt").toAbsolutePath();
-        }
-        return Path.of(System.getProperty("user.home"), ".local", "share", "hpcvirt");
+        return NodeConfig.current().homeNow();
     }
 
     /** {@code <home>/images}: where golden images live. */

@@ -1,8 +1,12 @@
 package org.hpcvirt.backend;
 
+import java.util.Optional;
+
 /**
- * One virtualization solution (QEMU/TCG, KVM, …). Implementations are stateless apart from a
- * cached probe result and are safe to use from several threads.
+ * One virtualization solution (QEMU/TCG, KVM, …): turns a {@link LaunchSpec} into a running
+ * {@link Instance}, and re-attaches to one after a daemon restart. Implementations are stateless
+ * apart from a cached probe result and are safe to use from several threads. Backends are
+ * registered by name in a {@link BackendRegistry} ({@link Backends#defaults()} is a node's).
  */
 public interface Backend {
     /** Identifier used in profiles ({@code backend: qemu}). */
@@ -30,8 +34,18 @@ public interface Backend {
 
     /**
      * Re-attaches to an instance started earlier (possibly by another daemon process), using the
-     * record persisted at launch. Fails with NOT_FOUND if the process is gone or is not the one
-     * recorded (pid reuse is detected through the process start time).
+     * record persisted at launch. The caller owns the returned instance as with {@link #launch}.
+     * Fails with NOT_FOUND if the process is gone or is not the one recorded (pid reuse is
+     * detected through the process start time).
      */
     Instance attach(InstanceRecord record);
+
+    /**
+     * An optional capability of the backend itself (not of one instance), looked up by its
+     * interface: {@link IncomingLaunch}, {@link MemoryAccess.Provider}. Empty if the backend lacks
+     * it, which is the default. Capabilities are separate objects, thread-safe like the backend.
+     */
+    default <T> Optional<T> capability(Class<T> type) {
+        return Optional.empty();
+    }
 }

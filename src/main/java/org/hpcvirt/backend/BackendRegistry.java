@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
@@ -61,5 +62,16 @@ public final class BackendRegistry {
             throw new HpcvirtException(ErrorCode.BACKEND_UNAVAILABLE, "backend '" + name + "' cannot run here: " + p.reason());
         }
         return b;
+    }
+
+    /**
+     * The memory access ({@link MemoryAccess}) of an instance that another process holds, through
+     * its backend's {@link MemoryAccess.Provider} (found by {@link InstanceRecord#backend()}); empty
+     * if that backend has none. Nothing is connected until the caller opens a session.
+     *
+     * @throws HpcvirtException INVALID_INPUT if the record names an unknown backend
+     */
+    public Optional<MemoryAccess> memoryAccessOf(InstanceRecord record) {
+        return get(record.backend()).capability(MemoryAccess.Provider.class).map(p -> p.of(record));
     }
 }

@@ -10,7 +10,7 @@ import java.time.Duration;
 public interface Migratable {
     /**
      * Streams the state to {@code uri} ({@code tcp:HOST:PORT}) with pre-copy and returns when the
-     * VMM reports completion; the source is then paused ({@code postmigrate}) with its disks
+     * VMM reports completion; the source is then paused ({@link RunState#MIGRATED}) with its disks
      * released. On failure the VMM resumes the source if it was running.
      *
      * @throws org.hpcvirt.api.HpcvirtException OPERATION_FAILED if the migration failed (the

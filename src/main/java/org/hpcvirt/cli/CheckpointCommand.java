@@ -165,7 +165,7 @@ public final class CheckpointCommand implements Runnable {
         @Option(names = "--name", description = "Name of the restored VM (default: the checkpointed VM's).")
         String newName;
 
-        @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Restore.timeoutSeconds", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Option(names = "--node", paramLabel = "URL", description = "Restore on the node of the daemon at URL (http://HOST:PORT); "
@@ -203,7 +203,7 @@ public final class CheckpointCommand implements Runnable {
     /** {@code hpcvirt vm wake NAME}. */
     @Command(name = "wake", description = "Restore a SUSPENDED VM.")
     static final class Wake extends VmCommand.OneVm {
-        @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Wake.timeoutSeconds", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Option(names = "--node", paramLabel = "URL", description = "Wake it on the node of the daemon at URL (http://HOST:PORT), "
@@ -222,14 +222,10 @@ public final class CheckpointCommand implements Runnable {
 
     /** The cluster token from {@code file}, else from {@code $HPCVIRT_TOKEN_FILE}. */
     static String token(java.nio.file.Path file) {
-        java.nio.file.Path f = file;
+        java.nio.file.Path f = file != null ? file : org.hpcvirt.api.NodeConfig.current().tokenFile();
         if (f == null) {
-            String env = System.getenv(org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
-            if (env == null || env.isBlank()) {
-                throw org.hpcvirt.api.HpcvirtException.invalid("--node needs the cluster token: --token-file FILE or $"
-                        + org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
-            }
-            f = java.nio.file.Path.of(env);
+            throw org.hpcvirt.api.HpcvirtException.invalid("--node needs the cluster token: --token-file FILE or $"
+                    + org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
         }
         return org.hpcvirt.daemon.TcpListener.readToken(f);
     }

@@ -39,19 +39,17 @@ public final class DaemonCommand implements Runnable {
                 }
                 return TcpListener.fromEnvironment();
             }
-            java.nio.file.Path f = tokenFile;
-            if (f == null && System.getenv(TcpListener.ENV_TOKEN_FILE) != null) {
-                f = java.nio.file.Path.of(System.getenv(TcpListener.ENV_TOKEN_FILE));
-            }
+            java.nio.file.Path f = tokenFile != null ? tokenFile : org.hpcvirt.api.NodeConfig.current().tokenFile();
             return TcpListener.of(listen, f);
         }
 
         /** The listener options as the environment of a spawned daemon (options win over the inherited environment). */
         java.util.Map<String, String> environment() {
+            org.hpcvirt.api.NodeConfig c = org.hpcvirt.api.NodeConfig.current();
             java.util.Map<String, String> env = new java.util.HashMap<>();
-            env.put(TcpListener.ENV_LISTEN, listen != null ? listen : System.getenv(TcpListener.ENV_LISTEN));
+            env.put(TcpListener.ENV_LISTEN, listen != null ? listen : c.listen());
             env.put(TcpListener.ENV_TOKEN_FILE, tokenFile != null ? tokenFile.toAbsolutePath().toString()
-                    : System.getenv(TcpListener.ENV_TOKEN_FILE));
+                    : c.tokenFile() == null ? null : c.tokenFile().toString());
             return env;
         }
     }

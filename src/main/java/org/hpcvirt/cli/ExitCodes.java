@@ -12,12 +12,20 @@ final class ExitCodes {
     static void install(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("error: " + message(ex));
-            if (System.getenv("HPCVIRT_DEBUG") != null) {
+            if (debug()) {
                 ex.printStackTrace(commandLine.getErr());
             }
             return code(ex);
         });
         cl.setExitCodeExceptionMapper(ExitCodes::code);
+    }
+
+    private static boolean debug() {
+        try {
+            return org.hpcvirt.api.NodeConfig.current().debug();
+        } catch (HpcvirtException e) {
+            return false;
+        }
     }
 
     static int code(Throwable ex) {

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
  * (locally or through the daemon) and print. Errors become exit codes in {@link ExitCodes} only.
  */
 @Command(name = "hpcvirt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        scope = CommandLine.ScopeType.INHERIT, // --help, -h, --version on every subcommand at any depth
         description = "System-level virtualization for HPC clusters.",
         subcommands = {
                 VmCommand.class,
@@ -21,7 +22,8 @@ import picocli.CommandLine.Command;
                 ZonesCommand.class,
                 InjectCommand.class,
                 CampaignCommand.class,
-                CommandLine.HelpCommand.class
+                CompletionCommand.class,
+                TreeHelpCommand.class
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -38,6 +40,7 @@ public final class Main implements Runnable {
 
     public static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setDefaultValueProvider(new OperationDefaults());
         ExitCodes.install(cl);
         CommandPlugins.install(cl);
         return cl;

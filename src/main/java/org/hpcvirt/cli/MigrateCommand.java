@@ -4,7 +4,7 @@ import java.time.Duration;
 import org.hpcvirt.api.DataSize;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.daemon.DaemonClient;
-import org.hpcvirt.vm.MigrationReport;
+import org.hpcvirt.migration.MigrationReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,19 +15,19 @@ final class MigrateCommand extends VmCommand.OneVm {
     @Option(names = "--to", required = true, paramLabel = "NODE_URL", description = "Destination daemon, e.g. http://10.200.0.2:7700.")
     String to;
 
-    @Option(names = "--max-downtime", defaultValue = "300", paramLabel = "MS",
-            description = "Longest acceptable final pause in ms (default ${DEFAULT-VALUE}, QEMU's default).")
+    @Option(names = "--max-downtime", descriptionKey = "Migrate.maxDowntimeMs", paramLabel = "MS",
+            description = "Longest acceptable final pause in ms (default ${DEFAULT-VALUE}).")
     long maxDowntime;
 
     @Option(names = "--bandwidth", paramLabel = "B", description = "Cap in bytes/s, e.g. 50M (default: unlimited).")
     String bandwidth;
 
-    @Option(names = "--channels", defaultValue = "" + org.hpcvirt.backend.Migratable.MigrateOptions.DEFAULT_CHANNELS, paramLabel = "N",
+    @Option(names = "--channels", descriptionKey = "Migrate.channels", paramLabel = "N",
             description = "Connections for the state (default ${DEFAULT-VALUE}, at most 16). More than 1 uses QEMU multifd: faster, "
                     + "but with QEMU 7.2 a failed multifd migration leaves the source QEMU unable to migrate or checkpoint again.")
     int channels;
 
-    @Option(names = "--timeout", defaultValue = "600", description = "Seconds before the migration is cancelled (default ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", descriptionKey = "Migrate.timeoutSeconds", description = "Seconds before the migration is cancelled (default ${DEFAULT-VALUE}).")
     int timeout;
 
     @Override

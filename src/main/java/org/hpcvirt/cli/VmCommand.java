@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
@@ -96,7 +97,7 @@ public final class VmCommand implements Runnable {
         @Option(names = "--wait", description = "Wait for the first heartbeat.")
         boolean waitFor;
 
-        @Option(names = "--timeout", defaultValue = "120", description = "Seconds to wait (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Start.timeoutSeconds", description = "Seconds to wait (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Override
@@ -185,7 +186,7 @@ public final class VmCommand implements Runnable {
         @Option(names = "--force", description = "Kill QEMU at once.")
         boolean force;
 
-        @Option(names = "--timeout", defaultValue = "30", description = "Seconds to wait for a clean power-off (default ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", descriptionKey = "Stop.timeoutSeconds", description = "Seconds to wait for a clean power-off (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Override
@@ -223,7 +224,7 @@ public final class VmCommand implements Runnable {
             try (DaemonClient c = client()) {
                 long offset = 0;
                 do {
-                    DaemonClient.ConsoleChunk chunk = c.console(name, offset);
+                    org.hpcvirt.vm.ConsoleChunk chunk = c.console(name, offset);
                     if (chunk.data().length > 0) {
                         out.print(new String(chunk.data(), StandardCharsets.UTF_8));
                         out.flush();
@@ -240,29 +241,62 @@ public final class VmCommand implements Runnable {
         }
     }
 
-    @Command(name = "exec", description = "Run a command in the guest: hpcvirt vm exec NAME -- CMD…")
+    @Command(name = "exec", description = {
+            "Run a program in the guest: hpcvirt vm exec NAME -- PROGRAM [ARG...]",
+            "The arguments reach the guest exactly as given: no shell runs them, so quotes, spaces, ';', '>' and '$' are"
+                    + " plain characters of an argument. For a shell command line use --shell 'CMD' (runs /bin/sh -c CMD).",
+            "Put '--' before PROGRAM when it or its arguments start with '-'. The exit code is the program's."})
     static final class Exec extends OneVm {
-        @Parameters(index = "1..*", paramLabel = "CMD", description = "Command and arguments (run by /bin/sh -c in the guest).")
-        List<String> command;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PROGRAM", description = "Program to run, looked up in the guest's PATH.")
+        String program;
 
-        @Option(names = "--timeout", defaultValue = "60", description = "Seconds before the command is killed (default ${DEFAULT-VALUE}).")
+        @Parameters(index = "2..*", paramLabel = "ARG", description = "Its arguments, passed unchanged.")
+        List<String> args = new ArrayList<>();
+
+        @Option(names = "--shell", paramLabel = "CMD", description = "Run CMD with /bin/sh -c in the guest instead"
+                + " (pipes, ';', '>', $VAR and globs work); not together with PROGRAM.")
+        String shell;
+
+        @Option(names = "--timeout", descriptionKey = "Exec.timeoutSeconds", description = "Seconds before the command is killed (default ${DEFAULT-VALUE}).")
         int timeout;
 
         @Override
         public Integer call() {
-            if (command == null || command.isEmpty()) {
-                throw HpcvirtException.invalid("exec: no command given (usage: hpcvirt vm exec NAME -- CMD…)");
+            boolean hasArgv = program != null;
+            if (hasArgv && shell != null) {
+                throw HpcvirtException.invalid("exec: give either PROGRAM [ARG...] or --shell 'CMD', not both");
+            }
+            if (!hasArgv && shell == null) {
+                throw HpcvirtException.invalid("exec: no command given (usage: hpcvirt vm exec NAME -- PROGRAM [ARG...]"
+                        + " or hpcvirt vm exec NAME --shell 'CMD')");
+            }
+            if (shell != null && shell.isBlank()) {
+                throw HpcvirtException.invalid("exec: --shell needs a command line");
+            }
+            if (hasArgv && program.isEmpty()) {
+                throw HpcvirtException.invalid("exec: the program name is empty");
+            }
+            List<String> argv = new ArrayList<>();
+            if (hasArgv) {
+                argv.add(program);
+                argv.addAll(args);
             }
             if (timeout < 1) {
                 throw HpcvirtException.invalid("--timeout must be at least 1 second");
             }
             try (DaemonClient c = client()) {
-                ExecResult r = c.exec(name, String.join(" ", command), Duration.ofSeconds(timeout));
+                Duration t = Duration.ofSeconds(timeout);
+                ExecResult r = hasArgv ? c.exec(name, argv, t) : c.exec(name, shell, t);
                 out().print(r.output());
+                out().flush();
                 if (r.truncated()) {
                     spec.commandLine().getErr().println("(output truncated)");
                 }
-                out().flush();
+                if (hasArgv && r.exitCode() == 127 && argv.size() == 1 && argv.get(0).matches("(?s).*\\s.*")) {
+                    // The old form 'exec NAME -- "CMD LINE"' handed one string to a shell; say how to get that now.
+                    spec.commandLine().getErr().println("hint: '" + argv.get(0) + "' was run as one program name;"
+                            + " for a shell command line use --shell '" + argv.get(0) + "'");
+                }
                 return r.exitCode();
             }
         }

@@ -7,7 +7,11 @@ import java.util.Map;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
-/** The one place where exceptions become HTTP responses: {@code {"code": …, "message": …}}, never a stack trace. */
+/**
+ * The one place where exceptions become HTTP responses: {@code {"code": …, "message": …, "details":
+ * {…}}}, never a stack trace. {@code details} carries what a client needs to rebuild the error
+ * (a profile's problem list, QMP's error class); see {@link HpcvirtException#details()}.
+ */
 final class ApiErrors {
     private ApiErrors() {
     }
@@ -15,6 +19,7 @@ final class ApiErrors {
     static void handle(Exception e, Context ctx) {
         ErrorCode code;
         String message;
+        Map<String, Object> details = HpcvirtException.detailsOf(e);
         if (e instanceof HpcvirtException h) {
             code = h.code();
             message = HpcvirtException.chain(h);
@@ -31,6 +36,7 @@ final class ApiErrors {
             code = ErrorCode.INTERNAL;
             message = "internal error: " + e;
         }
-        ctx.status(code.httpStatus()).json(Map.of("code", code.name(), "message", message));
+        ctx.status(code.httpStatus()).json(details.isEmpty() ? Map.of("code", code.name(), "message", message)
+                : Map.of("code", code.name(), "message", message, "details", details));
     }
 }

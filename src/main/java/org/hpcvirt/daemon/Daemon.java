@@ -23,15 +23,15 @@ import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.backend.BackendRegistry;
-import org.hpcvirt.backend.qemu.QemuBackend;
-import org.hpcvirt.guest.ImageStore;
-import org.hpcvirt.profile.HostLimits;
-import org.hpcvirt.profile.ProfileLoader;
-import org.hpcvirt.profile.VmProfile;
-import org.hpcvirt.vm.EventBus;
+import org.hpcvirt.api.NodeConfig;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.RequestContext;
+import org.hpcvirt.backend.Backends;
+import org.hpcvirt.vm.ConsoleChunk;
 import org.hpcvirt.vm.NodeLayout;
-import org.hpcvirt.vm.VmService;
-import org.hpcvirt.vm.store.VmStore;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
 /**
  * {@code hpcvirtd}: one per node. Opens the store, re-attaches to running VMs, then serves the API
@@ -41,46 +41,18 @@ import org.hpcvirt.vm.store.VmStore;
  */
 public final class Daemon implements AutoCloseable {
     private final NodeLayout layout;
-    private final VmStore store;
-    private final VmService vms;
-    private final FtSupport ft;
-    private final ProfileLoader profiles;
+    private final NodeServices node;
     private final Javalin app;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final long startedAt = System.currentTimeMillis();
     private final TcpListener tcp;
+    private final String openApi;
     private org.eclipse.jetty.server.ServerConnector tcpConnector;
-
-    /** Environment variable: frozen disk layers after which a VM's disk chain is flattened (see {@link VmService#setMaxDiskLayers}). */
-    public static final String ENV_MAX_DISK_LAYERS = "HPCVIRT_MAX_DISK_LAYERS";
-
-    /** {@code $HPCVIRT_MAX_DISK_LAYERS}, or the default if unset or empty. */
-    static int maxDiskLayers(String env) {
-        if (env == null || env.isBlank()) {
-            return VmService.DEFAULT_MAX_DISK_LAYERS;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(env.trim());
-        } catch (NumberFormatException e) {
-            throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + ": '" + env + "' is not a whole number");
-        }
-        try {
-            return VmService.checkedMaxDiskLayers(n);
-        } catch (HpcvirtException e) {
-            throw HpcvirtException.invalid(ENV_MAX_DISK_LAYERS + ": " + e.getMessage());
-        }
-    }
 
     private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {
         this.tcp = tcp;
         this.layout = layout.ensure();
-        this.store = new VmStore(layout.database());
-        EventBus bus = new EventBus(store);
-        this.vms = new VmService(layout, backends, new ImageStore(canonical(layout.images())), store, bus);
-        vms.setMaxDiskLayers(maxDiskLayers(System.getenv(ENV_MAX_DISK_LAYERS)));
-        this.ft = new FtSupport(vms, layout, FtSupport.nodeName(), tcp);
-        this.profiles = new ProfileLoader(HostLimits.detect());
+        this.node = new NodeServices(layout, backends, NodeConfig.current(), tcp, this::close);
+        this.openApi = OpenApi.document();
         ObjectMapper json = Json.mapper();
         Path sock = layout.daemonSocket();
         this.app = Javalin.create(cfg -> {
@@ -105,21 +77,9 @@ public final class Daemon implements AutoCloseable {
         });
     }
 
-    /**
-     * The images directory with symbolic links resolved: disk chains record the base image by this
-     * path, and checkpoints restored on another node need the same path there.
-     */
-    private static Path canonical(Path images) {
-        try {
-            return images.toRealPath();
-        } catch (IOException e) {
-            return images;
-        }
-    }
-
     /** The default backends of a node: qemu (TCG) and kvm. */
     public static BackendRegistry defaultBackends() {
-        return new BackendRegistry(List.of(QemuBackend.tcg(), QemuBackend.kvm()));
+        return Backends.defaults();
     }
 
     /**
@@ -151,10 +111,9 @@ public final class Daemon implements AutoCloseable {
             }
         }
         Daemon d = new Daemon(layout, defaultBackends(), tcp);
-        d.vms.events().publish(VmEvent.of(null, VmEvent.Type.DAEMON_STARTED, null,
+        d.node.events().publish(VmEvent.of(null, VmEvent.Type.DAEMON_STARTED, null,
                 "daemon started (pid " + ProcessHandle.current().pid() + ")", Map.of("pid", ProcessHandle.current().pid())));
-        d.vms.recover();
-        d.ft.watchRunning();
+        d.node.recover();
         d.app.start();
         try {
             Files.writeString(layout.daemonPidFile(), ProcessHandle.current().pid() + "\n");
@@ -165,8 +124,9 @@ public final class Daemon implements AutoCloseable {
         return d;
     }
 
-    public VmService vms() {
-        return vms;
+    /** The node's dispatcher: every operation the daemon serves. */
+    public org.hpcvirt.vm.Dispatcher dispatcher() {
+        return node.dispatcher();
     }
 
     /** The bound TCP port, or -1 without a TCP listener. */
@@ -179,78 +139,44 @@ public final class Daemon implements AutoCloseable {
         stopped.await();
     }
 
+    /** One REST route per row of the {@link RouteTable}, the event stream and the API document. */
     private void routes(io.javalin.config.RoutesConfig r) {
-        r.get("/v1/node", ctx -> ctx.json(Map.of("home", layout.home().toString(), "pid", ProcessHandle.current().pid(),
-                "uptimeMs", System.currentTimeMillis() - startedAt, "version", "0.1.0")));
-        r.get("/v1/backends", ctx -> ctx.json(vms.backends().describe()));
-        r.get("/v1/vms", ctx -> ctx.json(vms.list()));
-        r.post("/v1/vms", ctx -> {
-            Requests.Define req = body(ctx, Requests.Define.class);
-            if (req.yaml() == null) {
-                throw HpcvirtException.invalid("request body: field 'yaml' is required");
+        for (RouteTable.Route route : RouteTable.all()) {
+            io.javalin.http.Handler h = ctx -> serve(ctx, route);
+            switch (route.method()) {
+                case "GET" -> r.get(route.path(), h);
+                case "POST" -> r.post(route.path(), h);
+                case "DELETE" -> r.delete(route.path(), h);
+                default -> throw new IllegalStateException("method " + route.method());
             }
-            VmProfile p = profiles.parse(req.yaml(), req.source() == null ? "request" : req.source());
-            ctx.status(201).json(vms.define(p));
-        });
-        r.get("/v1/vms/{name}", ctx -> ctx.json(vms.status(ctx.pathParam("name"))));
-        r.get("/v1/vms/{name}/profile", ctx -> ctx.json(vms.profile(ctx.pathParam("name"))));
-        r.post("/v1/vms/{name}/start", ctx -> {
-            Requests.Start req = body(ctx, Requests.Start.class);
-            boolean wait = req.waitForHeartbeat() != null && req.waitForHeartbeat();
-            ctx.json(vms.start(ctx.pathParam("name"), wait, Duration.ofSeconds(seconds(req.timeoutSeconds(), 120, "timeoutSeconds"))));
-        });
-        r.post("/v1/vms/{name}/pause", ctx -> ctx.json(vms.pause(ctx.pathParam("name"))));
-        r.post("/v1/vms/{name}/resume", ctx -> ctx.json(vms.resume(ctx.pathParam("name"))));
-        r.post("/v1/vms/{name}/stop", ctx -> {
-            Requests.Stop req = body(ctx, Requests.Stop.class);
-            ctx.json(vms.stop(ctx.pathParam("name"), req.force() != null && req.force(),
-                    Duration.ofSeconds(seconds(req.timeoutSeconds(), 30, "timeoutSeconds"))));
-        });
-        r.delete("/v1/vms/{name}", ctx -> {
-            vms.destroy(ctx.pathParam("name"));
-            ctx.status(204);
-        });
-        r.post("/v1/vms/{name}/exec", ctx -> {
-            Requests.Exec req = body(ctx, Requests.Exec.class);
-            if (req.command() == null || req.command().isBlank()) {
-                throw HpcvirtException.invalid("request body: field 'command' is required");
-            }
-            ctx.json(vms.exec(ctx.pathParam("name"), req.command(),
-                    Duration.ofSeconds(seconds(req.timeoutSeconds(), 60, "timeoutSeconds"))));
-        });
-        r.get("/v1/vms/{name}/counter", ctx -> ctx.json(vms.counter(ctx.pathParam("name"))));
-        r.get("/v1/vms/{name}/console", this::console);
-        r.get("/v1/events", ctx -> ctx.json(vms.events().history(emptyToNull(ctx.queryParam("vm")),
-                longParam(ctx, "after", 0), (int) longParam(ctx, "limit", 1000))));
-        r.sse("/v1/events/stream", this::stream);
-        MobilityRoutes.register(r, vms, tcp);
-        ft.routes(r);
-        MigrationRoutes.register(r, vms, tcp);
-        r.post("/v1/daemon/stop", ctx -> {
-            ctx.status(202).json(Map.of("stopping", true));
-            Thread t = new Thread(this::close, "daemon-stop");
-            t.start();
-        });
+        }
+        r.sse(RouteTable.EVENT_STREAM, this::stream);
+        r.get(RouteTable.OPENAPI, ctx -> ctx.contentType("application/json").result(openApi));
     }
 
-    private void console(Context ctx) throws IOException {
-        Path log = vms.consoleLog(ctx.pathParam("name"));
-        long offset = longParam(ctx, "offset", 0);
-        byte[] data = new byte[0];
-        long size = Files.exists(log) ? Files.size(log) : 0;
-        if (offset > size) {
-            offset = 0; // a new QEMU started a new console log
-        }
-        if (size > offset) {
-            int n = (int) Math.min(size - offset, 1 << 20);
-            data = new byte[n];
-            try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-                f.seek(offset);
-                f.readFully(data);
+    private void serve(Context ctx, RouteTable.Route route) {
+        Operation op = OperationBinder.bind(route, ctx.pathParamMap(), ctx.queryParamMap(), ctx.body());
+        Object result = node.dispatcher().execute(op, requestContext(ctx));
+        ctx.status(route.status());
+        switch (route.body()) {
+            case NONE -> { }
+            case BYTES -> {
+                ConsoleChunk chunk = (ConsoleChunk) result;
+                ctx.header("X-Next-Offset", Long.toString(chunk.nextOffset()));
+                ctx.contentType("application/octet-stream").result(chunk.data());
             }
+            case JSON -> ctx.json(result);
         }
-        ctx.header("X-Next-Offset", Long.toString(offset + data.length));
-        ctx.contentType("application/octet-stream").result(data);
+    }
+
+    /** How the request arrived: over TCP (another node) with the address it reached, or the Unix socket. */
+    private static RequestContext requestContext(Context ctx) {
+        ServletContextRequest r = ServletContextRequest.getServletContextRequest(ctx.req());
+        SocketAddress local = r == null ? null : r.getConnectionMetaData().getLocalSocketAddress();
+        if (local instanceof InetSocketAddress in && in.getAddress() != null) {
+            return new RequestContext("tcp", in.getAddress().getHostAddress());
+        }
+        return new RequestContext("unix", null);
     }
 
     /** SSE: every persisted event after {@code after} (optionally of one VM), then live ones, in order. */
@@ -264,7 +190,7 @@ public final class Daemon implements AutoCloseable {
                 queue.offer(ev);
             }
         };
-        List<VmEvent> backlog = vms.events().subscribe(sub, vm, after);
+        List<VmEvent> backlog = node.events().subscribe(sub, vm, after);
         client.keepAlive();
         try {
             long last = after;
@@ -284,7 +210,7 @@ public final class Daemon implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            vms.events().unsubscribe(sub);
+            node.events().unsubscribe(sub);
             client.close();
         }
     }
@@ -295,24 +221,6 @@ public final class Daemon implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new HpcvirtException(ErrorCode.INTERNAL, "cannot encode event", e);
         }
-    }
-
-    static <T> T body(Context ctx, Class<T> type) throws IOException {
-        String b = ctx.body();
-        if (b.isBlank()) {
-            b = "{}";
-        }
-        return Json.strict().readValue(b, type);
-    }
-
-    static long seconds(Integer value, int dflt, String field) {
-        if (value == null) {
-            return dflt;
-        }
-        if (value < 1 || value > 86_400) {
-            throw HpcvirtException.invalid("request body: " + field + " must be between 1 and 86400, not " + value);
-        }
-        return value;
     }
 
     private static long longParam(Context ctx, String name, long dflt) {
@@ -342,15 +250,13 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         try {
-            vms.events().publish(VmEvent.of(null, VmEvent.Type.DAEMON_STOPPING, null, "daemon stopping; VMs keep running"));
+            node.events().publish(VmEvent.of(null, VmEvent.Type.DAEMON_STOPPING, null, "daemon stopping; VMs keep running"));
         } catch (RuntimeException e) {
             // store may already be unusable; stop anyway
         }
         stopped.countDown();
         app.stop();
-        ft.close();
-        vms.close();
-        store.close();
+        node.close();
         try {
             Files.deleteIfExists(layout.daemonPidFile());
             Files.deleteIfExists(layout.daemonSocket());

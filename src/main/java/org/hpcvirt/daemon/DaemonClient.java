@@ -7,15 +7,11 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
@@ -32,42 +28,61 @@ import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.checkpoint.CheckpointManifest;
 import org.hpcvirt.guest.CounterReading;
 import org.hpcvirt.guest.ExecResult;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.client.UnixHttp;
+import org.hpcvirt.api.OperationClient;
+import org.hpcvirt.inject.InjectionReport;
+import org.hpcvirt.migration.MigrationReport;
+import org.hpcvirt.vm.ConsoleChunk;
 import org.hpcvirt.vm.NodeLayout;
 import org.hpcvirt.vm.VmStatus;
+import com.fasterxml.jackson.databind.JavaType;
 
 /**
  * Client of a node daemon's REST + SSE API, over its Unix socket ({@link #DaemonClient(Path)}) or
- * over TCP with the cluster's bearer token ({@link #remote(String, String)}). Error responses
+ * over TCP with the cluster's bearer token ({@link #remote(String, String)}). Every call is one
+ * {@link Operation} sent where the {@link RouteTable} says; the typed methods only build records. Error responses
  * become {@link HpcvirtException}s with the daemon's code and message. Thread-safe; the creator
  * closes it.
  */
-public final class DaemonClient implements AutoCloseable {
+public final class DaemonClient implements OperationClient {
     private static final ObjectMapper JSON = Json.mapper();
-    private static final Duration DAEMON_START = Duration.ofSeconds(30);
+
+    /** Longest a single request may take (a migration or a wait for a heartbeat included). */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(15);
 
     private final String endpoint;
     private final String base;
-    private final HttpClient http;
-    private final Transport transport;
     private final String token;
+    /** The node socket, for one-shot requests without an HTTP client (fast CLI start); null over TCP. */
+    private final Path socket;
+    /** Jetty's client, started on first use: TCP requests and the event stream. */
+    private HttpClient http;
 
     /** A client of the daemon listening on the Unix socket {@code socket}. */
     public DaemonClient(Path socket) {
-        this(socket.toString(), "http://hpcvirtd", new Transport.TCPUnix(socket), null);
+        this(socket.toString(), "http://hpcvirtd", null, socket);
     }
 
-    private DaemonClient(String endpoint, String base, Transport transport, String token) {
+    private DaemonClient(String endpoint, String base, String token, Path socket) {
         this.endpoint = endpoint;
         this.base = base;
-        this.transport = transport;
         this.token = token;
-        this.http = new HttpClient();
-        this.http.setIdleTimeout(0);
-        try {
-            http.start();
-        } catch (Exception e) {
-            throw new HpcvirtException(ErrorCode.INTERNAL, "cannot start HTTP client", e);
+        this.socket = socket;
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            HttpClient c = new HttpClient();
+            c.setIdleTimeout(0);
+            try {
+                c.start();
+            } catch (Exception e) {
+                throw new HpcvirtException(ErrorCode.INTERNAL, "cannot start HTTP client", e);
+            }
+            http = c;
         }
+        return http;
     }
 
     /**
@@ -92,7 +107,7 @@ public final class DaemonClient implements AutoCloseable {
             throw HpcvirtException.invalid("a token is needed to talk to the daemon at " + url);
         }
         String b = "http://" + u.getRawAuthority();
-        return new DaemonClient(b, b, Transport.TCP_IP, token);
+        return new DaemonClient(b, b, token, null);
     }
 
     /** Where this client sends its requests (socket path or URL), for messages. */
@@ -137,114 +152,108 @@ public final class DaemonClient implements AutoCloseable {
      * {@link TcpListener#ENV_LISTEN} and {@link TcpListener#ENV_TOKEN_FILE}).
      */
     public static long spawnDaemon(NodeLayout layout, Map<String, String> env) {
-        layout.ensure();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Dhpcvirt.home=" + layout.home(), "-Xmx256m", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), "org.hpcvirt.cli.Main", "daemon", "run"));
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.daemonLog().toFile()));
-        pb.environment().put("HPCVIRT_HOME", layout.home().toString());
-        pb.environment().putAll(env);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon", e);
-        }
-        long deadline = System.nanoTime() + DAEMON_START.toNanos();
-        while (!DaemonProbe.answers(layout.daemonSocket())) {
-            if (!p.isAlive()) {
-                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "the daemon exited at start (" + p.exitValue()
-                        + "); see " + layout.daemonLog() + ": " + lastLine(layout.daemonLog()));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "the daemon did not answer within "
-                        + DAEMON_START.toSeconds() + " s; see " + layout.daemonLog());
-            }
-            LockSupport.parkNanos(50_000_000L);
-        }
-        return p.pid();
+        return DaemonLauncher.spawn(layout, env);
     }
 
-    private static String lastLine(Path log) {
+    // ---------------------------------------------------------------- operations
+
+    /**
+     * Executes {@code op} on the daemon: method, path and body come from the {@link RouteTable},
+     * the answer is read as the route's result type.
+     */
+    public Object execute(Operation op) {
+        RouteTable.Route route = RouteTable.of(op.getClass());
+        return execute(op, route.result());
+    }
+
+    @Override
+    public <R> R execute(Operation op, Class<R> resultType) {
+        return execute(op, JSON.getTypeFactory().constructType(resultType));
+    }
+
+    private <R> R execute(Operation op, JavaType type) {
+        RouteTable.Route route = RouteTable.of(op.getClass());
+        String path = route.pathOf(op) + (route.queryFields() ? OperationBinder.query(route, op) : "");
+        Object body = route.queryFields() ? null : OperationBinder.body(route, op);
+        Answer a = exchange(route.method(), path, body);
+        String text = new String(a.body(), java.nio.charset.StandardCharsets.UTF_8);
+        check(a.status(), text);
+        if (route.body() == RouteTable.Body.BYTES) {
+            @SuppressWarnings("unchecked")
+            R chunk = (R) new ConsoleChunk(a.body(), a.nextOffset() == null ? 0 : Long.parseLong(a.nextOffset()));
+            return chunk;
+        }
         try {
-            List<String> lines = Files.readAllLines(log);
-            return lines.isEmpty() ? "(empty)" : lines.get(lines.size() - 1);
+            return text.isEmpty() ? null : JSON.readValue(text, type);
         } catch (IOException e) {
-            return "(unreadable)";
+            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
         }
     }
 
-    // ---------------------------------------------------------------- API
+    // The typed methods below only build operation records.
 
     public JsonNode node() {
-        return call(HttpMethod.GET, "/v1/node", null, JsonNode.class);
+        return execute(new Operation.NodeInfo(), JsonNode.class);
     }
 
     public JsonNode backends() {
-        return call(HttpMethod.GET, "/v1/backends", null, JsonNode.class);
+        return execute(new Operation.ListBackends(), JsonNode.class);
     }
 
     public VmStatus define(String yaml, String source) {
-        return call(HttpMethod.POST, "/v1/vms", Map.of("yaml", yaml, "source", source), VmStatus.class);
+        return execute(new Operation.Define(yaml, source), VmStatus.class);
     }
 
     public List<VmStatus> list() {
-        return call(HttpMethod.GET, "/v1/vms", null, new TypeReference<List<VmStatus>>() { });
+        return execute(new Operation.ListVms(), JSON.getTypeFactory().constructCollectionType(List.class, VmStatus.class));
     }
 
     public VmStatus status(String name) {
-        return call(HttpMethod.GET, "/v1/vms/" + name, null, VmStatus.class);
+        return execute(new Operation.Status(name), VmStatus.class);
     }
 
     public VmStatus start(String name, boolean wait, Duration timeout) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/start",
-                Map.of("waitForHeartbeat", wait, "timeoutSeconds", timeout.toSeconds()), VmStatus.class);
+        return execute(new Operation.Start(name, wait, seconds(timeout)), VmStatus.class);
     }
 
     public VmStatus pause(String name) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/pause", null, VmStatus.class);
+        return execute(new Operation.Pause(name), VmStatus.class);
     }
 
     public VmStatus resume(String name) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/resume", null, VmStatus.class);
+        return execute(new Operation.Resume(name), VmStatus.class);
     }
 
     public VmStatus stop(String name, boolean force, Duration timeout) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/stop",
-                Map.of("force", force, "timeoutSeconds", timeout.toSeconds()), VmStatus.class);
+        return execute(new Operation.Stop(name, force, seconds(timeout)), VmStatus.class);
     }
 
     public void destroy(String name) {
-        call(HttpMethod.DELETE, "/v1/vms/" + name, null, JsonNode.class);
+        execute(new Operation.Destroy(name), JsonNode.class);
     }
 
-    public ExecResult exec(String name, String command, Duration timeout) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/exec",
-                Map.of("command", command, "timeoutSeconds", Math.max(1, timeout.toSeconds())), ExecResult.class);
+    /** Runs {@code shellCommand} through {@code /bin/sh -c} in the guest. */
+    public ExecResult exec(String name, String shellCommand, Duration timeout) {
+        return execute(new Operation.Exec(name, null, shellCommand, seconds(timeout)), ExecResult.class);
     }
+
+    /** Runs the program {@code argv.get(0)} with exactly these arguments in the guest (no shell). */
+    public ExecResult exec(String name, List<String> argv, Duration timeout) {
+        return execute(new Operation.Exec(name, argv, null, seconds(timeout)), ExecResult.class);
+    }
+
 
     public CounterReading counter(String name) {
-        return call(HttpMethod.GET, "/v1/vms/" + name + "/counter", null, CounterReading.class);
+        return execute(new Operation.Counter(name), CounterReading.class);
     }
 
     /** Console bytes from {@code offset}; the next offset to ask for is in {@link ConsoleChunk#nextOffset()}. */
     public ConsoleChunk console(String name, long offset) {
-        ContentResponse r = send(newRequest(HttpMethod.GET, "/v1/vms/" + name + "/console?offset=" + offset, null));
-        check(r.getStatus(), r.getContentAsString());
-        String next = r.getHeaders().get("X-Next-Offset");
-        return new ConsoleChunk(r.getContent(), next == null ? offset : Long.parseLong(next));
-    }
-
-    /** A piece of console output. */
-    public record ConsoleChunk(byte[] data, long nextOffset) {
+        return execute(new Operation.Console(name, offset), ConsoleChunk.class);
     }
 
     public List<VmEvent> events(String vm, long after, int limit) {
-        String q = "/v1/events?after=" + after + "&limit=" + limit + (vm == null ? "" : "&vm=" + vm);
-        return call(HttpMethod.GET, q, null, new TypeReference<List<VmEvent>>() { });
+        return execute(new Operation.Events(vm, after, limit), JSON.getTypeFactory().constructCollectionType(List.class, VmEvent.class));
     }
 
     /**
@@ -252,7 +261,7 @@ public final class DaemonClient implements AutoCloseable {
      * returns false or the daemon goes away. Blocks the calling thread.
      */
     public void follow(String vm, long after, Predicate<VmEvent> sink) {
-        String q = "/v1/events/stream?after=" + after + (vm == null ? "" : "&vm=" + vm);
+        String q = RouteTable.EVENT_STREAM + "?after=" + after + (vm == null ? "" : "&vm=" + java.net.URLEncoder.encode(vm, StandardCharsets.UTF_8));
         InputStreamResponseListener listener = new InputStreamResponseListener();
         Request req = newRequest(HttpMethod.GET, q, null).headers(h -> h.put("Accept", "text/event-stream"))
                 .timeout(0, TimeUnit.SECONDS).idleTimeout(0, TimeUnit.SECONDS);
@@ -281,37 +290,24 @@ public final class DaemonClient implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- checkpoint, restore, suspend
-
-    /** Checkpoints a RUNNING or PAUSED VM; see {@code VmService#checkpoint}. */
+    /** Checkpoints a RUNNING or PAUSED VM. */
     public CheckpointManifest checkpoint(String name, boolean live, String tag) {
-        Map<String, Object> body = new HashMap<>();
-        body.put("live", live);
-        if (tag != null) {
-            body.put("tag", tag);
-        }
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/checkpoint", body, CheckpointManifest.class);
+        return execute(new Operation.Checkpoint(name, live, tag), CheckpointManifest.class);
     }
 
     /** Verifies and restores checkpoint {@code id} as VM {@code name} (null: the original name). */
     public VmStatus restore(String id, String name, boolean wait, Duration timeout) {
-        Map<String, Object> body = new HashMap<>();
-        if (name != null) {
-            body.put("name", name);
-        }
-        body.put("waitForHeartbeat", wait);
-        body.put("timeoutSeconds", timeout.toSeconds());
-        return call(HttpMethod.POST, "/v1/checkpoints/" + id + "/restore", body, VmStatus.class);
+        return execute(new Operation.Restore(id, name, wait, seconds(timeout)), VmStatus.class);
     }
 
     /** Checkpoints a VM and stops its QEMU (SUSPENDED). */
     public CheckpointManifest suspend(String name) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/suspend", null, CheckpointManifest.class);
+        return execute(new Operation.Suspend(name), CheckpointManifest.class);
     }
 
     /** Restores a SUSPENDED VM on the daemon's node. */
     public VmStatus wake(String name, Duration timeout) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/wake", Map.of("timeoutSeconds", timeout.toSeconds()), VmStatus.class);
+        return execute(new Operation.Wake(name, true, seconds(timeout), null), VmStatus.class);
     }
 
     /**
@@ -319,103 +315,70 @@ public final class DaemonClient implements AutoCloseable {
      * this daemon then forgets it. This daemon authenticates there with its cluster token.
      */
     public VmStatus wakeOn(String name, String nodeUrl, Duration timeout) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/wake", Map.of("timeoutSeconds", timeout.toSeconds(), "node", nodeUrl),
-                VmStatus.class);
+        return execute(new Operation.Wake(name, true, seconds(timeout), nodeUrl), VmStatus.class);
     }
 
     /** The checkpoint a SUSPENDED VM wakes from. */
     public CheckpointManifest suspendCheckpoint(String name) {
-        return call(HttpMethod.GET, "/v1/vms/" + name + "/suspend-checkpoint", null, CheckpointManifest.class);
-    }
-
-    /** Tells the daemon that its SUSPENDED VM now lives on {@code where}: it forgets the VM. */
-    public void handOver(String name, String where) {
-        call(HttpMethod.POST, "/v1/vms/" + name + "/hand-over?to=" + java.net.URLEncoder.encode(where, StandardCharsets.UTF_8),
-                null, JsonNode.class);
+        return execute(new Operation.SuspendCheckpoint(name), CheckpointManifest.class);
     }
 
     /** Complete checkpoints, oldest first, of one VM or (null) all. */
     public List<CheckpointManifest> checkpoints(String vm) {
-        return call(HttpMethod.GET, "/v1/checkpoints" + (vm == null ? "" : "?vm=" + vm), null,
-                new TypeReference<List<CheckpointManifest>>() { });
+        return execute(new Operation.ListCheckpoints(vm), JSON.getTypeFactory().constructCollectionType(List.class, CheckpointManifest.class));
     }
 
     /** One checkpoint's manifest; with {@code verify}, after checking every file's SHA-256. */
     public CheckpointManifest checkpointInfo(String id, boolean verify) {
-        return call(HttpMethod.GET, "/v1/checkpoints/" + id + (verify ? "?verify=true" : ""), null, CheckpointManifest.class);
+        return execute(new Operation.GetCheckpoint(id, verify), CheckpointManifest.class);
     }
 
     /** Deletes a checkpoint; returns the files removed (layers still needed stay). */
     public List<String> deleteCheckpoint(String id) {
-        JsonNode n = call(HttpMethod.DELETE, "/v1/checkpoints/" + id, null, JsonNode.class);
-        return JSON.convertValue(n.path("deleted"), new TypeReference<List<String>>() { });
+        return JSON.convertValue(execute(new Operation.DeleteCheckpoint(id), JsonNode.class).path("deleted"),
+                new TypeReference<List<String>>() { });
     }
 
     /** Keeps the newest {@code keep} checkpoints of {@code vm}; returns the deleted ids. */
     public List<String> prune(String vm, int keep) {
-        JsonNode n = call(HttpMethod.POST, "/v1/checkpoints/prune", Map.of("vm", vm, "keep", keep), JsonNode.class);
-        return JSON.convertValue(n.path("deleted"), new TypeReference<List<String>>() { });
+        return JSON.convertValue(execute(new Operation.PruneCheckpoints(vm, keep), JsonNode.class).path("deleted"),
+                new TypeReference<List<String>>() { });
     }
 
     /** Announces a predicted failure of {@code node} in {@code in} to the daemon's fault-tolerance executor. */
     public void predict(String node, Duration in, double confidence) {
-        call(HttpMethod.POST, "/v1/ft/predictions",
-                Map.of("node", node, "inSeconds", in.toMillis() / 1000.0, "confidence", confidence), JsonNode.class);
+        execute(new Operation.Predict(node, in.toMillis() / 1000.0, confidence), JsonNode.class);
     }
 
     /** The daemon's fault-tolerance view: node name and watched VMs. */
     public JsonNode ft() {
-        return call(HttpMethod.GET, "/v1/ft", null, JsonNode.class);
+        return execute(new Operation.FtStatus(), JsonNode.class);
     }
-
-    // ---------------------------------------------------------------- live migration
 
     /**
-     * Live-migrates a RUNNING VM to the daemon at {@code to} (its {@code http://HOST:PORT}); this
-     * daemon authenticates there with its own cluster token. Returns once the destination runs it.
-     *
-     * @param maxDowntimeMs longest acceptable final pause
-     * @param bandwidth     bytes/s cap, 0 = unlimited
+     * Live-migrates a RUNNING VM to the daemon at {@code to} (its {@code http://HOST:PORT}) over
+     * {@code channels} parallel connections; this daemon authenticates there with its own cluster
+     * token. Returns once the destination runs it. Null arguments take the daemon's defaults.
      */
-    public org.hpcvirt.vm.MigrationReport migrate(String name, String to, long maxDowntimeMs, long bandwidth, Duration timeout) {
-        return migrate(name, to, maxDowntimeMs, bandwidth, org.hpcvirt.backend.Migratable.MigrateOptions.DEFAULT_CHANNELS, timeout);
+    public MigrationReport migrate(String name, String to, Long maxDowntimeMs, Long bandwidth, Integer channels, Duration timeout) {
+        return execute(new Operation.Migrate(name, to, maxDowntimeMs, bandwidth, channels, timeout == null ? null : seconds(timeout)),
+                MigrationReport.class);
     }
 
-    /** Like {@link #migrate(String, String, long, long, Duration)} over {@code channels} parallel connections. */
-    public org.hpcvirt.vm.MigrationReport migrate(String name, String to, long maxDowntimeMs, long bandwidth, int channels,
-            Duration timeout) {
-        return call(HttpMethod.POST, "/v1/vms/" + name + "/migrate", Map.of("to", to, "maxDowntimeMs", maxDowntimeMs,
-                "bandwidth", bandwidth, "channels", channels, "timeoutSeconds", timeout.toSeconds()), org.hpcvirt.vm.MigrationReport.class);
+    /** Like {@link #migrate(String, String, Long, Long, Integer, Duration)} with the default number of channels. */
+    public MigrationReport migrate(String name, String to, long maxDowntimeMs, long bandwidth, Duration timeout) {
+        return migrate(name, to, maxDowntimeMs, bandwidth, null, timeout);
     }
 
-    /** Destination step 1 (called by a source daemon): start a QEMU waiting for the state. */
-    public org.hpcvirt.vm.MigrationPeer.IncomingMigration prepareIncoming(org.hpcvirt.profile.VmProfile profile, Path disk, String from,
-            int channels) {
-        Map<String, Object> body = new HashMap<>();
-        body.put("profile", profile);
-        body.put("channels", channels);
-        if (disk != null) {
-            body.put("disk", disk.toString());
-        }
-        body.put("from", from);
-        return call(HttpMethod.POST, "/v1/migrations/incoming", body, org.hpcvirt.vm.MigrationPeer.IncomingMigration.class);
+    /** Injects a fault into a RUNNING VM; see {@link Operation.Inject}. */
+    public InjectionReport inject(Operation.Inject op) {
+        return execute(op, InjectionReport.class);
     }
 
-    /** Destination step 2: wait for the end of the stream, then resume; answers {@code {"waitedMs": N}}. */
-    public JsonNode resumeIncoming(String name, Duration timeout) {
-        return call(HttpMethod.POST, "/v1/migrations/incoming/" + name + "/resume", Map.of("timeoutSeconds", Math.max(1, timeout.toSeconds())),
-                JsonNode.class);
-    }
-
-    /** Destination step 3: wait for the first heartbeat there. */
-    public VmStatus awaitIncomingRunning(String name, Duration timeout) {
-        return call(HttpMethod.POST, "/v1/migrations/incoming/" + name + "/await", Map.of("timeoutSeconds", Math.max(1, timeout.toSeconds())),
-                VmStatus.class);
-    }
-
-    /** Destination on failure: kill the waiting QEMU and forget the VM; true if the daemon confirms the QEMU is gone. */
-    public boolean abortIncoming(String name) {
-        return call(HttpMethod.DELETE, "/v1/migrations/incoming/" + name, null, JsonNode.class).path("qemuGone").asBoolean(false);
+    /** Whole seconds, a positive fraction rounded up; zero and negative values go to the daemon, which refuses them. */
+    private static int seconds(Duration d) {
+        long s = d.toSeconds() + (d.toNanosPart() > 0 && !d.isNegative() ? 1 : 0);
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, s));
     }
 
     /**
@@ -425,26 +388,13 @@ public final class DaemonClient implements AutoCloseable {
      * @throws HpcvirtException TIMEOUT if it still answers after {@code timeout}
      */
     public static void stop(NodeLayout layout, Duration timeout) {
-        if (!running(layout)) {
-            return;
-        }
-        try (DaemonClient c = new DaemonClient(layout.daemonSocket())) {
-            c.stopDaemon();
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (running(layout)) {
-            if (System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.TIMEOUT, "hpcvirtd still answers " + timeout.toSeconds()
-                        + " s after it was asked to stop");
-            }
-            LockSupport.parkNanos(50_000_000L);
-        }
+        DaemonLauncher.stop(layout, timeout);
     }
 
     /** Asks the daemon to stop (its VMs keep running). */
     public void stopDaemon() {
         try {
-            call(HttpMethod.POST, "/v1/daemon/stop", null, JsonNode.class);
+            execute(new Operation.StopDaemon(), JsonNode.class);
         } catch (HpcvirtException e) {
             // the daemon may close the connection before its answer arrives; that is the point
             if (e.code() != ErrorCode.DAEMON_UNAVAILABLE) {
@@ -455,25 +405,30 @@ public final class DaemonClient implements AutoCloseable {
 
     // ---------------------------------------------------------------- plumbing
 
-    private Request newRequest(HttpMethod method, String path, Object body) {
-        Request r = http.newRequest(base + path).transport(transport).method(method)
-                .timeout(15, TimeUnit.MINUTES);
-        if (token != null) {
-            r.headers(h -> h.put("Authorization", "Bearer " + token));
-        }
-        if (body != null) {
-            try {
-                r.body(new StringRequestContent("application/json", JSON.writeValueAsString(body)));
-            } catch (IOException e) {
-                throw new HpcvirtException(ErrorCode.INTERNAL, "cannot encode request", e);
-            }
-        }
-        return r;
+    /** A daemon's answer: status, the console's next offset header, body. */
+    private record Answer(int status, String nextOffset, byte[] body) {
     }
 
-    private ContentResponse send(Request r) {
+    /** One request: over the Unix socket without an HTTP client, over TCP with Jetty's. */
+    private Answer exchange(String method, String path, Object body) {
+        String json;
         try {
-            return r.send();
+            json = body == null ? null : JSON.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.INTERNAL, "cannot encode request", e);
+        }
+        if (socket != null) {
+            try {
+                UnixHttp.Response r = UnixHttp.send(socket, method, path, json, null, REQUEST_TIMEOUT);
+                return new Answer(r.status(), r.header("X-Next-Offset"), r.body());
+            } catch (IOException e) {
+                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + endpoint + " did not answer", e);
+            }
+        }
+        Request r = newRequest(HttpMethod.fromString(method), path, json);
+        try {
+            ContentResponse c = r.send();
+            return new Answer(c.getStatus(), c.getHeaders().get("X-Next-Offset"), c.getContent());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "interrupted");
@@ -482,44 +437,44 @@ public final class DaemonClient implements AutoCloseable {
         }
     }
 
-    private <T> T call(HttpMethod method, String path, Object body, Class<T> type) {
-        return call(method, path, body, JSON.getTypeFactory().constructType(type));
-    }
-
-    private <T> T call(HttpMethod method, String path, Object body, TypeReference<T> type) {
-        return call(method, path, body, JSON.getTypeFactory().constructType(type));
-    }
-
-    /** Sends a request, turns an error answer into its exception, and reads the body (null if empty). */
-    private <T> T call(HttpMethod method, String path, Object body, com.fasterxml.jackson.databind.JavaType type) {
-        ContentResponse r = send(newRequest(method, path, body));
-        String text = r.getContentAsString();
-        check(r.getStatus(), text);
-        try {
-            return text.isEmpty() ? null : JSON.readValue(text, type);
-        } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon answered nonsense to " + path, e);
+    private Request newRequest(HttpMethod method, String path, String json) {
+        Request r = http().newRequest(base + path).transport(socket != null ? new Transport.TCPUnix(socket) : Transport.TCP_IP)
+                .method(method)
+                .timeout(REQUEST_TIMEOUT.toMinutes(), TimeUnit.MINUTES);
+        if (token != null) {
+            r.headers(h -> h.put("Authorization", "Bearer " + token));
         }
+        if (json != null) {
+            r.body(new StringRequestContent("application/json", json));
+        }
+        return r;
     }
 
     private static void check(int status, String text) {
         if (status / 100 == 2) {
             return;
         }
-        Map<String, String> err = new HashMap<>();
+        String code = "INTERNAL";
+        String message = "HTTP " + status + ": " + text;
+        Map<String, Object> details = Map.of();
         try {
             JsonNode n = JSON.readTree(text);
-            err.put("code", n.path("code").asText("INTERNAL"));
-            err.put("message", n.path("message").asText(text));
+            code = n.path("code").asText("INTERNAL");
+            message = n.path("message").asText(text);
+            if (n.path("details").isObject()) {
+                details = JSON.convertValue(n.path("details"), new TypeReference<Map<String, Object>>() { });
+            }
         } catch (IOException e) {
-            err.put("code", "INTERNAL");
-            err.put("message", "HTTP " + status + ": " + text);
+            // not our error format: keep the status and text
         }
-        throw new HpcvirtException(ErrorCode.fromName(err.get("code")), err.get("message"));
+        throw new HpcvirtException(ErrorCode.fromName(code), message, details);
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (http == null) {
+            return;
+        }
         try {
             http.stop();
         } catch (Exception e) {

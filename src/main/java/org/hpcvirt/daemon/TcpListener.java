@@ -63,12 +63,8 @@ public record TcpListener(String host, int port, String token) {
 
     /** The listener configured by {@link #ENV_LISTEN} and {@link #ENV_TOKEN_FILE}, or null if no address is set. */
     public static TcpListener fromEnvironment() {
-        String listen = System.getenv(ENV_LISTEN);
-        if (listen == null || listen.isBlank()) {
-            return null;
-        }
-        String file = System.getenv(ENV_TOKEN_FILE);
-        return of(listen.trim(), file == null || file.isBlank() ? null : Path.of(file));
+        org.hpcvirt.api.NodeConfig c = org.hpcvirt.api.NodeConfig.current();
+        return c.listen() == null ? null : of(c.listen(), c.tokenFile());
     }
 
     /** The token in {@code file}: its first line, trimmed. */

@@ -1,6 +1,10 @@
 /**
- * The node daemon {@code hpcvirtd}: owns the node's VMs through {@link org.hpcvirt.vm.VmService} and
- * serves the REST + SSE API on a Unix socket (and, when asked, TCP with a token). Routes only
- * translate HTTP to service calls; errors become HTTP statuses in {@link org.hpcvirt.daemon.ApiErrors}.
+ * The node daemon {@code hpcvirtd} and its HTTP transport: one {@link org.hpcvirt.daemon.RouteTable}
+ * from which the REST routes, the {@link org.hpcvirt.daemon.DaemonClient} and the OpenAPI document
+ * ({@link org.hpcvirt.daemon.OpenApi}) are derived; {@link org.hpcvirt.daemon.OperationBinder}
+ * turns requests into operation records and back; {@link org.hpcvirt.daemon.NodeServices} composes
+ * the control plane and registers one handler per operation. Routes only translate; errors become
+ * HTTP statuses in {@link org.hpcvirt.daemon.ApiErrors}. Serves a Unix socket and, when asked, TCP
+ * with a token.
  */
 package org.hpcvirt.daemon;

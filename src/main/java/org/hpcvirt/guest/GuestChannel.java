@@ -4,12 +4,17 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,6 +52,13 @@ public final class GuestChannel implements AutoCloseable {
     public static final int RATE_LIMIT_PER_SECOND = 200;
     private static final Duration EXEC_GRACE = Duration.ofSeconds(5);
     private static final int MAX_COMMAND_BYTES = 3000;
+    /** Most arguments (program included) of {@link #exec(List, Duration)}. */
+    public static final int MAX_ARGS = 256;
+    /**
+     * Longest {@code argv=} field of an {@code EXECV} line (base64 characters and commas), about 3000
+     * bytes of arguments; with the other fields the line stays within {@link ChannelLineParser#MAX_LINE}.
+     */
+    public static final int MAX_ARGV_FIELD = 4000;
 
     /**
      * Receives what the guest sends on its own. Called on the reader thread, in arrival order; a
@@ -157,13 +169,84 @@ public final class GuestChannel implements AutoCloseable {
         if (cmd.length == 0 || cmd.length > MAX_COMMAND_BYTES || shellCommand.indexOf('\0') >= 0) {
             throw HpcvirtException.invalid("guest command must be 1.." + MAX_COMMAND_BYTES + " bytes without NUL");
         }
+        long ms = execTimeoutMs(timeout);
+        GuestMessage m = request(Kind.EXEC, id -> "EXEC id=" + id + " timeout=" + ms + " cmd="
+                + Base64.getEncoder().encodeToString(cmd), timeout.plus(EXEC_GRACE), "exec");
+        return ((GuestMessage.Result) m).result();
+    }
+
+    /**
+     * Runs a program with arguments in the guest, without a shell: {@code argv.get(0)} is looked up in
+     * the guest's {@code PATH} and gets exactly these arguments (spaces, quotes, empty strings, UTF-8 are
+     * kept). Output, timeout and kill behave as in {@link #exec(String, Duration)}; a program that
+     * cannot be found gives exit code 127 (126 if it cannot be run) and a message in the output.
+     *
+     * @throws HpcvirtException INVALID_INPUT if {@code argv} is empty, has more than {@value #MAX_ARGS}
+     *                          elements, an empty program name, a null, a NUL or an unpaired surrogate,
+     *                          or is too long once encoded (over {@value #MAX_ARGV_FIELD} characters,
+     *                          about 3000 bytes), or the timeout is over 24 h; otherwise as
+     *                          {@link #exec(String, Duration)}
+     */
+    public ExecResult exec(List<String> argv, Duration timeout) {
+        String field = encodeArgv(argv);
+        long ms = execTimeoutMs(timeout);
+        GuestMessage m = request(Kind.EXEC, id -> "EXECV id=" + id + " timeout=" + ms + " argv=" + field,
+                timeout.plus(EXEC_GRACE), "exec");
+        return ((GuestMessage.Result) m).result();
+    }
+
+    /**
+     * The {@code argv=} value of an {@code EXECV} line: each argument's UTF-8 bytes in base64 (standard
+     * alphabet, padded), separated by commas; an empty argument is an empty item.
+     *
+     * @throws HpcvirtException INVALID_INPUT when {@code argv} breaks a bound of {@link #exec(List, Duration)}
+     */
+    static String encodeArgv(List<String> argv) {
+        if (argv == null || argv.isEmpty()) {
+            throw HpcvirtException.invalid("guest command: no program given");
+        }
+        if (argv.size() > MAX_ARGS) {
+            throw HpcvirtException.invalid("guest command: " + argv.size() + " arguments, at most " + MAX_ARGS);
+        }
+        CharsetEncoder utf8 = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        Base64.Encoder b64 = Base64.getEncoder();
+        StringBuilder field = new StringBuilder();
+        for (int i = 0; i < argv.size(); i++) {
+            String a = argv.get(i);
+            if (a == null || (i == 0 && a.isEmpty())) {
+                throw HpcvirtException.invalid("guest command: " + (i == 0 ? "the program name" : "argument " + i)
+                        + " is " + (a == null ? "missing" : "empty"));
+            }
+            if (a.indexOf('\0') >= 0) {
+                throw HpcvirtException.invalid("guest command: argument " + i + " contains a NUL character");
+            }
+            ByteBuffer bytes;
+            try {
+                bytes = utf8.encode(CharBuffer.wrap(a));
+            } catch (CharacterCodingException e) {
+                throw HpcvirtException.invalid("guest command: argument " + i + " is not valid Unicode (unpaired surrogate)");
+            }
+            byte[] raw = new byte[bytes.remaining()];
+            bytes.get(raw);
+            if (i > 0) {
+                field.append(',');
+            }
+            field.append(b64.encodeToString(raw));
+            if (field.length() > MAX_ARGV_FIELD) {
+                throw HpcvirtException.invalid("guest command: the arguments are too long (over " + MAX_ARGV_FIELD
+                        + " characters once encoded, about 3000 bytes)");
+            }
+        }
+        return field.toString();
+    }
+
+    private static long execTimeoutMs(Duration timeout) {
         long ms = Math.max(1, timeout.toMillis());
         if (ms > 86_400_000L) {
             throw HpcvirtException.invalid("guest command timeout must be at most 24h, not " + timeout);
         }
-        GuestMessage m = request(Kind.EXEC, id -> "EXEC id=" + id + " timeout=" + ms + " cmd="
-                + Base64.getEncoder().encodeToString(cmd), timeout.plus(EXEC_GRACE), "exec");
-        return ((GuestMessage.Result) m).result();
+        return ms;
     }
 
     /**
@@ -226,6 +309,15 @@ public final class GuestChannel implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Sends {@code "<verb> id=<n> <fields>"} as an exec request, unchecked; for tests that send the agent
+     * malformed requests and read its answer (an {@code ERR} becomes OPERATION_FAILED with its message).
+     */
+    ExecResult execRaw(String verb, String fields, Duration timeout) {
+        GuestMessage m = request(Kind.EXEC, id -> verb + " id=" + id + (fields.isEmpty() ? "" : " " + fields), timeout, "exec");
+        return ((GuestMessage.Result) m).result();
     }
 
     /** Sends raw bytes as they are; for tests that feed the agent garbage. */

@@ -33,9 +33,9 @@ public record FaultOptions(Fault fault, Map<String, String> values) {
             }
         }
         String reg = values.get("register");
-        if (reg != null && !org.hpcvirt.inject.gdb.GdbRemote.X86_64_REGISTERS.containsKey(reg)) {
+        if (reg != null && !org.hpcvirt.backend.MemoryAccess.X86_64_REGISTERS.contains(reg)) {
             throw HpcvirtException.invalid("fault " + fault.id() + " option 'register': unknown register '" + reg + "' (known: "
-                    + String.join(", ", new java.util.TreeSet<>(org.hpcvirt.inject.gdb.GdbRemote.X86_64_REGISTERS.keySet())) + ")");
+                    + String.join(", ", new java.util.TreeSet<>(org.hpcvirt.backend.MemoryAccess.X86_64_REGISTERS)) + ")");
         }
     }
 

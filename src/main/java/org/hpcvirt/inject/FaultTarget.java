@@ -1,7 +1,8 @@
 package org.hpcvirt.inject;
 
-import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.guest.ExecResult;
 
 /**
@@ -25,8 +26,11 @@ public interface FaultTarget {
     /** Pid of the VMM (QEMU) process on this host. */
     long vmmPid();
 
-    /** The gdbstub socket of the VMM. */
-    Path gdbSocket();
+    /**
+     * Access to the guest's physical memory and registers from outside (soft errors), or empty if
+     * the backend has none.
+     */
+    Optional<MemoryAccess> memoryAccess();
 
     /** Guest RAM size in bytes. */
     long memoryBytes();

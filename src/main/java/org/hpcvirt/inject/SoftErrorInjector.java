@@ -4,11 +4,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
-import org.hpcvirt.inject.gdb.GdbRemote;
+import org.hpcvirt.backend.MemoryAccess;
 
 /**
- * Soft errors through QEMU's gdbstub, around a run of the known-answer checksum workload:
+ * Soft errors through the backend's {@link MemoryAccess} (QEMU: its gdbstub), around a run of the known-answer checksum workload:
  * <ul>
  *   <li>{@link Fault#BITFLIP_WORKLOAD}: {@code bits} bit flips in the first page of the workload's buffer
  *       (at {@code offset}, or random), before it computes — a read flip changes the result (SDC);</li>
@@ -17,32 +18,35 @@ import org.hpcvirt.inject.gdb.GdbRemote;
  *   <li>{@link Fault#BITFLIP_REGISTER}: bit {@code bit} (default random) of {@code register} (default
  *       {@code rip}) while the workload computes.</li>
  * </ul>
- * Attaching stops the vCPUs; detaching resumes them. The workload's outcome is returned in
+ * Opening the memory-access session stops the vCPUs; closing it resumes them. The workload's outcome is returned in
  * {@link Injection#workload()} and {@link Injection#processExit()}; the caller compares it with a golden run.
  */
 public final class SoftErrorInjector implements Injector {
-    private static final Duration GDB_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration MEMORY_ACCESS_TIMEOUT = Duration.ofSeconds(10);
 
     @Override
     public Injection inject(FaultTarget target, FaultOptions options, InjectionContext context) {
         Fault fault = options.fault();
+        MemoryAccess memory = target.memoryAccess().orElseThrow(() -> new HpcvirtException(ErrorCode.OPERATION_FAILED,
+                "cannot inject " + fault.id() + " into VM '" + target.name() + "': backend '" + target.backend()
+                        + "' gives no access to guest memory"));
         long phys = ChecksumWorkload.start(target, context.workloadRounds());
         List<String> done = new ArrayList<>();
         Instant at;
         if (fault == Fault.BITFLIP_REGISTER) {
             String reg = options.text("register", "rip");
-            Integer number = GdbRemote.X86_64_REGISTERS.get(reg);
-            if (number == null) {
+            if (!MemoryAccess.X86_64_REGISTERS.contains(reg)) {
                 throw HpcvirtException.invalid("fault bitflip-register option 'register': unknown register '" + reg
-                        + "' (known: " + String.join(", ", new java.util.TreeSet<>(GdbRemote.X86_64_REGISTERS.keySet())) + ")");
+                        + "' (known: " + String.join(", ", new java.util.TreeSet<>(MemoryAccess.X86_64_REGISTERS)) + ")");
             }
             int bit = (int) options.integer("bit", context.random().nextInt(64), 0, 63);
             ChecksumWorkload.go(target);
             at = Instant.now();
-            try (GdbRemote gdb = GdbRemote.connect(target.gdbSocket(), GDB_TIMEOUT)) {
-                long[] v = gdb.flipRegisterBit(number, bit);
-                done.add(String.format("%s bit %d: %#x → %#x", reg, bit, v[0], v[1]));
-                gdb.detach();
+            try (MemoryAccess.Session s = memory.open(MEMORY_ACCESS_TIMEOUT)) {
+                long old = s.readRegister(reg);
+                long now = old ^ (1L << bit);
+                s.writeRegister(reg, now);
+                done.add(String.format("%s bit %d: %#x → %#x", reg, bit, old, now));
             }
         } else {
             int bits = (int) options.integer("bits", 1, 1, 4096);
@@ -60,14 +64,13 @@ public final class SoftErrorInjector implements Injector {
                 flips.add(new long[] {address, context.random().nextInt(8)});
             }
             at = Instant.now();
-            try (GdbRemote gdb = GdbRemote.connect(target.gdbSocket(), GDB_TIMEOUT)) {
-                gdb.physicalMemoryMode(true);
+            try (MemoryAccess.Session s = memory.open(MEMORY_ACCESS_TIMEOUT)) {
                 for (long[] f : flips) {
-                    int[] v = gdb.flipMemoryBit(f[0], (int) f[1]);
-                    done.add(String.format("phys %#x bit %d: %02x → %02x", f[0], f[1], v[0], v[1]));
+                    int old = s.read(f[0], 1)[0] & 0xff;
+                    int now = old ^ (1 << f[1]);
+                    s.write(f[0], new byte[] {(byte) now});
+                    done.add(String.format("phys %#x bit %d: %02x → %02x", f[0], f[1], old, now));
                 }
-                gdb.physicalMemoryMode(false);
-                gdb.detach();
             }
             ChecksumWorkload.go(target);
         }

@@ -4,6 +4,7 @@
  * per backend and {@link org.hpcvirt.enclave.IsolationLevel}; faults that would hit the real host kernel are
  * refused. Each {@link org.hpcvirt.inject.Fault} has an {@link org.hpcvirt.inject.Injector} (see
  * {@link org.hpcvirt.inject.InjectorCatalog}) that works on any {@link org.hpcvirt.inject.FaultTarget}.
- * Campaigns live in {@code inject.campaign}, the gdbstub client in {@code inject.gdb}.
+ * Campaigns live in {@code inject.campaign}. Soft errors reach guest memory and registers through the
+ * backend's {@link org.hpcvirt.backend.MemoryAccess}.
  */
 package org.hpcvirt.inject;

@@ -25,6 +25,13 @@ public final class ProfileException extends HpcvirtException {
         this.problems = List.copyOf(problems);
     }
 
+    /** {@code problems}: each problem's source, line, path and detail, for clients. */
+    @Override
+    public java.util.Map<String, Object> details() {
+        return java.util.Map.of("problems", problems.stream().map(p -> java.util.Map.of("source", p.source(), "line", p.line(),
+                "path", p.path(), "detail", p.detail())).toList());
+    }
+
     /** Every problem found, ordered by line; never empty. */
     public List<Problem> problems() {
         return problems;

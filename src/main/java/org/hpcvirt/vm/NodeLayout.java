@@ -93,15 +93,7 @@ public record NodeLayout(Path home) {
      * node) to restore or migrate on another node.
      */
     public Path checkpointStore() {
-        String prop = System.getProperty("hpcvirt.store");
-        if (prop != null && !prop.isBlank()) {
-            return Path.of(prop).toAbsolutePath().normalize();
-        }
-        String env = System.getenv("HPCVIRT_STORE");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env).toAbsolutePath().normalize();
-        }
-        return home.resolve("checkpoints");
+        return org.hpcvirt.api.NodeConfig.current().checkpointStore(home);
     }
 
     /** INVALID_INPUT if a VM of this name would get socket paths longer than Unix allows. */

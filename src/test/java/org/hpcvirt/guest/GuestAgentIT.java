@@ -1,6 +1,7 @@
 package org.hpcvirt.guest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.PrintStream;
@@ -9,9 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -188,6 +192,72 @@ class GuestAgentIT {
         // The agent answers "EXEC id=1 ..." and "NOPE id=3" with ERR id=1 / id=3: ids this host never
         // used, so the host counts both as garbage; every other rejection is ERR id=0.
         assertThat(channel.stats().garbageLines()).isEqualTo(2);
+    }
+
+    @Test
+    @Order(3)
+    void execWithArgvPassesEveryArgumentUnchangedWithoutAShell() {
+        ExecResult two = channel.exec(List.of("sh", "-c", "echo a; echo b"), Duration.ofSeconds(20));
+        assertThat(two.exitCode()).isZero();
+        assertThat(two.output()).isEqualTo("a\nb\n");
+        ExecResult write = channel.exec(List.of("sh", "-c", "echo precious > /tmp/f"), Duration.ofSeconds(20));
+        assertThat(write.exitCode()).as(write.output()).isZero();
+        assertThat(channel.exec(List.of("cat", "/tmp/f"), Duration.ofSeconds(20)).output()).isEqualTo("precious\n");
+
+        List<String> args = List.of("two words", "it's \"quoted\"", "", "naïve ✓ 日本", "$HOME `hostname` *", "line\nbreak", "  ");
+        List<String> argv = new java.util.ArrayList<>(List.of("printf", "%s|"));
+        argv.addAll(args);
+        ExecResult printf = channel.exec(argv, Duration.ofSeconds(20));
+        assertThat(printf.exitCode()).isZero();
+        assertThat(printf.output()).isEqualTo(String.join("|", args) + "|");
+        // not a shell: a ';' or a '>' is an argument like any other
+        assertThat(channel.exec(List.of("echo", "a;", "b", ">", "/tmp/g"), Duration.ofSeconds(20)).output())
+                .isEqualTo("a; b > /tmp/g\n");
+        assertThat(channel.exec(List.of("ls", "/tmp/g"), Duration.ofSeconds(20)).exitCode()).isNotZero();
+    }
+
+    @Test
+    @Order(3)
+    void execWithArgvReportsWhatCannotRunAndKeepsTheTimeout() {
+        ExecResult missing = channel.exec(List.of("no-such-program", "x"), Duration.ofSeconds(20));
+        assertThat(missing.exitCode()).isEqualTo(127);
+        assertThat(missing.output()).isEqualTo("hpcvirt-agent: cannot run 'no-such-program': No such file or directory\n");
+        channel.exec("echo 'echo hi' > /tmp/noexec; chmod 644 /tmp/noexec", Duration.ofSeconds(20));
+        ExecResult notExecutable = channel.exec(List.of("/tmp/noexec"), Duration.ofSeconds(20));
+        assertThat(notExecutable.exitCode()).isEqualTo(126);
+        assertThat(notExecutable.output()).contains("Permission denied");
+        assertThat(channel.exec(List.of("sh", "-c", "exit 9"), Duration.ofSeconds(20)).exitCode()).isEqualTo(9);
+        ExecResult killed = channel.exec(List.of("sleep", "30"), Duration.ofMillis(500));
+        assertThat(killed.exitCode()).isEqualTo(137);
+        assertThat(killed.elapsedMs()).isLessThan(10_000);
+    }
+
+    @Test
+    @Order(3)
+    void execWithArgvAtItsBoundsAndMalformedRequestsAreRefusedByTheAgent() {
+        // 256 arguments and the longest line both reach the program intact
+        List<String> many = new java.util.ArrayList<>(List.of("printf", "%s"));
+        many.addAll(java.util.Collections.nCopies(GuestChannel.MAX_ARGS - 2, "x"));
+        assertThat(channel.exec(many, Duration.ofSeconds(20)).output()).isEqualTo("x".repeat(GuestChannel.MAX_ARGS - 2));
+        String longArg = "y".repeat(2988);
+        assertThat(GuestChannel.encodeArgv(List.of("printf", "%s", longArg)).length()).isGreaterThan(3990);
+        assertThat(channel.exec(List.of("printf", "%s", longArg), Duration.ofSeconds(20)).output()).isEqualTo(longArg);
+
+        String x = ",eA==";
+        Map<String, String> refused = Map.of(
+                "timeout=5000 argv=cHJpbnRm" + x.repeat(GuestChannel.MAX_ARGS), "more than 256 arguments",
+                "timeout=5000 argv=ZWNobw==,AA==", "NUL byte",
+                "timeout=5000 argv=ZWNobw==,!!!!", "not valid base64",
+                "timeout=5000 argv=ZWNobw==,eA", "not valid base64",
+                "timeout=5000 argv=", "program name is empty",
+                "timeout=5000 argv=,eA==", "program name is empty",
+                "timeout=5000", "EXECV needs id, timeout=1..86400000 and argv",
+                "timeout=0 argv=dHJ1ZQ==", "EXECV needs id");
+        refused.forEach((fields, why) -> assertThatThrownBy(() -> channel.execRaw("EXECV", fields, Duration.ofSeconds(10)))
+                .as(fields.length() > 60 ? fields.substring(0, 60) + "…" : fields)
+                .isInstanceOfSatisfying(HpcvirtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))
+                .hasMessageContaining(why));
+        assertThat(channel.exec(List.of("echo", "still", "here"), Duration.ofSeconds(20)).output()).isEqualTo("still here\n");
     }
 
     @Test

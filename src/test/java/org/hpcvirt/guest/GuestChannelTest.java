@@ -16,6 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -146,6 +150,100 @@ class GuestChannelTest {
         assertThatThrownBy(() -> channel.counter(Duration.ofSeconds(10))).hasMessageContaining("closed");
         await().atMost(Duration.ofSeconds(5)).untilTrue(disconnected);
         assertThat(channel.isClosed()).isTrue();
+    }
+
+    /** The arguments of an EXECV line, decoded the way the agent does: comma-separated base64 items. */
+    private static List<String> decodeArgv(String line) {
+        String field = Arrays.stream(line.split(" ")).filter(t -> t.startsWith("argv=")).findFirst().orElseThrow()
+                .substring("argv=".length());
+        List<String> out = new ArrayList<>();
+        for (String item : field.split(",", -1)) {
+            out.add(new String(Base64.getDecoder().decode(item), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    @Test
+    void execWithArgvSendsEveryArgumentIntactAndMatchesTheResult() throws Exception {
+        List<String> argv = List.of("printf", "%s|", "two words", "it's \"quoted\" $HOME `x` \\", "", "naïve ✓ 日本 🚀",
+                "line\nbreak", ",", "=");
+        var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(agent), StandardCharsets.US_ASCII));
+        List<String> received = new CopyOnWriteArrayList<>();
+        Thread fake = new Thread(() -> {
+            try {
+                String line = in.readLine();
+                received.add(line);
+                String id = line.split(" ")[1].substring(3);
+                agentSends("RESULT id=" + id + " rc=0 out=" + Base64.getEncoder().encodeToString("ok".getBytes(StandardCharsets.UTF_8))
+                        + " trunc=0 ms=4\n");
+                String second = in.readLine();
+                received.add(second);
+                agentSends("ERR id=" + second.split(" ")[1].substring(3) + " msg="
+                        + Base64.getEncoder().encodeToString("busy: 4 commands running".getBytes(StandardCharsets.UTF_8)) + "\n");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        fake.start();
+        assertThat(channel.exec(argv, Duration.ofSeconds(3))).isEqualTo(new ExecResult(0, "ok", false, 4));
+        assertThatThrownBy(() -> channel.exec(List.of("true"), Duration.ofSeconds(3)))
+                .isInstanceOfSatisfying(HpcvirtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))
+                .hasMessageContaining("busy");
+        fake.join(5000);
+        assertThat(received.get(0)).matches("EXECV id=[1-9][0-9]* timeout=3000 argv=[A-Za-z0-9+/=,]+");
+        assertThat(decodeArgv(received.get(0))).isEqualTo(argv);
+        assertThat(received.get(1)).endsWith(" argv=dHJ1ZQ==");
+        assertThat(channel.stats().garbageLines()).isZero();
+    }
+
+    @Test
+    void argvEncodingKeepsEmptyArgumentsAsEmptyItems() {
+        assertThat(GuestChannel.encodeArgv(List.of("sh", "-c", "", "x"))).isEqualTo("c2g=,LWM=,,eA==");
+        assertThat(GuestChannel.encodeArgv(List.of("a", ""))).isEqualTo("YQ==,");
+        assertThat(GuestChannel.encodeArgv(List.of("é"))).isEqualTo("w6k=");
+    }
+
+    @Test
+    void argvBoundsAreCheckedAndTheLongestLineFits() {
+        List<String> tooMany = Collections.nCopies(GuestChannel.MAX_ARGS + 1, "x");
+        List<String> bad = new ArrayList<>();
+        bad.add("echo");
+        bad.add(null);
+        for (List<String> argv : List.of(List.<String>of(), List.of(""), List.of("", "x"), List.of("echo", "a\0b"),
+                List.of("echo", "\uD800"), tooMany, List.of("echo", "x".repeat(3001)), bad)) {
+            assertThatThrownBy(() -> GuestChannel.encodeArgv(argv)).as("%s", argv.size() > 3 ? argv.size() + " args" : argv)
+                    .isInstanceOfSatisfying(HpcvirtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT));
+        }
+        assertThatThrownBy(() -> GuestChannel.encodeArgv(null)).isInstanceOf(HpcvirtException.class);
+        assertThat(GuestChannel.encodeArgv(Collections.nCopies(GuestChannel.MAX_ARGS, "x")).split(",", -1))
+                .hasSize(GuestChannel.MAX_ARGS);
+        // The longest accepted argv, with the largest id and timeout, is a line the agent accepts.
+        String longest = GuestChannel.encodeArgv(List.of("echo", "y".repeat(2991)));
+        assertThat(longest.length()).isLessThanOrEqualTo(GuestChannel.MAX_ARGV_FIELD);
+        String line = "EXECV id=" + "9".repeat(18) + " timeout=86400000 argv=" + longest;
+        assertThat(line.length()).isLessThanOrEqualTo(ChannelLineParser.MAX_LINE);
+        assertThatThrownBy(() -> GuestChannel.encodeArgv(List.of("echo", "y".repeat(2998))))
+                .hasMessageContaining("too long");
+    }
+
+    @Test
+    void badArgvIsRefusedBeforeAnythingIsSent() throws Exception {
+        assertThatThrownBy(() -> channel.exec(List.of(), Duration.ofSeconds(1))).isInstanceOf(HpcvirtException.class);
+        assertThatThrownBy(() -> channel.exec(List.of("true"), Duration.ofDays(2))).hasMessageContaining("24h");
+        var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(agent), StandardCharsets.US_ASCII));
+        Thread fake = new Thread(() -> {
+            try {
+                String ping = in.readLine();
+                assertThat(ping).startsWith("PING id=");
+                agentSends("PONG " + ping.split(" ")[1] + "\n");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        fake.start();
+        // the first line the agent gets after the refused calls is the ping
+        assertThat(channel.ping(Duration.ofSeconds(5))).isTrue();
+        fake.join(5000);
     }
 
     @Test

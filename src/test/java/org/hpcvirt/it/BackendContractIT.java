@@ -12,11 +12,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProbeResult;
+import org.hpcvirt.backend.RunState;
 import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.guest.Image;
 import org.hpcvirt.guest.ImageStore;
@@ -27,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The behaviour every backend must show: every registered backend answers its probe with a
  * reason and refuses to launch when it cannot run; each backend whose probe passes here (the kvm
- * backend only where KVM really boots a guest) launches, pauses, resumes, is re-attached and killed.
+ * backend only where KVM really boots a guest) launches, pauses, resumes, gives access to guest memory,
+ * is re-attached and killed.
  */
 class BackendContractIT {
     static Stream<String> backends() {
@@ -86,30 +90,56 @@ class BackendContractIT {
             inst.addListener((kind, evName, data) -> seen.add(kind));
             assertThat(inst.pid()).isPositive();
             assertThat(inst.isAlive()).isTrue();
-            assertThat(inst.runStatus()).isEqualTo("running");
+            assertThat(inst.runState()).isEqualTo(RunState.RUNNING);
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(inst.consoleLog())
                     && Files.readString(inst.consoleLog()).contains("hpcvirt: init done"));
 
             Pausable pausable = inst.capability(Pausable.class).orElseThrow();
             pausable.pause();
-            assertThat(inst.runStatus()).isEqualTo("paused");
+            assertThat(inst.runState()).isEqualTo(RunState.PAUSED);
             pausable.resume();
-            assertThat(inst.runStatus()).isEqualTo("running");
+            assertThat(inst.runState()).isEqualTo(RunState.RUNNING);
             await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(InstanceListener.Kind.STOPPED)
                     && seen.contains(InstanceListener.Kind.RESUMED));
             assertThat(inst.capability(String.class)).isEmpty();
+            // capabilities are objects of their own, the same one each time
+            assertThat((Object) pausable).isNotSameAs(inst);
+            assertThat(inst.capability(Pausable.class)).containsSame(pausable);
+            assertThat(backend.capability(IncomingLaunch.class)).get().isNotSameAs(backend);
+
+            // a memory-access session stops the vCPUs, reads and writes guest-physical memory and
+            // registers, and resumes the vCPUs when closed
+            MemoryAccess memory = inst.capability(MemoryAccess.class).orElseThrow();
+            long at = 1L << 20;
+            try (MemoryAccess.Session s = memory.open(Duration.ofSeconds(10))) {
+                assertThat(inst.runState()).isEqualTo(RunState.PAUSED);
+                byte[] original = s.read(at, 16);
+                byte[] flipped = original.clone();
+                flipped[3] ^= 0x10;
+                s.write(at, flipped);
+                assertThat(s.read(at, 16)).containsExactly(flipped);
+                s.write(at, original);
+                assertThat(s.read(at, 16)).containsExactly(original);
+                long rbx = s.readRegister("rbx");
+                s.writeRegister("rbx", rbx ^ 1);
+                assertThat(s.readRegister("rbx")).isEqualTo(rbx ^ 1);
+                s.writeRegister("rbx", rbx);
+                assertThat(s.readRegister("rip")).isNotZero();
+            }
+            assertThat(inst.runState()).isEqualTo(RunState.RUNNING);
 
             // a second control connection after the first is closed: what a restarted daemon does
             inst.close();
             assertThat(inst.isAlive()).as("close leaves the guest running").isTrue();
             attached = backend.attach(inst.record());
             assertThat(attached.pid()).isEqualTo(inst.pid());
-            assertThat(attached.runStatus()).isEqualTo("running");
+            assertThat(attached.runState()).isEqualTo(RunState.RUNNING);
             List<InstanceListener.Kind> seen2 = new CopyOnWriteArrayList<>();
             attached.addListener((kind, evName, data) -> seen2.add(kind));
 
             attached.kill();
             assertThat(attached.isAlive()).isFalse();
+            assertThat(attached.runState()).isEqualTo(RunState.EXITED);
             await().atMost(Duration.ofSeconds(10)).until(() -> seen2.contains(InstanceListener.Kind.EXITED));
             assertThatThrownBy(() -> backend.attach(inst.record())).isInstanceOf(HpcvirtException.class)
                     .hasMessageContaining("gone");

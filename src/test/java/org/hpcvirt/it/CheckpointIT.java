@@ -138,6 +138,11 @@ class CheckpointIT {
         assertThatThrownBy(() -> node.client().suspend("ck2"))
                 .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.WRONG_STATE))
                 .hasMessageContaining("SUSPENDED");
+        // start would cold-boot it and drop the suspended memory: refused, naming wake
+        assertThatThrownBy(() -> node.client().start("ck2", true, T))
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.WRONG_STATE))
+                .hasMessageContaining("in state SUSPENDED").hasMessageContaining("use 'wake'");
+        assertThat(status("ck2").pid()).isZero();
         // a damaged suspend checkpoint is refused and the VM stays SUSPENDED; repaired, it wakes
         Path state = store().resolve(m.stateFile());
         flipMiddleByte(state);

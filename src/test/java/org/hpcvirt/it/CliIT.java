@@ -14,6 +14,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.StringRequestContent;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Transport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -111,6 +116,83 @@ class CliIT {
         assertThat(cli("vm", "list").out()).doesNotContain("x ");
     }
 
+    /** {@code vm exec NAME -- PROGRAM ARG…}: argv reaches the guest as given, no shell in between. */
+    private static void execPassesArgumentsUnchanged() throws Exception {
+        Run two = cli("vm", "exec", "compute-small", "--", "sh", "-c", "echo a; echo b");
+        assertThat(two.exit()).as(two.err()).isZero();
+        assertThat(two.out()).isEqualTo("a\nb\n");
+        Run write = cli("vm", "exec", "compute-small", "--", "sh", "-c", "echo precious > /tmp/f");
+        assertThat(write.exit()).as(write.err()).isZero();
+        assertThat(write.out()).isEmpty();
+        assertThat(cli("vm", "exec", "compute-small", "--", "cat", "/tmp/f").out()).isEqualTo("precious\n");
+
+        List<String> args = new ArrayList<>(List.of("two words", "it's \"quoted\"", "", "$HOME `hostname` *", "-n"));
+        if ("UTF-8".equals(System.getProperty("sun.jnu.encoding"))) {
+            args.add("naïve ✓ 日本"); // command-line arguments carry UTF-8 only under a UTF-8 locale (the REST check below always does)
+        }
+        List<String> cmd = new ArrayList<>(List.of("vm", "exec", "compute-small", "--", "printf", "%s|"));
+        cmd.addAll(args);
+        Run printf = cli(cmd.toArray(String[]::new));
+        assertThat(printf.exit()).as(printf.err()).isZero();
+        assertThat(printf.out()).isEqualTo(String.join("|", args) + "|");
+
+        Run missing = cli("vm", "exec", "compute-small", "--", "no-such-program");
+        assertThat(missing.exit()).isEqualTo(127);
+        assertThat(missing.out()).isEqualTo("hpcvirt-agent: cannot run 'no-such-program': No such file or directory\n");
+        assertThat(missing.err()).isEmpty();
+        // a whole command line given as one argument is one (missing) program name, and the CLI says what to do
+        Run oneString = cli("vm", "exec", "compute-small", "--", "echo a; echo b");
+        assertThat(oneString.exit()).isEqualTo(127);
+        assertThat(oneString.err()).contains("use --shell 'echo a; echo b'");
+
+        Run shell = cli("vm", "exec", "compute-small", "--shell", "echo a; echo b | tr b c");
+        assertThat(shell.exit()).as(shell.err()).isZero();
+        assertThat(shell.out()).isEqualTo("a\nc\n");
+        Run both = cli("vm", "exec", "compute-small", "--shell", "true", "--", "true");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("not both");
+    }
+
+    /** POST /v1/vms/{name}/exec wants exactly one of argv and command. */
+    private static void execRequestBodyNeedsExactlyOneForm() throws Exception {
+        HttpClient http = new HttpClient();
+        http.start();
+        try {
+            java.util.function.Function<String, ContentResponse> post = body -> {
+                try {
+                    return http.newRequest("http://hpcvirtd/v1/vms/compute-small/exec")
+                            .transport(new Transport.TCPUnix(node.layout().daemonSocket())).method(HttpMethod.POST)
+                            .body(new StringRequestContent("application/json", body, StandardCharsets.UTF_8)).send();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            ContentResponse ok = post.apply("{\"argv\": [\"printf\", \"%s|\", \"a b\", \"\", \"naïve ✓ 日本\", \"x\\ny\"]}");
+            assertThat(ok.getStatus()).as(ok.getContentAsString()).isEqualTo(200);
+            var result = org.hpcvirt.api.Json.mapper().readTree(ok.getContentAsString());
+            assertThat(result.get("exitCode").asInt()).isZero();
+            assertThat(result.get("output").asText()).isEqualTo("a b||naïve ✓ 日本|x\ny|");
+            for (String bad : List.of("{\"argv\": [\"true\"], \"command\": \"true\"}", "{}", "{\"timeoutSeconds\": 5}")) {
+                ContentResponse r = post.apply(bad);
+                assertThat(r.getStatus()).as(bad).isEqualTo(400);
+                assertThat(r.getContentAsString()).as(bad).contains("INVALID_INPUT")
+                        .contains("give exactly one of 'argv' (program and arguments, run without a shell) and 'command'");
+            }
+            for (String bad : List.of("{\"argv\": []}", "{\"argv\": [\"echo\", null]}")) {
+                ContentResponse r = post.apply(bad);
+                assertThat(r.getStatus()).as(bad).isEqualTo(400);
+                assertThat(r.getContentAsString()).as(bad).contains("'argv' must be a non-empty array of strings");
+            }
+            ContentResponse notAList = post.apply("{\"argv\": \"echo hi\"}");
+            assertThat(notAList.getStatus()).isEqualTo(400);
+            ContentResponse emptyProgram = post.apply("{\"argv\": [\"\"]}");
+            assertThat(emptyProgram.getStatus()).isEqualTo(400);
+            assertThat(emptyProgram.getContentAsString()).contains("the program name is empty");
+        } finally {
+            http.stop();
+        }
+    }
+
     @Test
     @Order(4)
     void lifecycleThroughTheCli() throws Exception {
@@ -142,9 +224,11 @@ class CliIT {
         Run status = cli("vm", "status", "compute-small", "--json");
         assertThat(status.out()).contains("\"state\" : \"RUNNING\"").contains("\"backend\" : \"qemu\"");
 
-        Run exec = cli("vm", "exec", "compute-small", "--", "echo", "hi from $(hostname);", "exit", "7");
-        assertThat(exec.out()).contains("hi from compute-small");
+        Run exec = cli("vm", "exec", "compute-small", "--shell", "echo hi from $(hostname); exit 7");
+        assertThat(exec.out()).isEqualTo("hi from compute-small\n");
         assertThat(exec.exit()).as("the guest command's exit status is the CLI's").isEqualTo(7);
+        execPassesArgumentsUnchanged();
+        execRequestBodyNeedsExactlyOneForm();
 
         assertThat(cli("vm", "console", "compute-small").out()).contains("hpcvirt: init done");
         assertThat(cli("vm", "pause", "compute-small").out()).contains("PAUSED");

@@ -69,6 +69,9 @@ class InjectCommandIT {
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("faulting process exit status: 139");
         assertThat(node.client().status("victim").state()).isEqualTo(VmState.RUNNING);
+        // the daemon ran the injection and recorded it
+        assertThat(node.client().events("victim", 0, 10_000)).filteredOn(e -> e.type() == org.hpcvirt.api.VmEvent.Type.INJECTION)
+                .singleElement().satisfies(e -> assertThat(e.data()).containsEntry("fault", "segfault").containsEntry("processExit", 139));
     }
 
     @Test

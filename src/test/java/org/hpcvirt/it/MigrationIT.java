@@ -14,7 +14,7 @@ import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.guest.ExecResult;
-import org.hpcvirt.vm.MigrationReport;
+import org.hpcvirt.migration.MigrationReport;
 import org.hpcvirt.vm.VmStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

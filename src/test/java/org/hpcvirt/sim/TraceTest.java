@@ -10,20 +10,20 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** Parsing, fitting and replaying the LANL failure trace kept in {@code ../shared/data}. */
+/** Parsing, fitting and replaying the LANL failure trace kept in the repository's {@code data/}. */
 class TraceTest {
     static final String NAME = "lanl-failure-data-1996-2005.csv.xz";
 
-    /** The trace beside the repository (CI clone: {@code ${basedir}/../shared/data}); fails clearly if absent. */
+    /**
+     * The trace in {@code data/} of the repository: the project root comes from {@code hpcvirt.repo}
+     * when set, else the working directory (Surefire runs in the project's basedir); fails clearly if absent.
+     */
     static Path trace() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path p = dir.resolve("shared/data").resolve(NAME);
-            if (Files.isReadable(p)) {
-                return p;
-            }
+        Path p = Path.of(System.getProperty("hpcvirt.repo", "."), "data", NAME).toAbsolutePath().normalize();
+        if (!Files.isReadable(p)) {
+            throw new AssertionError("test data missing: " + p + " (the LANL failure trace, see data/README.md)");
         }
-        throw new AssertionError("test data missing: " + NAME + " must be in shared/data beside the repository (looked upward from "
-                + Path.of("").toAbsolutePath() + ")");
+        return p;
     }
 
     @Test

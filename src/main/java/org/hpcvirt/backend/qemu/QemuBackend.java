@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
@@ -21,6 +22,7 @@ import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.ProbeResult;
 import org.hpcvirt.backend.ProcessInfo;
 
@@ -29,13 +31,15 @@ import org.hpcvirt.backend.ProcessInfo;
  * the {@code kvm} backend. Both run the same QEMU command line except for the accelerator, so a
  * profile switches between them by its {@code backend} field only. Thread-safe.
  */
-public final class QemuBackend implements Backend, IncomingLaunch {
+public final class QemuBackend implements Backend {
     private static final Pattern VERSION = Pattern.compile("version (\\d+\\.\\d+\\.\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
 
     private final QemuCommandLine.Accel accel;
     private final Duration kvmProbeTimeout;
     private volatile ProbeResult probe;
+    private final IncomingLaunch incomingLaunch = this::launchIncoming;
+    private final MemoryAccess.Provider memoryAccess = record -> QemuMemoryAccess.inRunDir(record.runDir());
 
     public QemuBackend(QemuCommandLine.Accel accel) {
         this(accel, Duration.ofSeconds(Long.getLong("hpcvirt.kvm.probe.seconds", 15)));
@@ -173,9 +177,24 @@ public final class QemuBackend implements Backend, IncomingLaunch {
         return launch(spec, true);
     }
 
-    /** {@code -incoming defer -S}; the caller then calls {@link QemuInstance#acceptIncoming}. */
+    /**
+     * {@link IncomingLaunch} (the caller then calls {@link org.hpcvirt.backend.Migratable#acceptIncoming})
+     * and {@link MemoryAccess.Provider} (QEMU's gdbstub socket in the record's run directory), each its
+     * own object.
+     */
     @Override
-    public Instance launchIncoming(LaunchSpec spec) {
+    public <T> Optional<T> capability(Class<T> type) {
+        if (type == IncomingLaunch.class) {
+            return Optional.of(type.cast(incomingLaunch));
+        }
+        if (type == MemoryAccess.Provider.class) {
+            return Optional.of(type.cast(memoryAccess));
+        }
+        return Optional.empty();
+    }
+
+    /** {@code -incoming defer -S}. */
+    private Instance launchIncoming(LaunchSpec spec) {
         // the incoming path only makes the command line say "-incoming defer"; nothing is loaded
         return launch(new LaunchSpec(spec.profile(), spec.runDir(), spec.kernel(), spec.initramfs(), spec.dataDisk(),
                 spec.runDir().resolve("incoming"), true), false);

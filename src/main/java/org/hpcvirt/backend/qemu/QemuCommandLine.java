@@ -30,8 +30,7 @@ public final class QemuCommandLine {
 
     /** The QEMU binary: {@code $HPCVIRT_QEMU} if set, else {@code qemu-system-x86_64} from PATH. */
     public static String binary() {
-        String env = System.getenv("HPCVIRT_QEMU");
-        return env == null || env.isBlank() ? "qemu-system-x86_64" : env;
+        return org.hpcvirt.api.NodeConfig.current().qemuBinary();
     }
 
     /** The guest kernel command line hpcvirt uses, followed by the profile's additions. */

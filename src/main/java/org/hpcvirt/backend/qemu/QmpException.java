@@ -14,6 +14,12 @@ public final class QmpException extends HpcvirtException {
         this.desc = desc;
     }
 
+    /** {@code qmpClass} and {@code qmpDesc}, as QMP sent them. */
+    @Override
+    public java.util.Map<String, Object> details() {
+        return java.util.Map.of("qmpClass", String.valueOf(errorClass), "qmpDesc", String.valueOf(desc));
+    }
+
     /** QMP's error class, e.g. {@code GenericError}, {@code CommandNotFound}. */
     public String errorClass() {
         return errorClass;

@@ -1,9 +1,9 @@
 package org.hpcvirt.inject.campaign;
 
-import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.hpcvirt.backend.Instance;
-import org.hpcvirt.backend.qemu.QemuCommandLine;
+import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.guest.ExecResult;
 import org.hpcvirt.guest.GuestChannel;
 import org.hpcvirt.inject.FaultTarget;
@@ -22,7 +22,7 @@ record VictimTarget(String name, String backend, Instance instance, GuestChannel
     }
 
     @Override
-    public Path gdbSocket() {
-        return instance.record().runDir().resolve(QemuCommandLine.GDB_SOCKET);
+    public Optional<MemoryAccess> memoryAccess() {
+        return instance.capability(MemoryAccess.class);
     }
 }

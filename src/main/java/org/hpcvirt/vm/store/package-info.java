@@ -1,2 +1,2 @@
-/** SQLite persistence of VM records and events for {@link org.hpcvirt.vm.VmService}. */
+/** SQLite persistence of VM records and events for the {@link org.hpcvirt.vm.VmRegistry} and the {@link org.hpcvirt.vm.EventBus}. */
 package org.hpcvirt.vm.store;

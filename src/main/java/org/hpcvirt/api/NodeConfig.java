@@ -1,0 +1,144 @@
+package org.hpcvirt.api;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The node's settings from the environment, read and validated once, in one place: every
+ * {@code HPCVIRT_*} variable hpcvirt knows, with its meaning below. A malformed value is an
+ * INVALID_INPUT error naming the variable, reported for all variables at once. Immutable; the
+ * process-wide instance is {@link #current()}.
+ *
+ * @param home          {@code HPCVIRT_HOME} (or system property {@code hpcvirt.home}, or
+ *                      {@code $XDG_DATA_HOME/hpcvirt}, or {@code ~/.local/share/hpcvirt}): where the node keeps its state
+ * @param store         {@code HPCVIRT_STORE} (or property {@code hpcvirt.store}): the checkpoint store, shared between
+ *                      nodes at the same path; null: {@code HOME/checkpoints}
+ * @param qemuBinary    {@code HPCVIRT_QEMU}: the QEMU binary (default {@code qemu-system-x86_64} from PATH)
+ * @param nodeName      {@code HPCVIRT_NODE}: this node's name (default: the host name)
+ * @param peers         {@code HPCVIRT_PEERS}: {@code name=http://host:port,…}, the other nodes' daemons
+ * @param maxDiskLayers {@code HPCVIRT_MAX_DISK_LAYERS}: frozen disk layers after which a chain is flattened (1–10000)
+ * @param listen        {@code HPCVIRT_LISTEN}: {@code ADDR:PORT} of the daemon's TCP listener, or null
+ * @param tokenFile     {@code HPCVIRT_TOKEN_FILE}: the cluster token's file, or null
+ * @param debug         {@code HPCVIRT_DEBUG} set: the CLI prints stack traces
+ * @param homeFixed     {@code HPCVIRT_HOME} was set (it then wins over the system property)
+ */
+public record NodeConfig(Path home, Path store, String qemuBinary, String nodeName, Map<String, String> peers, int maxDiskLayers,
+        String listen, Path tokenFile, boolean debug, boolean homeFixed) {
+
+    /** Default of {@link #maxDiskLayers}. */
+    public static final int DEFAULT_MAX_DISK_LAYERS = 4;
+
+    private static volatile NodeConfig current;
+
+    public NodeConfig {
+        peers = Collections.unmodifiableMap(new LinkedHashMap<>(peers));
+    }
+
+    /** The settings of this process's environment, read at the first call. */
+    public static NodeConfig current() {
+        NodeConfig c = current;
+        if (c == null) {
+            synchronized (NodeConfig.class) {
+                if (current == null) {
+                    // system properties are read where they are used (tests and spawned daemons set them)
+                    Properties base = new Properties();
+                    base.setProperty("user.home", System.getProperty("user.home"));
+                    current = from(System.getenv(), base);
+                }
+                c = current;
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Settings from an environment and system properties.
+     *
+     * @throws HpcvirtException INVALID_INPUT listing every malformed variable
+     */
+    public static NodeConfig from(Map<String, String> env, Properties props) {
+        List<String> problems = new ArrayList<>();
+        Path home = home(env, props);
+        String storeText = firstSet(props.getProperty("hpcvirt.store"), env.get("HPCVIRT_STORE"));
+        Path store = storeText == null ? null : Path.of(storeText).toAbsolutePath().normalize();
+        String qemu = firstSet(env.get("HPCVIRT_QEMU"), "qemu-system-x86_64");
+        String node = firstSet(env.get("HPCVIRT_NODE"), null);
+        if (node == null) {
+            try {
+                node = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                node = "localhost";
+            }
+        } else if (!node.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            problems.add("HPCVIRT_NODE: '" + node + "' is not a node name (letters, digits, '.', '_', '-'; at most 63)");
+        }
+        Map<String, String> peers = new LinkedHashMap<>();
+        String peerText = env.get("HPCVIRT_PEERS");
+        if (peerText != null && !peerText.isBlank()) {
+            for (String part : peerText.split(",")) {
+                String[] kv = part.trim().split("=", 2);
+                if (kv.length != 2 || kv[0].isBlank() || !kv[1].matches("http://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}/?")) {
+                    problems.add("HPCVIRT_PEERS: '" + part.trim() + "' is not NAME=http://HOST:PORT");
+                } else {
+                    peers.put(kv[0].trim(), kv[1].trim().replaceAll("/$", ""));
+                }
+            }
+        }
+        int layers = DEFAULT_MAX_DISK_LAYERS;
+        String layerText = env.get("HPCVIRT_MAX_DISK_LAYERS");
+        if (layerText != null && !layerText.isBlank()) {
+            try {
+                layers = Integer.parseInt(layerText.trim());
+                if (layers < 1 || layers > 10_000) {
+                    problems.add("HPCVIRT_MAX_DISK_LAYERS: the maximum number of disk layers must be between 1 and 10000, not " + layers);
+                }
+            } catch (NumberFormatException e) {
+                problems.add("HPCVIRT_MAX_DISK_LAYERS: '" + layerText + "' is not a whole number");
+            }
+        }
+        String listen = firstSet(env.get("HPCVIRT_LISTEN"), null);
+        String tokenText = firstSet(env.get("HPCVIRT_TOKEN_FILE"), null);
+        if (!problems.isEmpty()) {
+            throw HpcvirtException.invalid(String.join("; ", problems));
+        }
+        return new NodeConfig(home, store, qemu, node, peers, layers, listen == null ? null : listen.trim(),
+                tokenText == null ? null : Path.of(tokenText), env.get("HPCVIRT_DEBUG") != null,
+                firstSet(env.get("HPCVIRT_HOME"), null) != null);
+    }
+
+    private static Path home(Map<String, String> env, Properties props) {
+        String h = firstSet(env.get("HPCVIRT_HOME"), props.getProperty("hpcvirt.home"));
+        if (h != null) {
+            return Path.of(h).toAbsolutePath();
+        }
+        String xdg = env.get("XDG_DATA_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return Path.of(xdg, "hpcvirt").toAbsolutePath();
+        }
+        return Path.of(props.getProperty("user.home", "/root"), ".local", "share", "hpcvirt");
+    }
+
+    private static String firstSet(String a, String b) {
+        return a != null && !a.isBlank() ? a : b != null && !b.isBlank() ? b : null;
+    }
+
+    /** The home: {@code HPCVIRT_HOME} if set, else system property {@code hpcvirt.home} if set, else {@link #home}. */
+    public Path homeNow() {
+        String prop = System.getProperty("hpcvirt.home");
+        return !homeFixed && prop != null && !prop.isBlank() ? Path.of(prop).toAbsolutePath() : home;
+    }
+
+    /** The checkpoint store of a node whose home is {@code nodeHome}: property {@code hpcvirt.store}, else {@link #store}, else {@code nodeHome/checkpoints}. */
+    public Path checkpointStore(Path nodeHome) {
+        String prop = System.getProperty("hpcvirt.store");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop).toAbsolutePath().normalize();
+        }
+        return store != null ? store : nodeHome.resolve("checkpoints");
+    }
+}

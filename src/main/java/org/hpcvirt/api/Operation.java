@@ -1,0 +1,281 @@
+package org.hpcvirt.api;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every request a node daemon serves is one value of this type. The CLI, the REST routes, the
+ * Slurm glue and the fault-tolerance executor all build operation records and hand them to the
+ * one dispatcher ({@code org.hpcvirt.vm.Dispatcher}); which VM states allow each operation is
+ * data ({@code org.hpcvirt.vm.Preconditions}), written once; the route table
+ * ({@code org.hpcvirt.daemon.RouteTable}) gives each record its method and path, from which the
+ * REST routes, the client and the OpenAPI document are derived.
+ *
+ * <p>Record components are the request's fields, named as on the wire. A component named in the
+ * route's path template comes from the path; every other one from the JSON body (POST/DELETE) or
+ * the query string (GET). Boxed components may be absent: {@link Default} gives the value the
+ * daemon uses then, {@link Range} the accepted range, {@link Required} marks fields without a
+ * default. Records are immutable and thread-safe.
+ *
+ * <p>Adding an operation: one record here, one row in the route table, one handler registered on
+ * the dispatcher, and (for a {@link VmOperation}) one row in the precondition table. Tests check
+ * that no record lacks any of the three.
+ */
+public sealed interface Operation {
+
+    /** An operation on one named VM; its precondition is a set of states of that VM. */
+    sealed interface VmOperation extends Operation {
+        /** The VM the operation acts on. */
+        String name();
+    }
+
+    /** The value the daemon uses when the field is absent, as JSON text ({@code "120"}, {@code "false"}). */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.RECORD_COMPONENT, ElementType.FIELD, ElementType.PARAMETER, ElementType.METHOD})
+    @interface Default {
+        String value();
+    }
+
+    /** Inclusive range of a numeric field. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.RECORD_COMPONENT, ElementType.FIELD, ElementType.PARAMETER, ElementType.METHOD})
+    @interface Range {
+        long min();
+
+        long max();
+    }
+
+    /** A field the request must carry. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.RECORD_COMPONENT, ElementType.FIELD, ElementType.PARAMETER, ElementType.METHOD})
+    @interface Required {
+    }
+
+    /** One line describing a field, for the OpenAPI document and the CLI. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.RECORD_COMPONENT, ElementType.FIELD, ElementType.PARAMETER, ElementType.METHOD})
+    @interface Doc {
+        String value();
+    }
+
+    /** Longest wait any request accepts: one day, in seconds. */
+    long MAX_WAIT_SECONDS = 86_400;
+
+    // ------------------------------------------------------------------ node
+
+    /** Facts about the node daemon (home, pid, uptime, version). Allowed always. */
+    record NodeInfo() implements Operation {
+    }
+
+    /** The backends known to this node with their probe results. Allowed always. */
+    record ListBackends() implements Operation {
+    }
+
+    /** Every VM of the node. Allowed always. */
+    record ListVms() implements Operation {
+    }
+
+    /** Persisted events, optionally of one VM, after a sequence number. Allowed always. */
+    record Events(@Doc("only events of this VM") String vm,
+            @Doc("only events with a larger sequence number") @Default("0") @Range(min = 0, max = Long.MAX_VALUE) Long after,
+            @Doc("at most this many events") @Default("1000") @Range(min = 1, max = 100_000) Integer limit) implements Operation {
+    }
+
+    /** Stops the daemon; every VM keeps running. Allowed always. */
+    record StopDaemon() implements Operation {
+    }
+
+    // ------------------------------------------------------------------ VM lifecycle
+
+    /** Defines a VM from a profile's YAML text. Allowed when no VM of the profile's name exists. */
+    record Define(@Required @Doc("the profile, YAML text") String yaml,
+            @Doc("where the profile came from, for error messages") @Default("\"request\"") String source) implements Operation {
+    }
+
+    /** A VM's state, backend, QEMU pid and last heartbeat. Allowed in every state. */
+    record Status(String name) implements VmOperation {
+    }
+
+    /** The validated profile a VM was defined from. Allowed in every state. */
+    record Profile(String name) implements VmOperation {
+    }
+
+    /**
+     * Starts a VM's guest from power-off. Allowed in DEFINED, STOPPED, CRASHED; a SUSPENDED VM is
+     * brought back with {@link Wake}, which keeps its memory.
+     */
+    record Start(String name,
+            @Doc("return once the first heartbeat arrived") @Default("false") Boolean waitForHeartbeat,
+            @Doc("seconds to wait for it") @Default("120") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
+            implements VmOperation {
+    }
+
+    /** Stops the vCPUs; heartbeats stop and are not counted as lost. Allowed in RUNNING, HUNG. */
+    record Pause(String name) implements VmOperation {
+    }
+
+    /** Resumes the vCPUs of a paused VM; the heartbeat sequence continues. Allowed in PAUSED. */
+    record Resume(String name) implements VmOperation {
+    }
+
+    /**
+     * Powers the guest off (agent, then ACPI), kills its QEMU after the timeout. Allowed in
+     * STARTING, RUNNING, PAUSED, HUNG, PANICKED.
+     */
+    record Stop(String name,
+            @Doc("kill QEMU at once") @Default("false") Boolean force,
+            @Doc("seconds to wait for a clean power-off") @Default("30") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
+            implements VmOperation {
+    }
+
+    /** Kills the VM's QEMU if any and deletes the VM with its node-local files. Allowed in every state. */
+    record Destroy(String name) implements VmOperation {
+    }
+
+    /**
+     * Runs a program in the guest through the agent: {@code argv} exactly as given (no shell), or
+     * {@code command} through {@code /bin/sh -c}; exactly one of the two. Allowed in RUNNING.
+     */
+    record Exec(String name,
+            @Doc("program and arguments, passed unchanged") List<String> argv,
+            @Doc("a shell command line, run by /bin/sh -c") String command,
+            @Doc("seconds before the command is killed") @Default("60") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
+            implements VmOperation {
+    }
+
+    /** Reads the guest agent's memory-continuity counter. Allowed in RUNNING. */
+    record Counter(String name) implements VmOperation {
+    }
+
+    /** Bytes of the VM's serial console from an offset. Allowed in every state. */
+    record Console(String name,
+            @Doc("first byte to return") @Default("0") @Range(min = 0, max = Long.MAX_VALUE) Long offset) implements VmOperation {
+    }
+
+    // ------------------------------------------------------------------ checkpoint, restore, suspend
+
+    /**
+     * Writes a checkpoint (RAM, devices, disk layers) into the node's store. Allowed in RUNNING,
+     * PAUSED; a running guest runs again afterwards.
+     */
+    record Checkpoint(String name,
+            @Doc("copy memory while the guest runs; pause only for the final pass") @Default("false") Boolean live,
+            @Doc("a label kept in the manifest") String tag) implements VmOperation {
+    }
+
+    /** Pause-to-storage: checkpoints the VM, stops its QEMU, frees its memory. Allowed in RUNNING, PAUSED. */
+    record Suspend(String name) implements VmOperation {
+    }
+
+    /**
+     * Restores a SUSPENDED VM from its suspend checkpoint, here or ({@code node}) on another node's
+     * daemon, which this node then hands the VM to. Allowed in SUSPENDED.
+     */
+    record Wake(String name,
+            @Doc("return once a heartbeat arrived") @Default("true") Boolean waitForHeartbeat,
+            @Doc("seconds to wait for it") @Default("60") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds,
+            @Doc("URL of the daemon to wake the VM on (http://HOST:PORT); absent: this node") String node) implements VmOperation {
+    }
+
+    /** The checkpoint a SUSPENDED VM wakes from. Allowed in SUSPENDED. */
+    record SuspendCheckpoint(String name) implements VmOperation {
+    }
+
+    /** Forgets a SUSPENDED VM that now runs on {@code to}; its checkpoint stays in the store. Allowed in SUSPENDED. */
+    record HandOver(String name, @Required @Doc("where the VM runs now") String to) implements VmOperation {
+    }
+
+    /**
+     * Starts a VM from a verified checkpoint: into a new VM ({@code name}, default the checkpointed
+     * VM's name) or into an existing VM of that name in DEFINED, STOPPED, CRASHED or SUSPENDED.
+     */
+    record Restore(@Doc("checkpoint id") String id,
+            @Doc("VM to restore into; default: the checkpointed VM's name") String name,
+            @Doc("return once a heartbeat arrived") @Default("true") Boolean waitForHeartbeat,
+            @Doc("seconds to wait for it") @Default("60") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
+            implements Operation {
+    }
+
+    /** Complete checkpoints, oldest first, of one VM or of all. Allowed always. */
+    record ListCheckpoints(@Doc("only checkpoints of this VM") String vm) implements Operation {
+    }
+
+    /** One checkpoint's manifest, optionally with every file's checksum verified. Allowed always. */
+    record GetCheckpoint(String id, @Doc("verify every file's SHA-256") @Default("false") Boolean verify) implements Operation {
+    }
+
+    /** Deletes a checkpoint and the disk layers no other checkpoint uses. Allowed always. */
+    record DeleteCheckpoint(String id) implements Operation {
+    }
+
+    /** Deletes all but the newest {@code keep} checkpoints of a VM. Allowed always. */
+    record PruneCheckpoints(@Required String vm, @Required @Range(min = 0, max = 1_000_000) Integer keep) implements Operation {
+    }
+
+    // ------------------------------------------------------------------ live migration
+
+    /**
+     * Live-migrates the VM to the daemon at {@code to}, which then owns it. Allowed in RUNNING.
+     */
+    record Migrate(String name,
+            @Required @Doc("the destination daemon's URL, http://HOST:PORT") String to,
+            @Doc("longest acceptable final pause, ms") @Default("300") @Range(min = 1, max = 60_000) Long maxDowntimeMs,
+            @Doc("bandwidth cap in bytes/s; 0 = unlimited") @Default("0") @Range(min = 0, max = Long.MAX_VALUE) Long bandwidth,
+            @Doc("parallel connections (QEMU multifd) when more than 1") @Default("1") @Range(min = 1, max = 16) Integer channels,
+            @Doc("seconds before the migration is cancelled") @Default("600") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
+            implements VmOperation {
+    }
+
+    /**
+     * Destination side of a migration: defines the VM here from its profile and starts a QEMU
+     * waiting for the state. Allowed when no VM of that name exists here.
+     */
+    record PrepareIncoming(@Required @Doc("the VM's profile, YAML text") String profileYaml,
+            @Doc("the data disk's top layer in the shared store") String disk,
+            @Doc("the source node, for events") @Default("\"?\"") String from,
+            @Doc("parallel connections the source sends over") @Default("1") @Range(min = 1, max = 16) Integer channels)
+            implements Operation {
+    }
+
+    /** Destination side: waits for the end of the incoming stream and starts the vCPUs. Allowed in STARTING. */
+    record ResumeIncoming(String name,
+            @Default("60") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds) implements VmOperation {
+    }
+
+    /** Destination side: waits until the migrated VM's first heartbeat here. Allowed in STARTING, RUNNING. */
+    record AwaitIncoming(String name,
+            @Default("60") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds) implements VmOperation {
+    }
+
+    /** Destination side: kills the incoming QEMU and forgets the VM. Allowed always (also for unknown VMs). */
+    record AbortIncoming(String name) implements Operation {
+    }
+
+    // ------------------------------------------------------------------ faults and fault tolerance
+
+    /**
+     * Injects one fault into the VM (see {@code hpcvirt zones}) and records an INJECTION event.
+     * Faults that would hit the host kernel are refused. Allowed in RUNNING.
+     */
+    record Inject(String name,
+            @Required @Doc("fault id, e.g. kerncrash, segfault, bitflip-workload") String fault,
+            @Doc("isolation level of the VM: strict, balanced, performance") @Default("\"strict\"") String isolation,
+            @Doc("fault options NAME=VALUE") Map<String, String> options,
+            @Doc("seed of random choices (addresses, bits)") Long seed) implements VmOperation {
+    }
+
+    /** A predicted failure of a node, for the proactive and hybrid policies. Allowed always. */
+    record Predict(@Required @Doc("the node predicted to fail") String node,
+            @Required @Doc("seconds until the failure") @Range(min = 0, max = 31_536_000) Double inSeconds,
+            @Doc("probability the prediction is right") @Default("1.0") @Range(min = 0, max = 1) Double confidence)
+            implements Operation {
+    }
+
+    /** Which VMs the fault-tolerance executor watches on this node. Allowed always. */
+    record FtStatus() implements Operation {
+    }
+}

@@ -1,0 +1,205 @@
+package org.hpcvirt.daemon;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.NodeConfig;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.OperationClient;
+import org.hpcvirt.api.RequestContext;
+import org.hpcvirt.backend.BackendRegistry;
+import org.hpcvirt.checkpoint.CheckpointManifest;
+import org.hpcvirt.checkpoint.CheckpointService;
+import org.hpcvirt.checkpoint.CheckpointStore;
+import org.hpcvirt.checkpoint.RestoreService;
+import org.hpcvirt.ft.live.FtService;
+import org.hpcvirt.guest.ImageStore;
+import org.hpcvirt.inject.InjectionService;
+import org.hpcvirt.migration.MigrationDestination;
+import org.hpcvirt.migration.MigrationPeer;
+import org.hpcvirt.migration.MigrationSource;
+import org.hpcvirt.migration.OperationPeer;
+import org.hpcvirt.profile.HostLimits;
+import org.hpcvirt.profile.ProfileLoader;
+import org.hpcvirt.vm.Dispatcher;
+import org.hpcvirt.vm.EventBus;
+import org.hpcvirt.vm.InstanceWatch;
+import org.hpcvirt.vm.Lifecycle;
+import org.hpcvirt.vm.NodeLayout;
+import org.hpcvirt.vm.Reattach;
+import org.hpcvirt.vm.VmRegistry;
+import org.hpcvirt.vm.store.VmStore;
+
+/**
+ * The composition root of a node: builds the control plane's parts (registry, watch, lifecycle,
+ * checkpoint, restore, migration, injection, fault tolerance) and registers one handler per
+ * operation on the {@link Dispatcher}. The transports ({@link Daemon}'s REST routes, the
+ * fault-tolerance executor) only call {@link #dispatcher()}. Created and closed by the daemon;
+ * closing stops watching and leaves every VM running.
+ */
+final class NodeServices implements AutoCloseable {
+    private final NodeLayout layout;
+    private final VmStore store;
+    private final VmRegistry vms;
+    private final InstanceWatch watch;
+    private final Lifecycle lifecycle;
+    private final CheckpointService checkpoints;
+    private final RestoreService restores;
+    private final MigrationSource migrationSource;
+    private final MigrationDestination migrationDestination;
+    private final InjectionService injections;
+    private final FtService ft;
+    private final Dispatcher dispatcher;
+    private final ProfileLoader profiles;
+    private final TcpListener tcp;
+    private final long startedAt = System.currentTimeMillis();
+
+    /**
+     * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
+     */
+    NodeServices(NodeLayout layout, BackendRegistry backends, NodeConfig config, TcpListener tcp, Runnable stopDaemon) {
+        this.layout = layout;
+        this.tcp = tcp;
+        this.store = new VmStore(layout.database());
+        EventBus bus = new EventBus(store);
+        ImageStore images = new ImageStore(canonical(layout.images()));
+        this.profiles = new ProfileLoader(HostLimits.detect());
+        this.vms = new VmRegistry(layout, backends, store, bus);
+        this.watch = new InstanceWatch(vms);
+        this.lifecycle = new Lifecycle(vms, watch, images);
+        this.checkpoints = new CheckpointService(vms, watch, new CheckpointStore(layout.checkpointStore()));
+        checkpoints.setMaxDiskLayers(config.maxDiskLayers());
+        this.restores = new RestoreService(vms, watch, checkpoints, images, url -> remote(url, "wake VMs on other nodes"));
+        this.migrationSource = new MigrationSource(vms, watch, checkpoints, this::migrationPeer);
+        this.migrationDestination = new MigrationDestination(vms, watch, images, profiles);
+        this.injections = new InjectionService(vms, lifecycle);
+        this.dispatcher = new Dispatcher(name -> vms.find(name).map(vm -> vm.state()));
+        this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
+                tcp == null ? null : url -> remote(url, "reach other nodes"));
+        register(stopDaemon);
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    EventBus events() {
+        return vms.events();
+    }
+
+    /** Re-attaches to the VMs of the previous daemon, then lets the fault-tolerance executor watch the running ones. */
+    void recover() {
+        new Reattach(vms, watch).recover();
+        ft.watchRunning();
+    }
+
+    private void register(Runnable stopDaemon) {
+        CheckpointStore cs = checkpoints.store();
+        dispatcher
+                .on(Operation.NodeInfo.class, (op, ctx) -> nodeInfo())
+                .on(Operation.ListBackends.class, (op, ctx) -> vms.backends().describe())
+                .on(Operation.ListVms.class, (op, ctx) -> vms.list())
+                .on(Operation.Events.class, (op, ctx) -> vms.events().history(op.vm(), op.after(), op.limit()))
+                .on(Operation.StopDaemon.class, (op, ctx) -> {
+                    Thread t = new Thread(stopDaemon, "daemon-stop");
+                    t.start();
+                    return Map.of("stopping", true);
+                })
+                .on(Operation.Define.class, (op, ctx) -> lifecycle.define(profiles.parse(op.yaml(), op.source())))
+                .on(Operation.Status.class, (op, ctx) -> vms.status(op.name()))
+                .on(Operation.Profile.class, (op, ctx) -> vms.get(op.name()).profile())
+                .on(Operation.Start.class, (op, ctx) -> lifecycle.start(op))
+                .on(Operation.Pause.class, (op, ctx) -> lifecycle.pause(op))
+                .on(Operation.Resume.class, (op, ctx) -> lifecycle.resume(op))
+                .on(Operation.Stop.class, (op, ctx) -> lifecycle.stop(op))
+                .on(Operation.Destroy.class, (op, ctx) -> {
+                    lifecycle.destroy(op);
+                    return null;
+                })
+                .on(Operation.Exec.class, (op, ctx) -> lifecycle.exec(op))
+                .on(Operation.Counter.class, (op, ctx) -> lifecycle.counter(op))
+                .on(Operation.Console.class, (op, ctx) -> lifecycle.console(op))
+                .on(Operation.Checkpoint.class, (op, ctx) -> checkpoints.checkpoint(op))
+                .on(Operation.Suspend.class, (op, ctx) -> checkpoints.suspend(op))
+                .on(Operation.Wake.class, (op, ctx) -> restores.wake(op))
+                .on(Operation.SuspendCheckpoint.class, (op, ctx) -> restores.suspendCheckpoint(op.name()))
+                .on(Operation.HandOver.class, (op, ctx) -> {
+                    restores.handOver(op);
+                    return null;
+                })
+                .on(Operation.Restore.class, (op, ctx) -> restores.restore(op))
+                .on(Operation.ListCheckpoints.class, (op, ctx) -> cs.list(op.vm()))
+                .on(Operation.GetCheckpoint.class, (op, ctx) -> {
+                    CheckpointManifest m = cs.get(op.id());
+                    if (op.verify()) {
+                        cs.verify(m);
+                    }
+                    return m;
+                })
+                .on(Operation.DeleteCheckpoint.class, (op, ctx) -> Map.of("deleted", cs.delete(op.id())))
+                .on(Operation.PruneCheckpoints.class, (op, ctx) -> Map.of("deleted", cs.prune(op.vm(), op.keep())))
+                .on(Operation.Migrate.class, (op, ctx) -> migrationSource.migrate(op))
+                .on(Operation.PrepareIncoming.class, (op, ctx) -> migrationDestination.prepare(op, listenHost(ctx)))
+                .on(Operation.ResumeIncoming.class, (op, ctx) -> migrationDestination.resume(op))
+                .on(Operation.AwaitIncoming.class, (op, ctx) -> migrationDestination.await(op))
+                .on(Operation.AbortIncoming.class, (op, ctx) -> migrationDestination.abort(op))
+                .on(Operation.Inject.class, (op, ctx) -> injections.inject(op))
+                .on(Operation.Predict.class, (op, ctx) -> ft.predict(op))
+                .on(Operation.FtStatus.class, (op, ctx) -> ft.status());
+    }
+
+    private Map<String, Object> nodeInfo() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("home", layout.home().toString());
+        m.put("pid", ProcessHandle.current().pid());
+        m.put("uptimeMs", System.currentTimeMillis() - startedAt);
+        m.put("version", "0.1.0");
+        return m;
+    }
+
+    /** A client of another node's daemon, authenticated with this node's cluster token. */
+    private OperationClient remote(String url, String what) {
+        if (tcp == null) {
+            throw HpcvirtException.invalid("this daemon has no cluster token: start it with --listen ADDR:PORT --token-file F to " + what);
+        }
+        return DaemonClient.remote(url, tcp.token());
+    }
+
+    private MigrationPeer migrationPeer(Operation.Migrate op) {
+        return new OperationPeer(remote(op.to(), "migrate to other nodes"), "http://" + tcp.host() + ":" + tcp.port());
+    }
+
+    /**
+     * The address an incoming migration listens on: where the request arrived (the source reached
+     * this node there); over the Unix socket, the listener's address, else loopback.
+     */
+    private String listenHost(RequestContext ctx) {
+        if (ctx.localAddress() != null) {
+            return ctx.localAddress();
+        }
+        return tcp != null && !tcp.host().isBlank() && !"0.0.0.0".equals(tcp.host()) ? tcp.host() : "127.0.0.1";
+    }
+
+    /**
+     * The images directory with symbolic links resolved: disk chains record the base image by this
+     * path, and checkpoints restored on another node need the same path there.
+     */
+    private static Path canonical(Path images) {
+        try {
+            return images.toRealPath();
+        } catch (IOException e) {
+            return images;
+        }
+    }
+
+    @Override
+    public void close() {
+        ft.close();
+        watch.close();
+        restores.close();
+        store.close();
+    }
+}

@@ -1,0 +1,146 @@
+package org.hpcvirt.migration;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.backend.IncomingLaunch;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.Migratable;
+import org.hpcvirt.checkpoint.Qcow2;
+import org.hpcvirt.guest.Image;
+import org.hpcvirt.guest.ImageStore;
+import org.hpcvirt.profile.ProfileLoader;
+import org.hpcvirt.profile.VmProfile;
+import org.hpcvirt.vm.InstanceWatch;
+import org.hpcvirt.vm.ManagedVm;
+import org.hpcvirt.vm.Preconditions;
+import org.hpcvirt.vm.VmRegistry;
+import org.hpcvirt.vm.VmStatus;
+
+/**
+ * Destination side of a live migration, driven step by step by the source's daemon
+ * ({@link MigrationPeer}): prepare (define the VM here, start a VMM process waiting for the state),
+ * resume (once the stream ended), await (first heartbeat here), or abort. The profile arrives as
+ * untrusted YAML and is validated like any other. Thread-safe.
+ */
+public final class MigrationDestination {
+    private final VmRegistry vms;
+    private final InstanceWatch watch;
+    private final ImageStore images;
+    private final ProfileLoader profiles;
+
+    public MigrationDestination(VmRegistry vms, InstanceWatch watch, ImageStore images, ProfileLoader profiles) {
+        this.vms = vms;
+        this.watch = watch;
+        this.images = images;
+        this.profiles = profiles;
+    }
+
+    /**
+     * See {@link Operation.PrepareIncoming}: defines the VM (the name must be free) and starts its
+     * VMM process with the same virtual hardware, opening the given disk, vCPUs stopped, listening
+     * on {@code listenHost} (this node's address as the source reaches it) on a free port. The VM is
+     * STARTING until resumed and its first heartbeat. On failure nothing is left behind.
+     */
+    public MigrationPeer.IncomingMigration prepare(Operation.PrepareIncoming op, String listenHost) {
+        VmProfile profile = profiles.parse(op.profileYaml(), "incoming migration from " + op.from());
+        Path disk = op.disk() == null || op.disk().isBlank() ? null : Path.of(op.disk());
+        if ((profile.disk() == null) != (disk == null)) {
+            throw HpcvirtException.invalid("incoming migration of '" + profile.name() + "': a disk is needed exactly when the profile has one");
+        }
+        if (disk != null) {
+            for (Path l : Qcow2.chain(disk)) {
+                if (!Files.isRegularFile(l)) {
+                    throw new HpcvirtException(ErrorCode.NOT_FOUND, "incoming migration of '" + profile.name() + "' needs " + l
+                            + ", which this node does not see (is the checkpoint store shared at the same path?)");
+                }
+            }
+        }
+        IncomingLaunch il = vms.backends().usable(profile.backend()).capability(IncomingLaunch.class).orElseThrow(
+                () -> new HpcvirtException(ErrorCode.OPERATION_FAILED, "backend '" + profile.backend() + "' cannot receive a migration"));
+        ManagedVm vm = vms.define(profile);
+        String name = profile.name();
+        String uri;
+        try {
+            synchronized (vm) {
+                Image image = images.get(profile.image());
+                if (disk != null) {
+                    vms.linkDataDisk(name, disk);
+                }
+                watch.enterStarting(vm, VmEvent.Type.MIGRATION, "incoming migration from " + op.from(), Map.of("from", op.from()));
+                Instance inst = il.launchIncoming(new LaunchSpec(profile, vms.layout().runDir(name), image.kernel(), image.initramfs(),
+                        disk, null, false));
+                watch.adopt(vm, inst);
+                uri = inst.capability(Migratable.class).orElseThrow(() -> new HpcvirtException(
+                        ErrorCode.OPERATION_FAILED, "backend '" + profile.backend() + "' cannot receive a migration"))
+                        .acceptIncoming("tcp:" + listenHost + ":0", op.channels());
+                vms.publish(vm, VmEvent.Type.MIGRATION, "waiting for the state on " + uri + " (QEMU pid " + inst.pid() + ")",
+                        Map.of("uri", uri, "pid", inst.pid()));
+            }
+        } catch (RuntimeException e) {
+            try {
+                vms.publish(vm, VmEvent.Type.ERROR, "incoming migration failed: " + HpcvirtException.chain(e), Map.of());
+                forget(vm, "destroyed; its files are deleted");
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        watch.connectChannel(vm);
+        return new MigrationPeer.IncomingMigration(name, uri, vm.instance() == null ? 0 : vm.instance().pid());
+    }
+
+    /** See {@link Operation.ResumeIncoming}; returns milliseconds spent waiting for the end of the stream. */
+    public Map<String, Long> resume(Operation.ResumeIncoming op) {
+        ManagedVm vm = vms.get(op.name());
+        synchronized (vm) {
+            Preconditions.require(Operation.ResumeIncoming.class, vm.name(), vm.state());
+            Instance inst = vm.instance();
+            Migratable mig = inst == null ? null : inst.capability(Migratable.class).orElse(null);
+            if (mig == null) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "VM '" + vm.name() + "' is not waiting for an incoming migration");
+            }
+            long t0 = System.nanoTime();
+            mig.awaitIncomingAndResume(Duration.ofSeconds(op.timeoutSeconds()));
+            vm.markResumed();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            vms.publish(vm, VmEvent.Type.MIGRATION, "incoming state loaded; vCPUs resumed (waited " + ms + " ms for the end of the stream)",
+                    Map.of("waitedMs", ms));
+            return Map.of("waitedMs", ms);
+        }
+    }
+
+    /** See {@link Operation.AwaitIncoming}. */
+    public VmStatus await(Operation.AwaitIncoming op) {
+        ManagedVm vm = vms.get(op.name());
+        Preconditions.require(Operation.AwaitIncoming.class, vm.name(), vm.state());
+        return watch.awaitStarted(vm, vm.started(), true, Duration.ofSeconds(op.timeoutSeconds()), "taking over");
+    }
+
+    /** See {@link Operation.AbortIncoming}; {@code qemuGone} is true if no VMM process of that VM is left here. */
+    public Map<String, Boolean> abort(Operation.AbortIncoming op) {
+        ManagedVm vm = vms.find(op.name()).orElse(null);
+        if (vm == null) {
+            return Map.of("qemuGone", true);
+        }
+        Instance inst = vm.instance();
+        synchronized (vm) {
+            vms.publish(vm, VmEvent.Type.MIGRATION, "incoming migration aborted by the source", Map.of("outcome", "aborted"));
+            forget(vm, "destroyed; its files are deleted");
+        }
+        return Map.of("qemuGone", inst == null || !inst.isAlive());
+    }
+
+    private void forget(ManagedVm vm, String message) {
+        synchronized (vm) {
+            watch.release(vm);
+            vms.remove(vm, message);
+        }
+    }
+}

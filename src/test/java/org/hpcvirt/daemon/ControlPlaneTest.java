@@ -1,0 +1,250 @@
+package org.hpcvirt.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.hpcvirt.api.DirectoryTree;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.Json;
+import org.hpcvirt.api.NodeConfig;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.RequestContext;
+import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.api.VmState;
+import org.hpcvirt.backend.BackendRegistry;
+import org.hpcvirt.backend.FakeBackend;
+import org.hpcvirt.checkpoint.CheckpointException;
+import org.hpcvirt.checkpoint.CheckpointManifest;
+import org.hpcvirt.guest.FakeAgent;
+import org.hpcvirt.vm.NodeLayout;
+import org.hpcvirt.vm.VmStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The control plane as the daemon composes it ({@link NodeServices}), against an in-memory backend
+ * and a scripted guest agent: lifecycle, detections, checkpoint/suspend/wake, failure paths and
+ * re-attach, all through the dispatcher. No QEMU; the real-QEMU proofs are the *IT classes.
+ */
+class ControlPlaneTest {
+    private static final String PROFILE = "name: %s\nbackend: fake\ncpus: 1\nmemory: 64M\nheartbeat:\n  interval: 100ms\n"
+            + "  timeout: 30s\n";
+    /** A VM that counts as hung after half a second of silence. */
+    private static final String IMPATIENT = PROFILE.replace("30s", "500ms");
+
+    private Path home;
+    private NodeLayout layout;
+    private FakeBackend backend;
+    private NodeServices node;
+    private final List<FakeAgent> agents = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        home = Files.createTempDirectory(Path.of("/tmp"), "hv-cp");
+        layout = new NodeLayout(home).ensure();
+        Path image = layout.images().resolve("default");
+        Files.createDirectories(image);
+        Files.writeString(image.resolve("manifest.json"), "{\"format\":1,\"name\":\"default\",\"kernelVersion\":\"6.1\","
+                + "\"builderVersion\":\"2\",\"agentSourceSha256\":\"0\",\"inputs\":{},\"files\":{}}");
+        backend = FakeBackend.full("fake");
+        node = newNode();
+    }
+
+    private NodeServices newNode() {
+        Properties p = new Properties();
+        p.setProperty("user.home", home.toString());
+        return new NodeServices(layout, new BackendRegistry(List.of(backend)), NodeConfig.from(Map.of("HPCVIRT_NODE", "t1"), p), null,
+                () -> { });
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (FakeAgent a : agents) {
+            a.close();
+        }
+        node.close();
+        DirectoryTree.deleteQuietly(home);
+    }
+
+    private Object run(Operation op) {
+        return node.dispatcher().execute(op, RequestContext.INTERNAL);
+    }
+
+    private VmState state(String vm) {
+        return ((VmStatus) run(new Operation.Status(vm))).state();
+    }
+
+    private List<VmEvent> events(String vm) {
+        return node.events().history(vm, 0, 10_000);
+    }
+
+    /** Defines and starts {@code vm}, then lets its agent send a first heartbeat: RUNNING. */
+    private FakeAgent running(String vm) throws IOException {
+        return running(vm, PROFILE);
+    }
+
+    private FakeAgent running(String vm, String profile) throws IOException {
+        run(new Operation.Define(String.format(profile, vm), "test"));
+        FakeAgent agent = FakeAgent.listen(layout.runDir(vm).resolve("agent.sock"));
+        agents.add(agent);
+        assertThat(((VmStatus) run(new Operation.Start(vm, false, null))).state()).isEqualTo(VmState.STARTING);
+        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+        agent.beat();
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(vm) == VmState.RUNNING);
+        return agent;
+    }
+
+    private static void assertCode(ThrowingCall call, ErrorCode code, String message) {
+        assertThatThrownBy(call::run).isInstanceOf(HpcvirtException.class).hasMessageContaining(message)
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(code));
+    }
+
+    @FunctionalInterface
+    private interface ThrowingCall {
+        void run();
+    }
+
+    @Test
+    void startPauseResumeStopWithHeartbeats() throws IOException {
+        FakeAgent agent = running("a");
+        FakeBackend.FakeInstance inst = backend.last();
+        run(new Operation.Pause("a"));
+        assertThat(state("a")).isEqualTo(VmState.PAUSED);
+        assertThat(inst.pauseCount()).isEqualTo(1);
+        assertCode(() -> run(new Operation.Pause("a")), ErrorCode.WRONG_STATE, "cannot pause VM 'a' in state PAUSED");
+        run(new Operation.Resume("a"));
+        assertThat(inst.resumeCount()).isEqualTo(1);
+        agent.beat();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ((VmStatus) run(new Operation.Status("a"))).lastHeartbeatSeq() == 2);
+        VmStatus stopped = (VmStatus) run(new Operation.Stop("a", true, null));
+        assertThat(stopped.state()).isEqualTo(VmState.STOPPED);
+        assertThat(inst.isAlive()).isFalse();
+        assertThat(events("a")).extracting(VmEvent::state).containsSubsequence(VmState.DEFINED, VmState.STARTING, VmState.RUNNING,
+                VmState.PAUSED, VmState.RUNNING, VmState.STOPPING, VmState.STOPPED);
+    }
+
+    @Test
+    void silenceMakesAVmHungAndAHeartbeatBringsItBack() throws IOException {
+        FakeAgent agent = running("h", IMPATIENT);
+        await().atMost(Duration.ofSeconds(10)).until(() -> state("h") == VmState.HUNG);
+        assertThat(events("h")).anyMatch(e -> e.type() == VmEvent.Type.HEARTBEAT_LOST);
+        agent.beat();
+        await().atMost(Duration.ofSeconds(5)).until(() -> state("h") == VmState.RUNNING);
+        assertThat(events("h")).anyMatch(e -> e.type() == VmEvent.Type.HEARTBEAT_RESUMED);
+    }
+
+    @Test
+    void aVmmExitIsACrashAndAPanicKeepsTheGuestForInspection() throws IOException {
+        running("c");
+        backend.last().exit(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> state("c") == VmState.CRASHED);
+        assertThat(events("c")).anyMatch(e -> e.type() == VmEvent.Type.QEMU_EXITED && e.message().contains("exit code 1"));
+        running("p");
+        backend.last().panic();
+        await().atMost(Duration.ofSeconds(5)).until(() -> state("p") == VmState.PANICKED);
+        assertThat(backend.last().isAlive()).isTrue();
+        assertThat(((VmStatus) run(new Operation.Stop("p", null, null))).state()).isEqualTo(VmState.STOPPED);
+    }
+
+    @Test
+    void aSuspendedVmIsWokenNotColdBooted() throws IOException {
+        FakeAgent agent = running("s");
+        agent.beat();
+        CheckpointManifest m = (CheckpointManifest) run(new Operation.Suspend("s"));
+        assertThat(m.tag()).isEqualTo(CheckpointManifest.SUSPEND_TAG);
+        assertThat(state("s")).isEqualTo(VmState.SUSPENDED);
+        assertThat(backend.last().isAlive()).isFalse();
+        int launches = backend.instances().size();
+        assertCode(() -> run(new Operation.Start("s", false, null)), ErrorCode.WRONG_STATE, "use 'wake'");
+        assertThat(backend.instances()).as("a refused start launches nothing").hasSize(launches);
+        run(new Operation.Wake("s", false, null, null));
+        assertThat(backend.last().spec().incoming()).as("woken from the suspend checkpoint")
+                .isEqualTo(node.dispatcher().execute(new Operation.GetCheckpoint(m.id(), false), RequestContext.INTERNAL,
+                        CheckpointManifest.class).files().stream().findFirst().map(f -> layout.checkpointStore().resolve(f.path())).get());
+        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+        agent.beat();
+        await().atMost(Duration.ofSeconds(10)).until(() -> state("s") == VmState.RUNNING);
+    }
+
+    @Test
+    void aFailedCheckpointLeavesTheVmRunningAndListsNothing() throws IOException {
+        running("f");
+        FakeBackend.FakeInstance inst = backend.last();
+        inst.failNext("saveState", new HpcvirtException(ErrorCode.OPERATION_FAILED, "disk full"));
+        assertCode(() -> run(new Operation.Checkpoint("f", null, null)), ErrorCode.OPERATION_FAILED, "disk full");
+        assertThat(state("f")).isEqualTo(VmState.RUNNING);
+        assertThat(run(new Operation.ListCheckpoints("f"))).asList().isEmpty();
+        assertThat(events("f")).anyMatch(e -> e.type() == VmEvent.Type.ERROR && e.message().startsWith("checkpoint failed"));
+    }
+
+    @Test
+    void aCorruptedCheckpointIsRefusedAndTheVmStaysAsItWas() throws IOException {
+        running("r");
+        CheckpointManifest m = (CheckpointManifest) run(new Operation.Checkpoint("r", null, "t"));
+        run(new Operation.Stop("r", true, null));
+        Path state = layout.checkpointStore().resolve(m.stateFile());
+        byte[] b = Files.readAllBytes(state);
+        b[0] ^= 1;
+        Files.write(state, b);
+        int launches = backend.instances().size();
+        assertThatThrownBy(() -> run(new Operation.Restore(m.id(), "r", false, null))).isInstanceOf(CheckpointException.class);
+        assertThat(state("r")).isEqualTo(VmState.STOPPED);
+        assertThat(backend.instances().subList(launches, backend.instances().size())).allMatch(i -> !i.isAlive());
+        // into a new name, a refused restore leaves no VM behind
+        assertThatThrownBy(() -> run(new Operation.Restore(m.id(), "copy", false, null))).isInstanceOf(CheckpointException.class);
+        assertCode(() -> run(new Operation.Status("copy")), ErrorCode.NOT_FOUND, "VM 'copy' not found");
+    }
+
+    @Test
+    void aRestartedDaemonReattachesToRunningVmsAndNoticesGoneOnes() throws IOException {
+        running("k");
+        running("g");
+        FakeBackend.FakeInstance keep = backend.instances().get(0);
+        FakeBackend.FakeInstance gone = backend.last();
+        node.close();
+        gone.exit(9);
+        node = newNode();
+        node.recover();
+        assertThat(keep.attachCount()).isEqualTo(1);
+        assertThat(state("k")).isEqualTo(VmState.RUNNING);
+        assertThat(state("g")).isEqualTo(VmState.CRASHED);
+        assertThat(events("k")).anyMatch(e -> e.type() == VmEvent.Type.ATTACHED);
+    }
+
+    @Test
+    void migrationWithoutAClusterTokenIsRefusedAndTheVmKeepsRunning() throws IOException {
+        running("m");
+        assertCode(() -> run(new Operation.Migrate("m", "http://10.200.0.2:7700", null, null, null, null)), ErrorCode.INVALID_INPUT,
+                "this daemon has no cluster token");
+        assertThat(state("m")).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
+    void execNeedsExactlyOneFormAndARunningVm() throws IOException {
+        run(new Operation.Define(String.format(PROFILE, "e"), "test"));
+        assertCode(() -> run(new Operation.Exec("e", List.of("true"), null, null)), ErrorCode.WRONG_STATE,
+                "cannot exec VM 'e' in state DEFINED (allowed in RUNNING)");
+        running("x");
+        assertCode(() -> run(new Operation.Exec("x", List.of("a"), "b", null)), ErrorCode.INVALID_INPUT, "give exactly one of 'argv'");
+        assertCode(() -> run(new Operation.Exec("x", List.of(), null, null)), ErrorCode.INVALID_INPUT, "non-empty array");
+    }
+
+    @Test
+    void definitionErrorsKeepTheirProblemListAsDetails() {
+        HpcvirtException e = org.junit.jupiter.api.Assertions.assertThrows(HpcvirtException.class,
+                () -> run(new Operation.Define("name: bad\nbackend: fake\ncpus: 0\nmemory: 64M\nfoo: 1\n", "bad.yaml")));
+        assertThat(Json.mapper().valueToTree(e.details()).path("problems").size()).isEqualTo(2);
+        assertThat(e.getMessage()).contains("bad.yaml:3: cpus").contains("bad.yaml:5: unknown field 'foo'");
+    }
+}
