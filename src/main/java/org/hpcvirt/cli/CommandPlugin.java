@@ -5,16 +5,12 @@ package org.hpcvirt.cli;
  * time on the class path with {@link java.util.ServiceLoader} (a provider listed in
  * {@code META-INF/services/org.hpcvirt.cli.CommandPlugin}). {@code hpcvirt bench} is one: it lives
  * in {@code hpcvirt-bench.jar}, which {@code bin/hpcvirt} adds to the class path when it exists.
- * Implementations need a public no-argument constructor and must be cheap to create: the command
- * itself is asked for only when it runs or its usage is shown.
+ * Implementations need a public no-argument constructor.
  */
 public interface CommandPlugin {
     /** The subcommand's name under {@code hpcvirt}, e.g. {@code bench}. */
     String name();
 
-    /** One line for {@code hpcvirt --help}'s list of commands. */
-    String description();
-
-    /** The command: a picocli {@code @Command} object (or a {@code CommandSpec}), run as {@code hpcvirt NAME}. */
+    /** The command: a picocli {@code @Command} object or a {@code CommandSpec}. */
     Object command();
 }

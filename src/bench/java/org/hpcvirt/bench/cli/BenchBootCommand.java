@@ -8,8 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench boot}: start request → first heartbeat, hpcvirt vs the same QEMU command line run raw. */
-@Command(name = "boot", mixinStandardHelpOptions = true,
-        description = "Time from start request to first heartbeat, hpcvirt vs raw QEMU (median, ratio).")
+@Command(name = "boot", description = "Time from start request to first heartbeat, hpcvirt vs raw QEMU (median, ratio).")
 public final class BenchBootCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

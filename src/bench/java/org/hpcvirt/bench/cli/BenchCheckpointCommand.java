@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench checkpoint}: checkpoint and restore, hpcvirt vs raw QMP, virsh save/restore and the disk's limit. */
-@Command(name = "checkpoint", mixinStandardHelpOptions = true, aliases = "restore",
+@Command(name = "checkpoint", aliases = "restore",
         description = "Checkpoint and restore of a 128 MiB guest: hpcvirt vs raw QMP, virsh save/restore, disk limit (medians, ratios).")
 public final class BenchCheckpointCommand implements Callable<Integer> {
     @CommandLine.Spec

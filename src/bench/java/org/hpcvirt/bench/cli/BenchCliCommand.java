@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench cli}: wall time of {@code hpcvirt vm list} (new JVM per run) vs the same request with curl. */
-@Command(name = "cli", mixinStandardHelpOptions = true,
+@Command(name = "cli",
         description = "Wall time of 'hpcvirt vm list' against a running daemon (a new JVM per run) vs the same request raw"
                 + " over the Unix socket (curl), median and ratio.")
 public final class BenchCliCommand implements Callable<Integer> {

@@ -4,8 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code hpcvirt bench …}: benchmarks that measure hpcvirt side by side with its baseline. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure hpcvirt against its baseline and print the ratio.",
+@Command(name = "bench", description = "Measure hpcvirt against its baseline and print the ratio.",
         subcommands = {BenchBootCommand.class, BenchSimCommand.class, BenchInjectCommand.class,
                 BenchCheckpointCommand.class,
                 BenchMigrateCommand.class, BenchCliCommand.class})

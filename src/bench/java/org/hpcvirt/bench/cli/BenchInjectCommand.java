@@ -11,8 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench inject}: injections per hour with snapshot reset vs a reboot per run. */
-@Command(name = "inject", mixinStandardHelpOptions = true,
-        description = "Injections per hour: snapshot reset between runs vs reboot per run (same fault, runs, parallelism).")
+@Command(name = "inject", description = "Injections per hour: snapshot reset between runs vs reboot per run (same fault, runs, parallelism).")
 public final class BenchInjectCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

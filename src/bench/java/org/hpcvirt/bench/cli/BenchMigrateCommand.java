@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hpcvirt bench migrate}: live migration between two namespaced daemons vs raw QMP, and the link's limit. */
-@Command(name = "migrate", mixinStandardHelpOptions = true,
+@Command(name = "migrate",
         description = "Live migration between two network namespaces: hpcvirt vs raw QMP, and state ÷ link bandwidth (needs root).")
 public final class BenchMigrateCommand implements Callable<Integer> {
     @CommandLine.Spec

@@ -10,11 +10,6 @@ public final class BenchPlugin implements CommandPlugin {
     }
 
     @Override
-    public String description() {
-        return "Measure hpcvirt against its baseline and print the ratio.";
-    }
-
-    @Override
     public Object command() {
         return new BenchCommand();
     }

@@ -15,8 +15,7 @@ import picocli.CommandLine.Option;
  * {@code hpcvirt bench sim}: wall time of one simulated year on 2^19 nodes with the lazy platform
  * failure process, side by side with the naive per-node heap (baseline) on the same scenario.
  */
-@Command(name = "sim", mixinStandardHelpOptions = true,
-        description = "Time the simulator (lazy platform failures) against a per-node-event baseline.")
+@Command(name = "sim", description = "Time the simulator (lazy platform failures) against a per-node-event baseline.")
 public final class BenchSimCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
