@@ -4,7 +4,8 @@ package org.hpcvirt.cli;
  * A top-level {@code hpcvirt} subcommand that ships outside the product jar and is found at run
  * time on the class path with {@link java.util.ServiceLoader} (a provider listed in
  * {@code META-INF/services/org.hpcvirt.cli.CommandPlugin}). {@code hpcvirt bench} is one: it lives
- * in {@code hpcvirt-bench.jar}, which {@code bin/hpcvirt} adds to the class path when it exists.
+ * in {@code hpcvirt-bench.jar}, which {@code bin/hpcvirt} adds to the class path when it exists
+ * (for the commands that run or list it).
  * Implementations need a public no-argument constructor.
  */
 public interface CommandPlugin {
