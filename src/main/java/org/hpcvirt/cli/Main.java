@@ -19,7 +19,6 @@ import picocli.CommandLine.Command;
                 ImageCommand.class,
                 FtCommand.class,
                 SimCommand.class,
-                BenchCommand.class,
                 ZonesCommand.class,
                 InjectCommand.class,
                 CampaignCommand.class,
@@ -43,6 +42,7 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setDefaultValueProvider(new OperationDefaults());
         ExitCodes.install(cl);
+        CommandPlugins.install(cl);
         return cl;
     }
 

@@ -93,7 +93,7 @@ public final class UnixHttp {
         long deadline = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4);
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX); Selector selector = Selector.open()) {
             ch.configureBlocking(false);
-            Exchange x = new Exchange(ch, ch.register(selector, 0), selector, deadline, "HTTP " + method + " " + path + " on " + socket);
+            Exchange x = new Exchange(ch, ch.register(selector, 0), selector, deadline, method, path, socket);
             if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
                 x.await(SelectionKey.OP_CONNECT);
                 while (!ch.finishConnect()) {
@@ -107,10 +107,10 @@ public final class UnixHttp {
 
     /** The request's bytes: request line, headers, blank line, body. */
     static byte[] request(String method, String path, String jsonBody, Map<String, String> headers) {
-        if (method == null || method.isEmpty() || !method.chars().allMatch(c -> c >= 'A' && c <= 'Z')) {
+        if (method == null || method.isEmpty() || !all(method, 'A', 'Z')) {
             throw new IllegalArgumentException("HTTP method must be upper-case letters: " + method);
         }
-        if (path == null || !path.startsWith("/") || !path.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        if (path == null || !path.startsWith("/") || !all(path, 0x21, 0x7e)) {
             throw new IllegalArgumentException("request path must start with / and be percent-encoded ASCII: " + path);
         }
         StringBuilder head = new StringBuilder(256).append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
@@ -119,10 +119,10 @@ public final class UnixHttp {
             for (Map.Entry<String, String> h : headers.entrySet()) {
                 String name = h.getKey();
                 String value = h.getValue();
-                if (name == null || name.isEmpty() || !name.chars().allMatch(UnixHttp::tokenChar)) {
+                if (name == null || name.isEmpty() || !token(name)) {
                     throw new IllegalArgumentException("bad header name: " + name);
                 }
-                if (value == null || !value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c < 0x7f))) {
+                if (value == null || !all(value.replace('\t', ' '), 0x20, 0x7e)) {
                     throw new IllegalArgumentException("header " + name + ": value must be printable ASCII on one line");
                 }
                 String lower = name.toLowerCase(Locale.ROOT);
@@ -148,8 +148,28 @@ public final class UnixHttp {
         return all;
     }
 
-    private static boolean tokenChar(int c) {
-        return c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
+    // plain loops, no streams or lambdas: each of those costs start-up time in a fresh JVM
+
+    /** True if every character of {@code s} is in [lo, hi]. */
+    private static boolean all(String s, int lo, int hi) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < lo || c > hi) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** True if {@code s} is an HTTP token (a header name). */
+    private static boolean token(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || "()<>@,;:\\\"/[]?={}".indexOf(c) >= 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** One connection's reads and writes against the deadline, with a read buffer. */
@@ -158,16 +178,25 @@ public final class UnixHttp {
         private final SelectionKey key;
         private final Selector selector;
         private final long deadline;
-        private final String what;
+        private final String method;
+        private final String path;
+        private final Path socket;
         private final ByteBuffer in = ByteBuffer.allocate(16 * 1024).flip();
         private boolean eof;
 
-        Exchange(SocketChannel ch, SelectionKey key, Selector selector, long deadline, String what) {
+        Exchange(SocketChannel ch, SelectionKey key, Selector selector, long deadline, String method, String path, Path socket) {
             this.ch = ch;
             this.key = key;
             this.selector = selector;
             this.deadline = deadline;
-            this.what = what;
+            this.method = method;
+            this.path = path;
+            this.socket = socket;
+        }
+
+        /** The exchange, for messages: {@code HTTP GET /v1/vms on /…/hpcvirtd.sock}. */
+        private String what() {
+            return "HTTP " + method + " " + path + " on " + socket;
         }
 
         /** Waits until the channel is ready for {@code ops}, or throws at the deadline. */
@@ -176,7 +205,7 @@ public final class UnixHttp {
             while (true) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new SocketTimeoutException(what + ": no complete answer within the timeout");
+                    throw new SocketTimeoutException(what() + ": no complete answer within the timeout");
                 }
                 selector.selectedKeys().clear();
                 if (selector.select(Math.max(1, left / 1_000_000)) > 0) {
@@ -227,12 +256,12 @@ public final class UnixHttp {
                         return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
                     }
                     if (sb.length() >= max) {
-                        throw new ProtocolException(what + ": response line longer than " + max + " bytes");
+                        throw new ProtocolException(what() + ": response line longer than " + max + " bytes");
                     }
                     sb.append((char) (b & 0xff));
                 }
                 if (!fill()) {
-                    throw new EOFException(what + ": connection closed in the middle of the response head");
+                    throw new EOFException(what() + ": connection closed in the middle of the response head");
                 }
             }
         }
@@ -245,32 +274,40 @@ public final class UnixHttp {
                 // "HTTP/1.1 200 OK"
                 if (!status.startsWith("HTTP/1.") || status.length() < 12 || status.charAt(8) != ' '
                         || (status.length() > 12 && status.charAt(12) != ' ')) {
-                    throw new ProtocolException(what + ": not an HTTP/1.x status line: " + abbreviate(status));
+                    throw new ProtocolException(what() + ": not an HTTP/1.x status line: " + abbreviate(status));
                 }
                 int code;
                 try {
                     code = Integer.parseInt(status.substring(9, 12));
                 } catch (NumberFormatException e) {
-                    throw new ProtocolException(what + ": bad status code in: " + abbreviate(status));
+                    throw new ProtocolException(what() + ": bad status code in: " + abbreviate(status));
                 }
                 Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
                 for (String h = line(budget); !h.isEmpty(); h = line(budget)) {
                     budget -= h.length() + 2;
                     if (budget <= 0) {
-                        throw new ProtocolException(what + ": response head larger than " + MAX_HEAD_BYTES + " bytes");
+                        throw new ProtocolException(what() + ": response head larger than " + MAX_HEAD_BYTES + " bytes");
                     }
                     int colon = h.indexOf(':');
                     if (colon <= 0) {
-                        throw new ProtocolException(what + ": malformed header line: " + abbreviate(h));
+                        throw new ProtocolException(what() + ": malformed header line: " + abbreviate(h));
                     }
-                    headers.computeIfAbsent(h.substring(0, colon).strip(), k -> new ArrayList<>(1)).add(h.substring(colon + 1).strip());
+                    String name = h.substring(0, colon).strip();
+                    List<String> values = headers.get(name);
+                    if (values == null) {
+                        values = new ArrayList<>(1);
+                        headers.put(name, values);
+                    }
+                    values.add(h.substring(colon + 1).strip());
                 }
                 if (code / 100 == 1 && code != 101) {
                     continue; // interim response (100 Continue…): the real one follows
                 }
                 byte[] body = head || code == 204 || code == 304 || code / 100 == 1 ? new byte[0] : body(headers);
                 Map<String, List<String>> ro = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-                headers.forEach((k, v) -> ro.put(k, List.copyOf(v)));
+                for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+                    ro.put(e.getKey(), List.copyOf(e.getValue()));
+                }
                 return new Response(code, Collections.unmodifiableMap(ro), body);
             }
         }
@@ -295,16 +332,16 @@ public final class UnixHttp {
                     try {
                         n = Long.parseLong(one.strip());
                     } catch (NumberFormatException e) {
-                        throw new ProtocolException(what + ": bad Content-Length: " + abbreviate(v));
+                        throw new ProtocolException(what() + ": bad Content-Length: " + abbreviate(v));
                     }
                     if (n < 0 || (length >= 0 && n != length)) {
-                        throw new ProtocolException(what + ": bad Content-Length: " + abbreviate(String.join(", ", cl)));
+                        throw new ProtocolException(what() + ": bad Content-Length: " + abbreviate(String.join(", ", cl)));
                     }
                     length = n;
                 }
             }
             if (length > MAX_BODY_BYTES) {
-                throw new ProtocolException(what + ": response body of " + length + " bytes is larger than " + MAX_BODY_BYTES);
+                throw new ProtocolException(what() + ": response body of " + length + " bytes is larger than " + MAX_BODY_BYTES);
             }
             byte[] body = new byte[(int) length];
             read(body, 0, body.length);
@@ -314,7 +351,7 @@ public final class UnixHttp {
         private void read(byte[] into, int off, int len) throws IOException {
             while (len > 0) {
                 if (!in.hasRemaining() && !fill()) {
-                    throw new EOFException(what + ": connection closed " + len + " bytes before the end of the body");
+                    throw new EOFException(what() + ": connection closed " + len + " bytes before the end of the body");
                 }
                 int n = Math.min(len, in.remaining());
                 in.get(into, off, n);
@@ -336,26 +373,26 @@ public final class UnixHttp {
                     size = -1;
                 }
                 if (size < 0) {
-                    throw new ProtocolException(what + ": bad chunk size line: " + abbreviate(sizeLine));
+                    throw new ProtocolException(what() + ": bad chunk size line: " + abbreviate(sizeLine));
                 }
                 if (size == 0) {
                     int budget = MAX_HEAD_BYTES;
                     for (String t = line(budget); !t.isEmpty(); t = line(budget)) {
                         budget -= t.length() + 2; // trailers: read and dropped
                         if (budget <= 0) {
-                            throw new ProtocolException(what + ": trailers larger than " + MAX_HEAD_BYTES + " bytes");
+                            throw new ProtocolException(what() + ": trailers larger than " + MAX_HEAD_BYTES + " bytes");
                         }
                     }
                     return out.toByteArray();
                 }
                 if (out.size() + size > MAX_BODY_BYTES) {
-                    throw new ProtocolException(what + ": response body larger than " + MAX_BODY_BYTES + " bytes");
+                    throw new ProtocolException(what() + ": response body larger than " + MAX_BODY_BYTES + " bytes");
                 }
                 byte[] chunk = new byte[(int) size];
                 read(chunk, 0, chunk.length);
                 out.write(chunk, 0, chunk.length);
                 if (!line(2).isEmpty()) {
-                    throw new ProtocolException(what + ": chunk not followed by CRLF");
+                    throw new ProtocolException(what() + ": chunk not followed by CRLF");
                 }
             }
         }
@@ -364,7 +401,7 @@ public final class UnixHttp {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             do {
                 if (out.size() + in.remaining() > MAX_BODY_BYTES) {
-                    throw new ProtocolException(what + ": response body larger than " + MAX_BODY_BYTES + " bytes");
+                    throw new ProtocolException(what() + ": response body larger than " + MAX_BODY_BYTES + " bytes");
                 }
                 out.write(in.array(), in.arrayOffset() + in.position(), in.remaining());
                 in.position(in.limit());

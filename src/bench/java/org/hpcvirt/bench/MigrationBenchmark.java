@@ -77,9 +77,10 @@ public final class MigrationBenchmark {
         Image image = new ImageStore(imagesDir).get(imageName);
         Path root = Files.createTempDirectory(Path.of("/tmp"), "hvm");
         Files.delete(root); // the script creates it, and removes it in "down"
-        Path jar = Path.of(MigrationBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        // product and benchmark jars: the nodes' daemons need the one, the link probe the other
+        String classPath = System.getProperty("java.class.path");
         Map<String, String> env = Map.of("HVN_ROOT", root.toString(), "HVN_PREFIX", PREFIX, "HVN_PORT", PORT,
-                "HVN_IMAGES", imagesDir.toRealPath().toString(), "HVN_CP", jar.toString());
+                "HVN_IMAGES", imagesDir.toRealPath().toString(), "HVN_CP", classPath);
         String yaml = "name: mig\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: " + imageName
                 + "\ndisk:\n  size: 64M\nheartbeat:\n  interval: 100ms\n  timeout: 2s\n";
         VmProfile profile = new ProfileLoader(HostLimits.detect()).parse(yaml, "mig.yaml");
@@ -97,9 +98,9 @@ public final class MigrationBenchmark {
             List<Double> link1 = new ArrayList<>();
             List<Double> linkN = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                link1.add(linkBandwidth(jar, 1));
+                link1.add(linkBandwidth(classPath, 1));
                 if (channels > 1) {
-                    linkN.add(linkBandwidth(jar, channels));
+                    linkN.add(linkBandwidth(classPath, channels));
                 }
             }
             out.printf("link bandwidth (Java sockets, 256 MiB %s1 → %s2, 3 runs each): 1 stream median %.0f MiB/s (min %.0f, max %.0f)%s%n",
@@ -229,8 +230,8 @@ public final class MigrationBenchmark {
     }
 
     /** 256 MiB over {@code streams} TCP connections from namespace 1 to namespace 2, each end a JVM started with nsenter; bytes/s. */
-    private static double linkBandwidth(Path jar, int streams) throws Exception {
-        List<String> recv = List.of("nsenter", "--net=/run/netns/" + PREFIX + "2", javaBin(), "-cp", jar.toString(),
+    private static double linkBandwidth(String classPath, int streams) throws Exception {
+        List<String> recv = List.of("nsenter", "--net=/run/netns/" + PREFIX + "2", javaBin(), "-cp", classPath,
                 LinkBandwidth.class.getName(), "recv", "10.200.0.2", Integer.toString(BW_PORT), Integer.toString(streams));
         Process r = new ProcessBuilder(recv).redirectErrorStream(true).start();
         try {
@@ -239,7 +240,7 @@ public final class MigrationBenchmark {
             if (!first.startsWith("listening")) {
                 throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "link receiver: " + first);
             }
-            List<String> send = List.of("nsenter", "--net=/run/netns/" + PREFIX + "1", javaBin(), "-cp", jar.toString(),
+            List<String> send = List.of("nsenter", "--net=/run/netns/" + PREFIX + "1", javaBin(), "-cp", classPath,
                     LinkBandwidth.class.getName(), "send", "10.200.0.2", Integer.toString(BW_PORT), Integer.toString(streams));
             String o = tool(null, send, Map.of()).strip();
             return Double.parseDouble(o.lines().reduce((a, b) -> b).orElseThrow());

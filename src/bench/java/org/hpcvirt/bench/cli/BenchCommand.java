@@ -1,4 +1,4 @@
-package org.hpcvirt.cli;
+package org.hpcvirt.bench.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", description = "Measure hpcvirt against its baseline and print the ratio.",
         subcommands = {BenchBootCommand.class, BenchSimCommand.class, BenchInjectCommand.class,
                 BenchCheckpointCommand.class,
-                BenchMigrateCommand.class})
+                BenchMigrateCommand.class, BenchCliCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,4 +1,4 @@
-package org.hpcvirt.cli;
+package org.hpcvirt.bench.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
