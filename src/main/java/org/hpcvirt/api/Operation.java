@@ -232,12 +232,16 @@ public sealed interface Operation {
 
     /**
      * Destination side of a migration: defines the VM here from its profile and starts a QEMU
-     * waiting for the state. Allowed when no VM of that name exists here.
+     * waiting for the state. If the source has not asked to resume it within
+     * {@code timeoutSeconds} (the source died or gave up), the waiting QEMU is killed and the name
+     * freed. Allowed when no VM of that name exists here.
      */
     record PrepareIncoming(@Required @Doc("the VM's profile, YAML text") String profileYaml,
             @Doc("the data disk's top layer in the shared store") String disk,
             @Doc("the source node, for events") @Default("\"?\"") String from,
-            @Doc("parallel connections the source sends over") @Default("1") @Range(min = 1, max = 16) Integer channels)
+            @Doc("parallel connections the source sends over") @Default("1") @Range(min = 1, max = 16) Integer channels,
+            @Doc("seconds to wait for the source's resume before giving the incoming VM up") @Default("660")
+            @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
             implements Operation {
     }
 

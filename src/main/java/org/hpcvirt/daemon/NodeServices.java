@@ -198,6 +198,7 @@ final class NodeServices implements AutoCloseable {
     @Override
     public void close() {
         ft.close();
+        migrationDestination.close();
         watch.close();
         restores.close();
         store.close();

@@ -4,6 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Operation;
@@ -29,11 +34,15 @@ import org.hpcvirt.vm.VmStatus;
  * resume (once the stream ended), await (first heartbeat here), or abort. The profile arrives as
  * untrusted YAML and is validated like any other. Thread-safe.
  */
-public final class MigrationDestination {
+public final class MigrationDestination implements AutoCloseable {
     private final VmRegistry vms;
     private final InstanceWatch watch;
     private final ImageStore images;
     private final ProfileLoader profiles;
+    /** Incoming VMs not resumed yet, by name: the instance generation their deadline is for. */
+    private final Map<String, Long> waiting = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(
+            DaemonThreads.named("incoming-deadline"));
 
     public MigrationDestination(VmRegistry vms, InstanceWatch watch, ImageStore images, ProfileLoader profiles) {
         this.vms = vms;
@@ -92,8 +101,28 @@ public final class MigrationDestination {
             }
             throw e;
         }
+        long generation = vm.generation();
+        waiting.put(name, generation);
+        deadlines.schedule(() -> giveUp(vm, generation, op), op.timeoutSeconds(), TimeUnit.SECONDS);
         watch.connectChannel(vm);
         return new MigrationPeer.IncomingMigration(name, uri, vm.instance() == null ? 0 : vm.instance().pid());
+    }
+
+    /**
+     * The source never asked to resume the incoming VM in time (it died, or gave up without
+     * telling): the never-resumed QEMU is killed and the name freed. The source, if it is still
+     * there, keeps its VM (it resumes it there only once it knows this side's QEMU is gone).
+     */
+    private void giveUp(ManagedVm vm, long generation, Operation.PrepareIncoming op) {
+        synchronized (vm) {
+            if (!waiting.remove(vm.name(), generation) || vm.generation() != generation) {
+                return;
+            }
+            vms.publish(vm, VmEvent.Type.MIGRATION, "incoming migration from " + op.from() + " given up: the source did not resume it"
+                    + " within " + op.timeoutSeconds() + " s; its waiting QEMU is killed and the name is free",
+                    Map.of("outcome", "timed-out", "from", op.from()));
+            forget(vm, "forgotten here after an incoming migration that was never resumed");
+        }
     }
 
     /** See {@link Operation.ResumeIncoming}; returns milliseconds spent waiting for the end of the stream. */
@@ -106,8 +135,13 @@ public final class MigrationDestination {
             if (mig == null) {
                 throw new HpcvirtException(ErrorCode.WRONG_STATE, "VM '" + vm.name() + "' is not waiting for an incoming migration");
             }
+            if (!Long.valueOf(vm.generation()).equals(waiting.get(vm.name()))) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "VM '" + vm.name() + "' is not waiting for an incoming migration");
+            }
             long t0 = System.nanoTime();
+            // a failed resume leaves the deadline armed: the waiting QEMU still goes if nobody aborts it
             mig.awaitIncomingAndResume(Duration.ofSeconds(op.timeoutSeconds()));
+            waiting.remove(vm.name());
             vm.markResumed();
             long ms = (System.nanoTime() - t0) / 1_000_000;
             vms.publish(vm, VmEvent.Type.MIGRATION, "incoming state loaded; vCPUs resumed (waited " + ms + " ms for the end of the stream)",
@@ -131,10 +165,16 @@ public final class MigrationDestination {
         }
         Instance inst = vm.instance();
         synchronized (vm) {
+            waiting.remove(vm.name());
             vms.publish(vm, VmEvent.Type.MIGRATION, "incoming migration aborted by the source", Map.of("outcome", "aborted"));
             forget(vm, "destroyed; its files are deleted");
         }
         return Map.of("qemuGone", inst == null || !inst.isAlive());
+    }
+
+    @Override
+    public void close() {
+        deadlines.shutdownNow();
     }
 
     private void forget(ManagedVm vm, String message) {

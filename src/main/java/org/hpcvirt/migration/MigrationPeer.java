@@ -20,11 +20,12 @@ public interface MigrationPeer extends AutoCloseable {
      * Starts on the destination a QEMU with the same virtual hardware as {@code profile}, opening
      * {@code disk} (the VM's current top layer in the shared store), vCPUs stopped, listening for
      * the incoming state over {@code channels} parallel connections. The VM is defined there and
-     * STARTING.
+     * STARTING; if {@link #resumeIncoming} has not come within {@code giveUpAfter}, the destination
+     * kills its waiting QEMU and forgets the VM.
      *
      * @return where the source must send its state
      */
-    IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode, int channels);
+    IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode, int channels, Duration giveUpAfter);
 
     /**
      * Waits until the destination has loaded the whole state, then starts its vCPUs.

@@ -88,7 +88,9 @@ public final class MigrationSource {
             vms.move(vm, VmState.MIGRATING, VmEvent.Type.MIGRATION, "migrating to " + to, Map.of("to", to));
             MigrationPeer.IncomingMigration in;
             try {
-                in = peer.prepareIncoming(p, disk, vms.layout().home().toString(), options.channels());
+                // the destination gives up on its waiting QEMU if this side never resumes it (it died)
+                in = peer.prepareIncoming(p, disk, vms.layout().home().toString(), options.channels(),
+                        options.timeout().plus(confirmTimeout));
             } catch (RuntimeException e) {
                 vm.markResumed();
                 vms.move(vm, VmState.RUNNING, VmEvent.Type.MIGRATION, "migration to " + to + " failed: the destination could not prepare ("

@@ -231,6 +231,24 @@ class ControlPlaneTest {
     }
 
     @Test
+    void anIncomingMigrationThatIsNeverResumedIsGivenUp() throws IOException {
+        String yaml = String.format(PROFILE, "in");
+        var in = (org.hpcvirt.migration.MigrationPeer.IncomingMigration) run(new Operation.PrepareIncoming(yaml, null, "n2", null, 1));
+        assertThat(in.uri()).startsWith("tcp:");
+        assertThat(state("in")).isEqualTo(VmState.STARTING);
+        FakeBackend.FakeInstance waiting = backend.last();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !waiting.isAlive());
+        assertCode(() -> run(new Operation.Status("in")), ErrorCode.NOT_FOUND, "VM 'in' not found");
+        assertThat(events("in")).anyMatch(e -> e.type() == VmEvent.Type.MIGRATION && e.message().contains("given up")
+                && "timed-out".equals(e.data().get("outcome")));
+        // the name is free again: the next incoming migration of it is accepted
+        run(new Operation.PrepareIncoming(yaml, null, "n2", null, 600));
+        assertThat(state("in")).isEqualTo(VmState.STARTING);
+        run(new Operation.ResumeIncoming("in", null));
+        assertCode(() -> run(new Operation.ResumeIncoming("in", null)), ErrorCode.WRONG_STATE, "not waiting for an incoming migration");
+    }
+
+    @Test
     void execNeedsExactlyOneFormAndARunningVm() throws IOException {
         run(new Operation.Define(String.format(PROFILE, "e"), "test"));
         assertCode(() -> run(new Operation.Exec("e", List.of("true"), null, null)), ErrorCode.WRONG_STATE,
