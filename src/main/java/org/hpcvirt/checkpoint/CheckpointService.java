@@ -31,11 +31,13 @@ import org.hpcvirt.vm.VmRegistry;
  * Taking checkpoints of running VMs: RAM and device state through the backend's
  * {@link Checkpointable}, disk state as frozen qcow2 layers of the data disk through
  * {@link DiskSnapshots} (the first checkpoint moves the disk's top layer into the store; later ones
- * only add what changed; chains are flattened after {@link #setMaxDiskLayers} frozen layers), and
- * pause-to-storage ({@link #suspend}). A checkpoint is listed only once complete and fsynced.
- * Thread-safe: each operation holds its VM's monitor.
+ * only add what changed; chains are flattened after {@link #setMaxDiskLayers} frozen layers, in the
+ * background), and pause-to-storage ({@link #suspend}). A checkpoint is listed only once complete
+ * and fsynced. Thread-safe: each operation holds its VM's monitor; a background flatten holds none
+ * (pause, status and stop are never blocked by it), and the operations that change the disk's
+ * chain wait for it first ({@link #awaitDiskJobs}). Closed by the composition root.
  */
-public final class CheckpointService {
+public final class CheckpointService implements AutoCloseable {
     /** Backend drive id of the per-VM data disk. */
     public static final String DATA_DRIVE = "data";
     /** Default for {@link #setMaxDiskLayers}. */
@@ -51,6 +53,10 @@ public final class CheckpointService {
      * instead of reading the layers again.
      */
     private final Map<String, Map<String, CheckpointManifest.FileEntry>> knownLayers = new ConcurrentHashMap<>();
+    /** Disk-chain flattening in progress, by VM name. */
+    private final Map<String, java.util.concurrent.CompletableFuture<Void>> diskJobs = new ConcurrentHashMap<>();
+    private final java.util.concurrent.ExecutorService flattener = java.util.concurrent.Executors.newCachedThreadPool(
+            org.hpcvirt.api.DaemonThreads.named("disk-flatten"));
 
     public CheckpointService(VmRegistry vms, InstanceWatch watch, CheckpointStore store) {
         this.vms = vms;
@@ -84,22 +90,59 @@ public final class CheckpointService {
     /** See {@link Operation.Checkpoint}. */
     public CheckpointManifest checkpoint(Operation.Checkpoint op) {
         ManagedVm vm = vms.get(op.name());
-        synchronized (vm) {
-            Preconditions.require(Operation.Checkpoint.class, vm.name(), vm.state());
-            return capture(vm, op.live(), op.tag(), true);
+        while (true) {
+            awaitDiskJobs(vm.name());
+            synchronized (vm) {
+                if (diskJobRunning(vm.name())) {
+                    continue;
+                }
+                Preconditions.require(Operation.Checkpoint.class, vm.name(), vm.state());
+                return capture(vm, op.live(), op.tag(), true);
+            }
         }
+    }
+
+    /**
+     * Waits, without holding the VM's monitor, until no background job changes the VM's disk
+     * chain; callers that change the chain (checkpoint, suspend, migration) call it first and check
+     * {@link #diskJobRunning} again under the monitor.
+     */
+    public void awaitDiskJobs(String vm) {
+        java.util.concurrent.CompletableFuture<Void> job = diskJobs.get(vm);
+        if (job != null) {
+            try {
+                job.get(FLATTEN_TIMEOUT.toMinutes() + 1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // reported by the job itself; the caller goes on with the chain as it is
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted while the disk chain of " + vm + " was flattened");
+            }
+        }
+    }
+
+    /** True while a background job changes the VM's disk chain. */
+    public boolean diskJobRunning(String vm) {
+        java.util.concurrent.CompletableFuture<Void> job = diskJobs.get(vm);
+        return job != null && !job.isDone();
     }
 
     /** See {@link Operation.Suspend}: a paused checkpoint tagged {@code suspend}, then the VMM process is stopped. */
     public CheckpointManifest suspend(Operation.Suspend op) {
         ManagedVm vm = vms.get(op.name());
-        synchronized (vm) {
-            Preconditions.require(Operation.Suspend.class, vm.name(), vm.state());
-            CheckpointManifest m = capture(vm, false, CheckpointManifest.SUSPEND_TAG, false);
-            watch.release(vm);
-            vms.move(vm, VmState.SUSPENDED, VmEvent.Type.STATE_CHANGED, "suspended to checkpoint " + m.id()
-                    + "; QEMU stopped, memory freed", Map.of("checkpoint", m.id()));
-            return m;
+        while (true) {
+            awaitDiskJobs(vm.name());
+            synchronized (vm) {
+                if (diskJobRunning(vm.name())) {
+                    continue;
+                }
+                Preconditions.require(Operation.Suspend.class, vm.name(), vm.state());
+                CheckpointManifest m = capture(vm, false, CheckpointManifest.SUSPEND_TAG, false);
+                watch.release(vm);
+                vms.move(vm, VmState.SUSPENDED, VmEvent.Type.STATE_CHANGED, "suspended to checkpoint " + m.id()
+                        + "; QEMU stopped, memory freed", Map.of("checkpoint", m.id()));
+                return m;
+            }
         }
     }
 
@@ -198,7 +241,7 @@ public final class CheckpointService {
         }
         rememberLayers(vm.name(), m);
         if (ds != null && m.layers().size() >= maxDiskLayers && m.imageBase() != null && resumeAfter) {
-            boundChain(vm, ds, m.layers().size());
+            startBoundChain(vm, ds, m.layers().size());
         }
         vms.publish(vm, VmEvent.Type.CHECKPOINT, "checkpoint " + m.id() + (live ? " (live)" : "") + ": guest paused " + pauseMs
                 + " ms, " + String.format("%.1f MiB", m.stateBytes() / 1048576.0) + " state, " + m.layers().size() + " disk layer(s)",
@@ -237,25 +280,52 @@ public final class CheckpointService {
                 hb == null ? -1 : hb.seq(), counter, hb == null ? -1 : hb.uptimeMs(), imageBase, diskBytes, layers, files);
     }
 
+    /** Longest a background flatten may take. */
+    private static final Duration FLATTEN_TIMEOUT = Duration.ofMinutes(30);
+
     /**
-     * Keeps the running disk's chain short: copies what the frozen layers hold into the writable top
-     * (guest running) so the chain becomes image base ← top. The backend's work around every pause
-     * grows with the chain, as does every disk read that misses the top. If streaming fails the VM
-     * keeps its long chain and runs on; the failure is an ERROR event, the checkpoint is complete.
+     * Keeps the running disk's chain short: in the background, copies what the frozen layers hold
+     * into the writable top (guest running) so the chain becomes image base ← top. The backend's
+     * work around every pause grows with the chain, as does every disk read that misses the top;
+     * copying a multi-GiB disk takes long, so it runs without the VM's monitor (pause, status and
+     * stop go on meanwhile; the next checkpoint, suspend or migration waits for it). If streaming
+     * fails the VM keeps its long chain and runs on; the failure is an ERROR event (none if the VM's
+     * VMM process went away meanwhile), the checkpoint itself is complete. Caller holds the monitor.
      */
-    private void boundChain(ManagedVm vm, DiskSnapshots ds, int frozen) {
-        long t0 = System.nanoTime();
+    private void startBoundChain(ManagedVm vm, DiskSnapshots ds, int frozen) {
+        long generation = vm.generation();
+        // the base by the name the backend opened it (see moveDiskToStore)
+        List<String> chain = ds.chain(DATA_DRIVE);
+        String base = chain.get(chain.size() - 1);
+        java.util.concurrent.CompletableFuture<Void> job = new java.util.concurrent.CompletableFuture<>();
+        diskJobs.put(vm.name(), job);
         try {
-            // the base by the name the backend opened it (see moveDiskToStore)
-            List<String> chain = ds.chain(DATA_DRIVE);
-            String base = chain.get(chain.size() - 1);
-            ds.flatten(DATA_DRIVE, base, Path.of(base), Duration.ofMinutes(30));
-            vms.publish(vm, VmEvent.Type.CHECKPOINT, "disk chain shortened: " + frozen + " frozen layer(s) copied into the top layer in "
-                    + (System.nanoTime() - t0) / 1_000_000 + " ms; the next checkpoint stores the whole disk",
-                    Map.of("layersMerged", frozen, "ms", (System.nanoTime() - t0) / 1_000_000));
-        } catch (HpcvirtException e) {
-            vms.publish(vm, VmEvent.Type.ERROR, "could not shorten the disk chain (" + frozen + " layers): " + e.getMessage(), Map.of());
+            flattener.execute(() -> {
+                long t0 = System.nanoTime();
+                try {
+                    ds.flatten(DATA_DRIVE, base, Path.of(base), FLATTEN_TIMEOUT);
+                    vms.publish(vm, VmEvent.Type.CHECKPOINT, "disk chain shortened: " + frozen + " frozen layer(s) copied into the top"
+                            + " layer in " + (System.nanoTime() - t0) / 1_000_000 + " ms; the next checkpoint stores the whole disk",
+                            Map.of("layersMerged", frozen, "ms", (System.nanoTime() - t0) / 1_000_000));
+                } catch (RuntimeException e) {
+                    if (vm.generation() == generation) {
+                        vms.publish(vm, VmEvent.Type.ERROR, "could not shorten the disk chain (" + frozen + " layers): " + e.getMessage(),
+                                Map.of());
+                    }
+                } finally {
+                    diskJobs.remove(vm.name(), job);
+                    job.complete(null);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            diskJobs.remove(vm.name(), job);
+            job.complete(null);
         }
+    }
+
+    @Override
+    public void close() {
+        flattener.shutdownNow();
     }
 
     /** A frozen layer's size and SHA-256: as recorded when it was frozen if known and its size is unchanged, else read. */

@@ -199,6 +199,7 @@ final class NodeServices implements AutoCloseable {
     public void close() {
         ft.close();
         migrationDestination.close();
+        checkpoints.close();
         watch.close();
         restores.close();
         store.close();

@@ -71,7 +71,12 @@ public final class MigrationSource {
     public MigrationReport migrate(String name, MigrationPeer peer, Migratable.MigrateOptions options, Duration confirmTimeout) {
         long t0 = System.nanoTime();
         ManagedVm vm = vms.get(name);
+        checkpoints.awaitDiskJobs(name);
         synchronized (vm) {
+            if (checkpoints.diskJobRunning(name)) {
+                throw new HpcvirtException(ErrorCode.WRONG_STATE, "the disk chain of VM '" + name + "' is being flattened after a"
+                        + " checkpoint; migrate it again when that is done");
+            }
             Preconditions.require(Operation.Migrate.class, name, vm.state());
             Instance inst = vm.instance();
             VmProfile p = vm.profile();
