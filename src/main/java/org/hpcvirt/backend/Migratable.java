@@ -44,6 +44,25 @@ public interface Migratable {
     void awaitIncomingAndResume(Duration timeout);
 
     /**
+     * Source side: cancels an outgoing migration this instance may still be running (started by
+     * an earlier daemon that is gone) and waits until the VMM has settled, at most {@code timeout}.
+     * The VMM resumes the guest itself if it was running; nothing happens if no migration runs.
+     *
+     * @return what became of the outgoing migration
+     */
+    Outgoing cancelOutgoing(Duration timeout);
+
+    /** What {@link #cancelOutgoing} found. */
+    enum Outgoing {
+        /** No outgoing migration was running. */
+        NONE,
+        /** One was running and is cancelled; the guest runs (or stays paused) here. */
+        CANCELLED,
+        /** It had completed: the state was sent away and the instance stays {@link RunState#MIGRATED}. */
+        COMPLETED
+    }
+
+    /**
      * How to migrate.
      *
      * @param maxDowntime              longest acceptable final pause

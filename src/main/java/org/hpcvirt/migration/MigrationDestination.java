@@ -44,11 +44,23 @@ public final class MigrationDestination implements AutoCloseable {
     private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(
             DaemonThreads.named("incoming-deadline"));
 
+    private final java.util.function.Consumer<VmEvent> exits = this::onEvent;
+
     public MigrationDestination(VmRegistry vms, InstanceWatch watch, ImageStore images, ProfileLoader profiles) {
         this.vms = vms;
         this.watch = watch;
         this.images = images;
         this.profiles = profiles;
+        vms.events().subscribe(exits);
+    }
+
+    /** A waiting incoming QEMU that exits (its stream broke: the source cancelled or died) is given up at once. */
+    private void onEvent(VmEvent ev) {
+        Long generation = ev.vm() == null ? null : waiting.get(ev.vm());
+        if (generation != null && ev.type() == VmEvent.Type.QEMU_EXITED) {
+            vms.find(ev.vm()).ifPresent(vm -> deadlines.execute(() -> giveUp(vm, generation,
+                    "its QEMU exited before the source resumed it (the stream broke: the source cancelled or died)")));
+        }
     }
 
     /**
@@ -103,7 +115,8 @@ public final class MigrationDestination implements AutoCloseable {
         }
         long generation = vm.generation();
         waiting.put(name, generation);
-        deadlines.schedule(() -> giveUp(vm, generation, op), op.timeoutSeconds(), TimeUnit.SECONDS);
+        deadlines.schedule(() -> giveUp(vm, generation, "the source did not resume it within " + op.timeoutSeconds() + " s"),
+                op.timeoutSeconds(), TimeUnit.SECONDS);
         watch.connectChannel(vm);
         return new MigrationPeer.IncomingMigration(name, uri, vm.instance() == null ? 0 : vm.instance().pid());
     }
@@ -113,14 +126,13 @@ public final class MigrationDestination implements AutoCloseable {
      * telling): the never-resumed QEMU is killed and the name freed. The source, if it is still
      * there, keeps its VM (it resumes it there only once it knows this side's QEMU is gone).
      */
-    private void giveUp(ManagedVm vm, long generation, Operation.PrepareIncoming op) {
+    private void giveUp(ManagedVm vm, long generation, String why) {
         synchronized (vm) {
             if (!waiting.remove(vm.name(), generation) || vm.generation() != generation) {
                 return;
             }
-            vms.publish(vm, VmEvent.Type.MIGRATION, "incoming migration from " + op.from() + " given up: the source did not resume it"
-                    + " within " + op.timeoutSeconds() + " s; its waiting QEMU is killed and the name is free",
-                    Map.of("outcome", "timed-out", "from", op.from()));
+            vms.publish(vm, VmEvent.Type.MIGRATION, "incoming migration given up: " + why
+                    + "; its waiting QEMU is gone and the name is free", Map.of("outcome", "given-up"));
             forget(vm, "forgotten here after an incoming migration that was never resumed");
         }
     }
@@ -174,6 +186,7 @@ public final class MigrationDestination implements AutoCloseable {
 
     @Override
     public void close() {
+        vms.events().unsubscribe(exits);
         deadlines.shutdownNow();
     }
 

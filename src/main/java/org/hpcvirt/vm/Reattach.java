@@ -57,6 +57,13 @@ public final class Reattach {
                 return false;
             }
             RunState run = InstanceWatch.runState(inst);
+            boolean cancelled = false;
+            if (r.state() == VmState.MIGRATING && (run == RunState.RUNNING || run == RunState.SAVING)) {
+                // an outgoing migration outlives its daemon inside the VMM: stop it, so that the VM
+                // either runs here (cancelled) or is paused here with its state sent (completed)
+                cancelled = cancelOutgoing(vm, inst);
+                run = InstanceWatch.runState(inst);
+            }
             String status = run.name().toLowerCase(java.util.Locale.ROOT);
             if (incoming && run != RunState.RUNNING) {
                 forgetInterruptedIncoming(vm, inst, "its QEMU pid " + r.pid() + " never ran the guest (status " + status
@@ -76,9 +83,10 @@ public final class Reattach {
                     Map.of("pid", r.pid(), "qemuStatus", status));
             if (target != r.state() && r.state().canMoveTo(target)) {
                 if (r.state() == VmState.MIGRATING) {
-                    vms.move(vm, target, VmEvent.Type.MIGRATION, "the daemon restarted during a migration; QEMU status " + status
+                    vms.move(vm, target, VmEvent.Type.MIGRATION, "the daemon restarted during a migration"
+                            + (cancelled ? "; the outgoing migration still ran and was cancelled" : "") + "; QEMU status " + status
                             + (target == VmState.PAUSED ? ": kept PAUSED, the destination may run the VM; check it before resuming"
-                                    : ": the VM keeps running here"), Map.of("outcome", "interrupted"));
+                                    : ": the VM keeps running here"), Map.of("outcome", "interrupted", "cancelled", cancelled));
                 } else {
                     vms.move(vm, target, VmEvent.Type.STATE_CHANGED, "state reconciled with QEMU status " + status, Map.of());
                 }
@@ -90,6 +98,19 @@ public final class Reattach {
                 }
             }
             return true;
+        }
+    }
+
+    /** Cancels the VMM's outgoing migration; true if one was running and is cancelled now. */
+    private static boolean cancelOutgoing(ManagedVm vm, Instance inst) {
+        var mig = inst.capability(org.hpcvirt.backend.Migratable.class);
+        if (mig.isEmpty()) {
+            return false;
+        }
+        try {
+            return mig.get().cancelOutgoing(java.time.Duration.ofSeconds(10)) == org.hpcvirt.backend.Migratable.Outgoing.CANCELLED;
+        } catch (HpcvirtException e) {
+            return false;
         }
     }
 

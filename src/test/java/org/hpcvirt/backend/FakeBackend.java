@@ -517,6 +517,13 @@ public final class FakeBackend implements Backend {
                 call("awaitIncomingAndResume", null);
                 running();
             }
+
+            /** Nothing streams in the fake: COMPLETED if the state was sent ({@link RunState#MIGRATED}), else NONE. */
+            @Override
+            public Outgoing cancelOutgoing(Duration timeout) {
+                call("cancelOutgoing", null);
+                return state == RunState.MIGRATED ? Outgoing.COMPLETED : Outgoing.NONE;
+            }
         }
 
         private final class FakeMemoryAccess implements MemoryAccess {

@@ -240,12 +240,34 @@ class ControlPlaneTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !waiting.isAlive());
         assertCode(() -> run(new Operation.Status("in")), ErrorCode.NOT_FOUND, "VM 'in' not found");
         assertThat(events("in")).anyMatch(e -> e.type() == VmEvent.Type.MIGRATION && e.message().contains("given up")
-                && "timed-out".equals(e.data().get("outcome")));
+                && e.message().contains("did not resume it within 1 s") && "given-up".equals(e.data().get("outcome")));
         // the name is free again: the next incoming migration of it is accepted
         run(new Operation.PrepareIncoming(yaml, null, "n2", null, 600));
         assertThat(state("in")).isEqualTo(VmState.STARTING);
         run(new Operation.ResumeIncoming("in", null));
         assertCode(() -> run(new Operation.ResumeIncoming("in", null)), ErrorCode.WRONG_STATE, "not waiting for an incoming migration");
+        // a waiting QEMU whose stream breaks (it exits) is given up at once, long before its deadline
+        run(new Operation.PrepareIncoming(String.format(PROFILE, "in2"), null, "n2", null, 600));
+        backend.last().exit(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.events().history("in2", 0, 100).stream()
+                .anyMatch(e -> e.type() == VmEvent.Type.DESTROYED));
+        assertThat(events("in2")).anyMatch(e -> e.message().contains("its QEMU exited before the source resumed it"));
+    }
+
+    @Test
+    void aRestartedSourceDaemonCancelsTheMigrationItsVmmStillRuns() throws IOException {
+        running("src");
+        FakeBackend.FakeInstance inst = backend.last();
+        // the daemon dies while its VM is MIGRATING (the record says so); the VMM still runs the guest
+        node.close();
+        try (var store = new org.hpcvirt.vm.store.VmStore(layout.database())) {
+            store.update(store.all().stream().filter(r -> r.name().equals("src")).findFirst().orElseThrow().with(VmState.MIGRATING));
+        }
+        node = newNode();
+        node.recover();
+        assertThat(inst.calls()).contains("cancelOutgoing");
+        assertThat(state("src")).isEqualTo(VmState.RUNNING);
+        assertThat(events("src")).anyMatch(e -> e.type() == VmEvent.Type.MIGRATION && "interrupted".equals(e.data().get("outcome")));
     }
 
     @Test

@@ -79,10 +79,14 @@ class MigrationIT {
      * future holds the report or the exception.
      */
     private static CompletableFuture<Object> slowMigrationFrom2To1() {
+        return slowMigrationFrom2To1(16L << 20);
+    }
+
+    private static CompletableFuture<Object> slowMigrationFrom2To1(long bytesPerSecond) {
         long lastSeq = migrationEvents(2).stream().mapToLong(VmEvent::seq).max().orElse(0);
         CompletableFuture<Object> migration = CompletableFuture.supplyAsync(() -> {
             try {
-                return nodes.client(2).migrate("mig", nodes.url(1), 300, 16L << 20, Duration.ofMinutes(2));
+                return nodes.client(2).migrate("mig", nodes.url(1), 300, bytesPerSecond, Duration.ofMinutes(2));
             } catch (HpcvirtException e) {
                 return e;
             }
@@ -211,5 +215,31 @@ class MigrationIT {
         assertThat(nodes.client(2).resume("mig").state()).isEqualTo(VmState.RUNNING);
         await().atMost(T).until(() -> nodes.client(2).status("mig").lastHeartbeatSeq() > seq + 3);
         assertThat(exec(2, "cat /data/b /data/there").output()).contains("before-switchover").contains("there");
+    }
+
+    @Test
+    @Order(5)
+    void aSourceDaemonRestartedMidMigrationCancelsItAndTheDestinationLetsGo() throws Exception {
+        exec(2, "echo before-restart > /data/r && sync");
+        CompletableFuture<Object> migration = slowMigrationFrom2To1(8L << 20);
+        assertThat(migration).as("still streaming when the source's daemon dies").isNotDone();
+        // the source's daemon dies; its QEMU keeps streaming by itself until a new daemon cancels it
+        ProcessHandle.of(nodes.daemonPid(2)).ifPresent(ProcessHandle::destroyForcibly);
+        nodes.startDaemon(2);
+        assertThat(nodes.client(2).status("mig").state()).isEqualTo(VmState.RUNNING);
+        assertThat(migrationEvents(2)).last().satisfies(e -> {
+            assertThat(e.data().get("outcome")).isEqualTo("interrupted");
+            assertThat(e.data().get("cancelled")).isEqualTo(true);
+            assertThat(e.message()).contains("was cancelled").contains("keeps running here");
+        });
+        // the destination's QEMU, whose stream broke, goes at once and the name is free there
+        await().atMost(T).until(() -> !qemuOfMigRunsOn(1)
+                && nodes.client(1).list().stream().noneMatch(v -> v.name().equals("mig")));
+        assertThat(migrationEvents(1)).last().satisfies(e -> assertThat(e.message()).contains("given up"));
+        long seq = nodes.client(2).status("mig").lastHeartbeatSeq();
+        await().atMost(T).until(() -> nodes.client(2).status("mig").lastHeartbeatSeq() > seq + 3);
+        assertThat(exec(2, "cat /data/r").output()).contains("before-restart");
+        assertThat(migration.get(1, java.util.concurrent.TimeUnit.MINUTES)).as("the killed daemon's caller hears of it")
+                .isInstanceOf(HpcvirtException.class);
     }
 }

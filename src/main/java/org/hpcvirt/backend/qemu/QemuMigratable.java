@@ -54,6 +54,32 @@ final class QemuMigratable implements Migratable {
         throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "QEMU pid " + q.pid() + " did not say which port it listens on for " + uri);
     }
 
+    /** QMP {@code migrate_cancel}, then {@code query-migrate} until the status is final. */
+    @Override
+    public Outgoing cancelOutgoing(Duration timeout) {
+        String status = q.execute("query-migrate", Map.of()).path("status").asText("none");
+        if (status.equals("completed")) {
+            return Outgoing.COMPLETED;
+        }
+        if (!java.util.Set.of("setup", "active", "pre-switchover", "device", "wait-unplug").contains(status)) {
+            return Outgoing.NONE;
+        }
+        q.execute("migrate_cancel", Map.of());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            status = q.execute("query-migrate", Map.of()).path("status").asText("none");
+            if (status.equals("completed")) {
+                return Outgoing.COMPLETED;
+            }
+            if (status.equals("cancelled") || status.equals("failed") || status.equals("none")) {
+                return Outgoing.CANCELLED;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+        }
+        throw new HpcvirtException(ErrorCode.TIMEOUT, "QEMU pid " + q.pid() + ": the outgoing migration did not stop within "
+                + timeout.toSeconds() + " s of migrate_cancel (status " + status + ")");
+    }
+
     @Override
     public void awaitIncomingAndResume(Duration timeout) {
         q.migration().awaitCompleted(timeout);
