@@ -323,6 +323,52 @@ public final class CheckpointService implements AutoCloseable {
         }
     }
 
+    /**
+     * The VM's writable top disk layer if it lives in the store (it does once the VM was
+     * checkpointed, migrated or restored), else null. Read before a destroy: the link goes with it.
+     */
+    public Path storeTopLayer(String vm) {
+        Path link = vms.dataDisk(vm);
+        try {
+            if (!Files.isSymbolicLink(link)) {
+                return null;
+            }
+            Path target = Files.readSymbolicLink(link).toAbsolutePath().normalize();
+            return target.startsWith(store.layersDir().toAbsolutePath().normalize()) ? target : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * After a destroy: deletes what was the VM's writable top layer unless a checkpoint lists it
+     * (then it was frozen meanwhile and belongs to that checkpoint). Without this, every destroyed
+     * VM that had a checkpoint left its top layer in the store forever. Only a destroy calls it: a
+     * migrated VM's top layer is the destination's disk now, and a forgotten incoming VM's belongs
+     * to its source.
+     *
+     * @return true if the layer was deleted
+     */
+    public boolean deleteFormerTopLayer(String vm, Path layer) {
+        if (layer == null || !Files.exists(layer)) {
+            return false;
+        }
+        String rel = store.relative(layer);
+        for (CheckpointManifest m : store.list(null)) {
+            if (m.layers().contains(rel)) {
+                return false;
+            }
+        }
+        try {
+            Files.deleteIfExists(layer);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "VM '" + vm + "' is destroyed, but its disk layer " + layer
+                    + " could not be deleted", e);
+        }
+        knownLayers.remove(vm);
+        return true;
+    }
+
     @Override
     public void close() {
         flattener.shutdownNow();

@@ -116,7 +116,9 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.Resume.class, (op, ctx) -> lifecycle.resume(op))
                 .on(Operation.Stop.class, (op, ctx) -> lifecycle.stop(op))
                 .on(Operation.Destroy.class, (op, ctx) -> {
+                    java.nio.file.Path top = checkpoints.storeTopLayer(op.name());
                     lifecycle.destroy(op);
+                    checkpoints.deleteFormerTopLayer(op.name(), top);
                     return null;
                 })
                 .on(Operation.Exec.class, (op, ctx) -> lifecycle.exec(op))

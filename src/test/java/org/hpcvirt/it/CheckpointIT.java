@@ -172,7 +172,7 @@ class CheckpointIT {
 
     @Test
     @Order(6)
-    void longDiskChainsAreFlattenedAndOldLayersGoWithTheirCheckpoints() {
+    void longDiskChainsAreFlattenedAndOldLayersGoWithTheirCheckpoints() throws java.io.IOException {
         // the third checkpoint of ck (Order 5) froze its third layer: the daemon flattened the chain after it
         CheckpointManifest a = node.client().checkpoints("ck").get(0);
         assertThat(a.layers()).hasSize(3);
@@ -186,7 +186,12 @@ class CheckpointIT {
         VmStatus r = node.client().restore(b.id(), "ck3", true, T);
         assertThat(r.state()).isEqualTo(VmState.RUNNING);
         assertThat(exec("ck3", "cat /data/before /data/after /data/late").output()).contains("before").contains("after").contains("late");
+        Path ck3Top = node.layout().vmDir("ck3").resolve("data.qcow2").toRealPath();
+        assertThat(ck3Top).startsWith(store().layersDir().toRealPath());
         node.client().destroy("ck3");
+        // its own top layer goes with it; the layers of the checkpoint it came from stay
+        assertThat(ck3Top).doesNotExist();
+        assertThat(b.layers()).allSatisfy(l -> assertThat(store().resolve(l)).exists());
 
         assertThat(node.client().prune("ck", 1)).containsExactly(a.id());
         // ck2's checkpoints still sit on the first layer; the two later layers of ck's old chain are gone
