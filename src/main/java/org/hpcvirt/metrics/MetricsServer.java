@@ -70,9 +70,8 @@ public final class MetricsServer implements AutoCloseable {
             } catch (Exception ignored) {
                 // nothing was served
             }
-            Throwable cause = e.getCause() != null && e.getMessage() != null && e.getMessage().startsWith("Failed to bind") ? e.getCause() : e;
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot listen for metrics on " + address + ": "
-                    + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), e);
+            // the message chain names the reason ("Failed to bind to /127.0.0.1:9464: Address already in use")
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot listen for metrics on " + address, e);
         }
         return new MetricsServer(server, c, address);
     }
