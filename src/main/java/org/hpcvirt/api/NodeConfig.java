@@ -24,11 +24,13 @@ import java.util.Properties;
  * @param maxDiskLayers {@code HPCVIRT_MAX_DISK_LAYERS}: frozen disk layers after which a chain is flattened (1–10000)
  * @param listen        {@code HPCVIRT_LISTEN}: {@code ADDR:PORT} of the daemon's TCP listener, or null
  * @param tokenFile     {@code HPCVIRT_TOKEN_FILE}: the cluster token's file, or null
+ * @param metrics       {@code HPCVIRT_METRICS}: {@code ADDR:PORT} (or a port alone, for loopback) of the daemon's
+ *                      plain-HTTP metrics listener, or null; parsed by the daemon when it starts, like {@code listen}
  * @param debug         {@code HPCVIRT_DEBUG} set: the CLI prints stack traces
  * @param homeFixed     {@code HPCVIRT_HOME} was set (it then wins over the system property)
  */
 public record NodeConfig(Path home, Path store, String qemuBinary, String nodeName, Map<String, String> peers, int maxDiskLayers,
-        String listen, Path tokenFile, boolean debug, boolean homeFixed) {
+        String listen, Path tokenFile, String metrics, boolean debug, boolean homeFixed) {
 
     /** Default of {@link #maxDiskLayers}. */
     public static final int DEFAULT_MAX_DISK_LAYERS = 4;
@@ -103,11 +105,12 @@ public record NodeConfig(Path home, Path store, String qemuBinary, String nodeNa
         }
         String listen = firstSet(env.get("HPCVIRT_LISTEN"), null);
         String tokenText = firstSet(env.get("HPCVIRT_TOKEN_FILE"), null);
+        String metrics = firstSet(env.get("HPCVIRT_METRICS"), null);
         if (!problems.isEmpty()) {
             throw HpcvirtException.invalid(String.join("; ", problems));
         }
         return new NodeConfig(home, store, qemu, node, peers, layers, listen == null ? null : listen.trim(),
-                tokenText == null ? null : Path.of(tokenText), env.get("HPCVIRT_DEBUG") != null,
+                tokenText == null ? null : Path.of(tokenText), metrics == null ? null : metrics.trim(), env.get("HPCVIRT_DEBUG") != null,
                 firstSet(env.get("HPCVIRT_HOME"), null) != null);
     }
 

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.daemon.TcpListener;
+import org.hpcvirt.metrics.MetricsAddress;
 import org.hpcvirt.vm.NodeLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,6 +55,23 @@ public final class DaemonCommand implements Runnable {
         }
     }
 
+    /** {@code --metrics ADDR:PORT}: the optional plain-HTTP listener that serves {@code /metrics} to Prometheus. */
+    static final class Metrics {
+        @CommandLine.Option(names = "--metrics", paramLabel = "ADDR:PORT",
+                description = "Also serve Prometheus metrics over plain HTTP here (GET /metrics only, no token: numbers, "
+                        + "no VM control); a port alone means 127.0.0.1. Env: HPCVIRT_METRICS.")
+        String metrics;
+
+        /** The address from the option, else from the environment, else null; INVALID_INPUT naming the source if malformed. */
+        MetricsAddress resolve() {
+            if (metrics != null) {
+                return MetricsAddress.parse(metrics, "--metrics");
+            }
+            String env = org.hpcvirt.api.NodeConfig.current().metrics();
+            return env == null ? null : MetricsAddress.parse(env, MetricsAddress.ENV);
+        }
+    }
+
     /** Starts a daemon in the background unless one runs. */
     @Command(name = "start", description = "Start the daemon in the background (no-op if it runs).")
     static final class Start implements Callable<Integer> {
@@ -63,18 +81,32 @@ public final class DaemonCommand implements Runnable {
         @CommandLine.Mixin
         Listen listen;
 
+        @CommandLine.Mixin
+        Metrics metrics;
+
         @Override
         public Integer call() {
             NodeLayout layout = NodeLayout.fromEnvironment();
             PrintWriter out = spec.commandLine().getOut();
+            MetricsAddress m = metrics.resolve();
             if (DaemonClient.running(layout)) {
-                out.println("hpcvirtd already running for " + layout.home());
+                out.println("hpcvirtd already running for " + layout.home() + (metrics.metrics == null && listen.listen == null ? ""
+                        : " (its listeners stay as they are: stop it to change them)"));
                 return 0;
             }
             TcpListener tcp = listen.resolve();
-            long pid = DaemonClient.spawnDaemon(layout, tcp == null ? java.util.Map.of() : listen.environment());
+            java.util.Map<String, String> env = new java.util.HashMap<>();
+            if (tcp != null) {
+                env.putAll(listen.environment());
+            }
+            if (m != null) {
+                env.put(MetricsAddress.ENV, m.toString());
+            }
+            long pid = DaemonClient.spawnDaemon(layout, env);
             out.println("hpcvirtd started (pid " + pid + ") for " + layout.home() + (tcp == null ? ""
-                    : ", listening on " + tcp.host() + ":" + tcp.port() + " (token required)"));
+                    : ", listening on " + tcp.host() + ":" + tcp.port() + " (token required)")
+                    + (m == null ? "" : m.port() == 0 ? ", metrics on " + m.host() + " (a free port: the daemon log "
+                    + layout.daemonLog() + " names it)" : ", metrics on http://" + m + "/metrics"));
             return 0;
         }
     }
@@ -125,12 +157,24 @@ public final class DaemonCommand implements Runnable {
     /** Runs the daemon in the foreground (what {@code start} launches). */
     @Command(name = "run", description = "Run the daemon in the foreground.")
     static final class Run implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @CommandLine.Mixin
         Listen listen;
 
+        @CommandLine.Mixin
+        Metrics metrics;
+
         @Override
         public Integer call() throws InterruptedException {
-            Daemon d = Daemon.start(NodeLayout.fromEnvironment(), listen.resolve());
+            TcpListener tcp = listen.resolve();
+            MetricsAddress m = metrics.resolve();
+            Daemon d = Daemon.start(NodeLayout.fromEnvironment(), tcp, m);
+            if (d.metricsUrl() != null) {
+                spec.commandLine().getOut().println("hpcvirtd: metrics on " + d.metricsUrl());
+                spec.commandLine().getOut().flush();
+            }
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "daemon-shutdown"));
             d.awaitStop();
             return 0;

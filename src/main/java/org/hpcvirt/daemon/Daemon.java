@@ -27,6 +27,8 @@ import org.hpcvirt.api.NodeConfig;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.RequestContext;
 import org.hpcvirt.backend.Backends;
+import org.hpcvirt.metrics.MetricsAddress;
+import org.hpcvirt.metrics.MetricsServer;
 import org.hpcvirt.vm.ConsoleChunk;
 import org.hpcvirt.vm.NodeLayout;
 import java.net.InetSocketAddress;
@@ -36,6 +38,9 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 /**
  * {@code hpcvirtd}: one per node. Opens the store, re-attaches to running VMs, then serves the API
  * on {@code $HPCVIRT_HOME/hpcvirtd.sock} until {@link #close()} or {@code POST /v1/daemon/stop}.
+ * {@code GET /metrics} answers the node's Prometheus metrics there (and over TCP, with the token);
+ * with a {@link MetricsAddress} they are also served on a plain-HTTP listener of their own
+ * ({@link MetricsServer}, {@code /metrics} only, no token).
  * Stopping the daemon leaves every QEMU running. Not reentrant: one daemon per home (a second one
  * fails because the socket answers).
  */
@@ -47,6 +52,7 @@ public final class Daemon implements AutoCloseable {
     private final TcpListener tcp;
     private final String openApi;
     private org.eclipse.jetty.server.ServerConnector tcpConnector;
+    private MetricsServer metricsServer;
 
     private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {
         this.tcp = tcp;
@@ -98,6 +104,17 @@ public final class Daemon implements AutoCloseable {
      * @throws HpcvirtException ALREADY_EXISTS if another daemon serves this home
      */
     public static Daemon start(NodeLayout layout, TcpListener tcp) {
+        return start(layout, tcp, null);
+    }
+
+    /**
+     * Like {@link #start(NodeLayout, TcpListener)}, and also serves the metrics on a plain-HTTP
+     * listener at {@code metrics} unless it is null.
+     *
+     * @throws HpcvirtException ALREADY_EXISTS if another daemon serves this home; OPERATION_FAILED if
+     *         the metrics address cannot be bound
+     */
+    public static Daemon start(NodeLayout layout, TcpListener tcp, MetricsAddress metrics) {
         layout.ensure();
         Path sock = layout.daemonSocket();
         if (Files.exists(sock)) {
@@ -111,6 +128,14 @@ public final class Daemon implements AutoCloseable {
             }
         }
         Daemon d = new Daemon(layout, defaultBackends(), tcp);
+        if (metrics != null) {
+            try {
+                d.metricsServer = MetricsServer.start(metrics, d.node.metrics());
+            } catch (RuntimeException e) {
+                d.node.close();
+                throw e;
+            }
+        }
         d.node.events().publish(VmEvent.of(null, VmEvent.Type.DAEMON_STARTED, null,
                 "daemon started (pid " + ProcessHandle.current().pid() + ")", Map.of("pid", ProcessHandle.current().pid())));
         d.node.recover();
@@ -134,12 +159,17 @@ public final class Daemon implements AutoCloseable {
         return tcpConnector == null ? -1 : tcpConnector.getLocalPort();
     }
 
+    /** The URL of the metrics listener, or null without one. */
+    public String metricsUrl() {
+        return metricsServer == null ? null : metricsServer.url();
+    }
+
     /** Blocks until the daemon is asked to stop. */
     public void awaitStop() throws InterruptedException {
         stopped.await();
     }
 
-    /** One REST route per row of the {@link RouteTable}, the event stream and the API document. */
+    /** One REST route per row of the {@link RouteTable}, the event stream, the API document and the metrics. */
     private void routes(io.javalin.config.RoutesConfig r) {
         for (RouteTable.Route route : RouteTable.all()) {
             io.javalin.http.Handler h = ctx -> serve(ctx, route);
@@ -152,6 +182,7 @@ public final class Daemon implements AutoCloseable {
         }
         r.sse(RouteTable.EVENT_STREAM, this::stream);
         r.get(RouteTable.OPENAPI, ctx -> ctx.contentType("application/json").result(openApi));
+        r.get(MetricsServer.PATH, ctx -> ctx.contentType(node.metrics().contentType()).result(node.metrics().scrape()));
     }
 
     private void serve(Context ctx, RouteTable.Route route) {
@@ -255,6 +286,9 @@ public final class Daemon implements AutoCloseable {
             // store may already be unusable; stop anyway
         }
         stopped.countDown();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         app.stop();
         node.close();
         try {

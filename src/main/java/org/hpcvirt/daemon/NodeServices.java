@@ -18,6 +18,7 @@ import org.hpcvirt.checkpoint.RestoreService;
 import org.hpcvirt.ft.live.FtService;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.inject.InjectionService;
+import org.hpcvirt.metrics.NodeMetrics;
 import org.hpcvirt.migration.MigrationDestination;
 import org.hpcvirt.migration.MigrationPeer;
 import org.hpcvirt.migration.MigrationSource;
@@ -41,6 +42,9 @@ import org.hpcvirt.vm.store.VmStore;
  * closing stops watching and leaves every VM running.
  */
 final class NodeServices implements AutoCloseable {
+    /** The daemon's version, as {@code node} and the metrics report it. */
+    static final String VERSION = "0.1.0";
+
     private final NodeLayout layout;
     private final VmStore store;
     private final VmRegistry vms;
@@ -55,6 +59,7 @@ final class NodeServices implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final ProfileLoader profiles;
     private final TcpListener tcp;
+    private final NodeMetrics metrics;
     private final long startedAt = System.currentTimeMillis();
 
     /**
@@ -80,10 +85,21 @@ final class NodeServices implements AutoCloseable {
         this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         register(stopDaemon);
+        this.metrics = new NodeMetrics(vms, dispatcher, checkpoints.store(), VERSION, startedAt);
     }
 
     Dispatcher dispatcher() {
         return dispatcher;
+    }
+
+    /** The node's Prometheus metrics, which {@code GET /metrics} and the metrics listener serve. */
+    NodeMetrics metrics() {
+        return metrics;
+    }
+
+    /** The node's VMs (tests hold a VM's monitor through it). */
+    VmRegistry vms() {
+        return vms;
     }
 
     EventBus events() {
@@ -158,7 +174,7 @@ final class NodeServices implements AutoCloseable {
         m.put("home", layout.home().toString());
         m.put("pid", ProcessHandle.current().pid());
         m.put("uptimeMs", System.currentTimeMillis() - startedAt);
-        m.put("version", "0.1.0");
+        m.put("version", VERSION);
         return m;
     }
 
@@ -199,6 +215,7 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        metrics.close();
         ft.close();
         migrationDestination.close();
         checkpoints.close();

@@ -27,6 +27,7 @@ class NodeConfigTest {
         assertThat(c.maxDiskLayers()).isEqualTo(NodeConfig.DEFAULT_MAX_DISK_LAYERS);
         assertThat(c.listen()).isNull();
         assertThat(c.tokenFile()).isNull();
+        assertThat(c.metrics()).isNull();
         assertThat(c.debug()).isFalse();
         assertThat(c.homeFixed()).isFalse();
         assertThat(c.nodeName()).isNotBlank();
@@ -37,7 +38,7 @@ class NodeConfigTest {
         NodeConfig c = NodeConfig.from(Map.of("HPCVIRT_HOME", "/tmp/hv", "HPCVIRT_STORE", "/shared/ck", "HPCVIRT_QEMU", "/opt/q",
                 "HPCVIRT_NODE", "n1", "HPCVIRT_PEERS", "n2=http://10.200.0.2:7700, n3=http://10.200.0.3:7700/",
                 "HPCVIRT_MAX_DISK_LAYERS", " 3 ", "HPCVIRT_LISTEN", "10.200.0.1:7700", "HPCVIRT_TOKEN_FILE", "/etc/t",
-                "HPCVIRT_DEBUG", "1"), props());
+                "HPCVIRT_METRICS", " 127.0.0.1:9464 ", "HPCVIRT_DEBUG", "1"), props());
         assertThat(c.home()).isEqualTo(Path.of("/tmp/hv"));
         assertThat(c.homeFixed()).isTrue();
         assertThat(c.store()).isEqualTo(Path.of("/shared/ck"));
@@ -47,6 +48,7 @@ class NodeConfigTest {
         assertThat(c.maxDiskLayers()).isEqualTo(3);
         assertThat(c.listen()).isEqualTo("10.200.0.1:7700");
         assertThat(c.tokenFile()).isEqualTo(Path.of("/etc/t"));
+        assertThat(c.metrics()).isEqualTo("127.0.0.1:9464");
         assertThat(c.debug()).isTrue();
     }
 

@@ -32,6 +32,7 @@ public final class TestNode implements AutoCloseable {
     private DaemonClient client;
     private long daemonPid;
     private Map<String, String> daemonEnv = Map.of();
+    private List<String> daemonArgs = List.of();
 
     private TestNode(NodeLayout layout) {
         this.layout = layout;
@@ -77,13 +78,52 @@ public final class TestNode implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Options of {@code hpcvirt daemon start} for this node's daemons (also when restarted), e.g.
+     * {@code --metrics 127.0.0.1:PORT}: with any, {@link #startDaemon()} runs that command as a user
+     * would (a separate CLI process, which spawns the daemon) instead of spawning the daemon itself.
+     */
+    public TestNode withDaemonArgs(String... args) {
+        daemonArgs = List.of(args);
+        return this;
+    }
+
     /** Starts a daemon process for this home and connects a client. */
     public void startDaemon() {
-        daemonPid = DaemonClient.spawnDaemon(layout, daemonEnv);
+        daemonPid = daemonArgs.isEmpty() ? DaemonClient.spawnDaemon(layout, daemonEnv) : startThroughCli();
         if (client != null) {
             client.close();
         }
         client = new DaemonClient(layout.daemonSocket());
+    }
+
+    /** {@code hpcvirt daemon start ARGS} in a CLI process with this node's home; the daemon's pid. */
+    private long startThroughCli() {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "org.hpcvirt.cli.Main", "daemon", "start"));
+        cmd.addAll(daemonArgs);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("HPCVIRT_HOME", layout.home().toString());
+        pb.environment().putAll(daemonEnv);
+        try {
+            Process p = pb.start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException("hpcvirt daemon start " + String.join(" ", daemonArgs) + " failed: " + out);
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("hpcvirtd started \\(pid (\\d+)\\)").matcher(out);
+            if (!m.find()) {
+                throw new IllegalStateException("hpcvirt daemon start said no pid: " + out);
+            }
+            return Long.parseLong(m.group(1));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 
     /** SIGKILLs the daemon (QEMU processes must survive) and waits until it is gone. */
