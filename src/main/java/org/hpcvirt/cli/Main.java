@@ -51,12 +51,11 @@ public final class Main implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** Version from the jar manifest, or "dev". */
+    /** The product's version, as the build recorded it. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"hpcvirt " + (v == null ? "dev" : v)};
+            return new String[] {"hpcvirt " + org.hpcvirt.api.Version.current()};
         }
     }
 }

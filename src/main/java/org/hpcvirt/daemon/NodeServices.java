@@ -43,7 +43,7 @@ import org.hpcvirt.vm.store.VmStore;
  */
 final class NodeServices implements AutoCloseable {
     /** The daemon's version, as {@code node} and the metrics report it. */
-    static final String VERSION = "0.1.0";
+    static final String VERSION = org.hpcvirt.api.Version.current();
 
     private final NodeLayout layout;
     private final VmStore store;

@@ -45,7 +45,7 @@ public final class OpenApi {
         doc.put("openapi", "3.0.3");
         ObjectNode info = doc.putObject("info");
         info.put("title", "hpcvirt node daemon");
-        info.put("version", "0.1.0");
+        info.put("version", org.hpcvirt.api.Version.current());
         info.put("description", "One route per operation. Over TCP every request needs 'Authorization: Bearer TOKEN'; "
                 + "over the node's Unix socket none. Errors answer {code, message, details}.");
         ObjectNode schemas = Json.mapper().createObjectNode();
