@@ -20,6 +20,13 @@ public record FaultOptions(Fault fault, Map<String, String> values) {
      * @throws HpcvirtException INVALID_INPUT naming the unknown option and the known ones, or the bad value
      */
     public FaultOptions {
+        if (values != null) {
+            for (var e : values.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw HpcvirtException.invalid("fault " + fault.id() + " option '" + e.getKey() + "' has no value");
+                }
+            }
+        }
         values = Map.copyOf(values == null ? Map.of() : values);
         for (String k : new TreeMap<>(values).keySet()) {
             if (!fault.options().contains(k)) {
