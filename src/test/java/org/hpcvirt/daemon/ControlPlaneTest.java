@@ -145,6 +145,27 @@ class ControlPlaneTest {
     }
 
     @Test
+    void aGuestThatFloodsAndKeepsDroppingItsPortIsCountedAndHeardAgain() throws IOException {
+        FakeAgent agent = running("g");
+        byte[] noise = new byte[4 << 20];
+        new java.util.Random(7).nextBytes(noise);
+        byte[] mib = ("HB seq=1 " + "x".repeat(1 << 20) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(agent.sendRaw(mib)).isTrue();
+        assertThat(agent.sendRaw(noise)).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ((VmStatus) run(new Operation.Status("g"))).garbageLines() > 0);
+        // the port closes and opens again and again: the daemon reconnects each time and stays responsive
+        for (int i = 0; i < 10; i++) {
+            agent.drop();
+            assertThat(state("g")).isIn(VmState.RUNNING, VmState.HUNG);
+            await().atMost(Duration.ofSeconds(10)).until(agent::connected);
+        }
+        long seq = ((VmStatus) run(new Operation.Status("g"))).lastHeartbeatSeq();
+        agent.beat();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ((VmStatus) run(new Operation.Status("g"))).lastHeartbeatSeq() > seq);
+        assertThat(state("g")).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
     void aVmmExitIsACrashAndAPanicKeepsTheGuestForInspection() throws IOException {
         running("c");
         backend.last().exit(1);

@@ -91,12 +91,45 @@ public final class FakeAgent implements AutoCloseable {
         }
     }
 
+    /** Sends raw bytes on the live connection (garbage, oversize lines); false if there is none. */
+    public boolean sendRaw(byte[] bytes) {
+        SocketChannel c = live.get();
+        if (c == null) {
+            return false;
+        }
+        try {
+            synchronized (FakeAgent.class) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Closes the live connection, as a VMM whose guest side went away would; the daemon reconnects. */
+    public void drop() throws IOException {
+        SocketChannel c = live.getAndSet(null);
+        if (c != null) {
+            c.close();
+        }
+    }
+
     /** The last heartbeat sequence number sent. */
     public long lastSeq() {
         return seq.get();
     }
 
-    private static synchronized void write(SocketChannel c, String line) throws IOException {
+    private static void write(SocketChannel c, String line) throws IOException {
+        synchronized (FakeAgent.class) {
+            writeLine(c, line);
+        }
+    }
+
+    private static void writeLine(SocketChannel c, String line) throws IOException {
         ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII));
         while (b.hasRemaining()) {
             c.write(b);
