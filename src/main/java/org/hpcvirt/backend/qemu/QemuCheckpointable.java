@@ -56,7 +56,12 @@ final class QemuCheckpointable implements Checkpointable {
                 }
                 throw e;
             }
-            long hookMicros = finish(atSwitchover, options.timeout(), contOnFailure);
+            long hookMicros;
+            try {
+                hookMicros = finish(atSwitchover, options.timeout(), contOnFailure);
+            } catch (HpcvirtException e) {
+                throw sink.explain(e);
+            }
             java.time.Instant stoppedAt = q.lastStop();
             if (atCompletion != null) {
                 atCompletion.run();

@@ -56,11 +56,13 @@ final class StateSocket {
      */
     static final class Sink implements AutoCloseable {
         private final Path socket;
+        private final Path file;
         private final ServerSocketChannel server;
         private final CompletableFuture<Copied> result = new CompletableFuture<>();
         private volatile SocketChannel peer;
 
         Sink(Path socket, Path file) {
+            this.file = file;
             this.socket = socket;
             try {
                 Files.deleteIfExists(socket);
@@ -107,6 +109,26 @@ final class StateSocket {
             } catch (IOException | RuntimeException e) {
                 result.completeExceptionally(e);
             }
+        }
+
+        /**
+         * The failure to report when QEMU says the stream broke: this side's own (e.g. the disk is
+         * full), which made QEMU see a broken pipe, if it failed; else QEMU's {@code reported}.
+         */
+        HpcvirtException explain(HpcvirtException reported) {
+            try {
+                result.get(1, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                HpcvirtException own = new HpcvirtException(ErrorCode.OPERATION_FAILED, "writing the state to " + file + " failed: "
+                        + e.getCause().getMessage(), e.getCause());
+                own.addSuppressed(reported);
+                return own;
+            } catch (TimeoutException | InterruptedException e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return reported;
         }
 
         /**
