@@ -14,10 +14,13 @@ import java.util.Properties;
  * INVALID_INPUT error naming the variable, reported for all variables at once. Immutable; the
  * process-wide instance is {@link #current()}.
  *
- * @param home          {@code HPCVIRT_HOME} (or system property {@code hpcvirt.home}, or
- *                      {@code $XDG_DATA_HOME/hpcvirt}, or {@code ~/.local/share/hpcvirt}): where the node keeps its state
- * @param store         {@code HPCVIRT_STORE} (or property {@code hpcvirt.store}): the checkpoint store, shared between
- *                      nodes at the same path; null: {@code HOME/checkpoints}
+ * @param home          {@code HPCVIRT_HOME}, else {@code $XDG_DATA_HOME/hpcvirt}, else
+ *                      {@code ~/.local/share/hpcvirt}: where the node keeps its state; the system property
+ *                      {@code hpcvirt.home} (set by tests and for spawned daemons) wins over all but
+ *                      {@code HPCVIRT_HOME}, see {@link #homeNow()}
+ * @param store         {@code HPCVIRT_STORE}: the checkpoint store, shared between nodes at the same path;
+ *                      null: {@code HOME/checkpoints}; the system property {@code hpcvirt.store} wins over it,
+ *                      see {@link #checkpointStore}
  * @param qemuBinary    {@code HPCVIRT_QEMU}: the QEMU binary (default {@code qemu-system-x86_64} from PATH)
  * @param nodeName      {@code HPCVIRT_NODE}: this node's name (default: the host name)
  * @param peers         {@code HPCVIRT_PEERS}: {@code name=http://host:port,…}, the other nodes' daemons

@@ -90,10 +90,11 @@ public final class CheckpointService implements AutoCloseable {
     /** See {@link Operation.Checkpoint}. */
     public CheckpointManifest checkpoint(Operation.Checkpoint op) {
         ManagedVm vm = vms.get(op.name());
-        while (true) {
+        for (int attempt = 1; ; attempt++) {
             awaitDiskJobs(vm.name());
             synchronized (vm) {
                 if (diskJobRunning(vm.name())) {
+                    refuseIfStillFlattening(vm.name(), attempt);
                     continue;
                 }
                 Preconditions.require(Operation.Checkpoint.class, vm.name(), vm.state());
@@ -121,6 +122,14 @@ public final class CheckpointService implements AutoCloseable {
         }
     }
 
+    /** WRONG_STATE once waiting for the disk chain's flattening has not been enough three times (it hangs). */
+    private static void refuseIfStillFlattening(String vm, int attempt) {
+        if (attempt >= 3) {
+            throw new HpcvirtException(ErrorCode.WRONG_STATE, "the disk chain of VM '" + vm + "' is still being flattened after a"
+                    + " checkpoint; try again when that is done");
+        }
+    }
+
     /** True while a background job changes the VM's disk chain. */
     public boolean diskJobRunning(String vm) {
         java.util.concurrent.CompletableFuture<Void> job = diskJobs.get(vm);
@@ -130,10 +139,11 @@ public final class CheckpointService implements AutoCloseable {
     /** See {@link Operation.Suspend}: a paused checkpoint tagged {@code suspend}, then the VMM process is stopped. */
     public CheckpointManifest suspend(Operation.Suspend op) {
         ManagedVm vm = vms.get(op.name());
-        while (true) {
+        for (int attempt = 1; ; attempt++) {
             awaitDiskJobs(vm.name());
             synchronized (vm) {
                 if (diskJobRunning(vm.name())) {
+                    refuseIfStillFlattening(vm.name(), attempt);
                     continue;
                 }
                 Preconditions.require(Operation.Suspend.class, vm.name(), vm.state());

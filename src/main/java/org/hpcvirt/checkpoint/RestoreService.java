@@ -96,9 +96,13 @@ public final class RestoreService implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             if (definedHere) {
-                synchronized (vm) {
-                    watch.release(vm);
-                    vms.remove(vm, "restore failed; the VM defined for it is removed");
+                try {
+                    synchronized (vm) {
+                        watch.release(vm);
+                        vms.remove(vm, "restore failed; the VM defined for it is removed");
+                    }
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
                 }
             }
             throw e;
@@ -141,9 +145,10 @@ public final class RestoreService implements AutoCloseable {
 
     private VmStatus wakeElsewhere(Operation.Wake op) {
         CheckpointManifest m = suspendCheckpoint(op.name());
-        store().verify(m);
         VmStatus there;
+        // the peer first: a node that cannot reach others refuses before a long verification
         try (OperationClient peer = remote.apply(op.node())) {
+            store().verify(m);
             there = peer.execute(new Operation.Restore(m.id(), op.name(), op.waitForHeartbeat(), op.timeoutSeconds()), VmStatus.class);
         }
         handOver(new Operation.HandOver(op.name(), op.node()));

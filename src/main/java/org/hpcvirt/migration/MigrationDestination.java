@@ -192,6 +192,9 @@ public final class MigrationDestination implements AutoCloseable {
 
     private void forget(ManagedVm vm, String message) {
         synchronized (vm) {
+            if (vm.state() == org.hpcvirt.api.VmState.DESTROYED) {
+                return;
+            }
             watch.release(vm);
             vms.remove(vm, message);
         }

@@ -9,7 +9,7 @@ import org.hpcvirt.vm.VmStatus;
  * The destination node of a live migration as the source's {@link MigrationSource#migrate} sees it: the
  * steps the source asks of the destination daemon, in this order: {@link #prepareIncoming},
  * (stream), {@link #resumeIncoming}, {@link #awaitRunning}; {@link #abortIncoming} on failure.
- * Implemented over the daemon's REST API by the daemon package. Calls block; not required to be
+ * Implemented by {@link OperationPeer}, which sends each step as a destination operation to the other daemon. Calls block; not required to be
  * thread-safe (one migration uses one peer). The caller closes it.
  */
 public interface MigrationPeer extends AutoCloseable {
@@ -21,7 +21,8 @@ public interface MigrationPeer extends AutoCloseable {
      * {@code disk} (the VM's current top layer in the shared store), vCPUs stopped, listening for
      * the incoming state over {@code channels} parallel connections. The VM is defined there and
      * STARTING; if {@link #resumeIncoming} has not come within {@code giveUpAfter}, the destination
-     * kills its waiting QEMU and forgets the VM.
+     * kills its waiting QEMU and forgets the VM. {@code fromNode} names the source for the
+     * destination's events (an implementation may name it itself).
      *
      * @return where the source must send its state
      */

@@ -90,7 +90,11 @@ public final class Dispatcher {
         } finally {
             long nanos = System.nanoTime() - t0;
             for (Observer o : observers) {
-                o.executed(op, ctx, nanos, error);
+                try {
+                    o.executed(op, ctx, nanos, error);
+                } catch (RuntimeException e) {
+                    // an observer's failure must not change the operation's outcome
+                }
             }
         }
     }

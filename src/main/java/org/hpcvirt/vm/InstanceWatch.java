@@ -67,7 +67,20 @@ public final class InstanceWatch implements AutoCloseable {
         if (persist) {
             vms.persist(vm);
         }
-        inst.addListener((kind, evName, data) -> instanceEvents.execute(() -> onInstanceEvent(vm, gen, kind, data)));
+        inst.addListener((kind, evName, data) -> {
+            try {
+                instanceEvents.execute(() -> {
+                    try {
+                        onInstanceEvent(vm, gen, kind, data);
+                    } catch (RuntimeException e) {
+                        // one bad event must not end the thread that handles every VM's events
+                        vms.publish(vm, VmEvent.Type.ERROR, "handling the VMM event " + kind + " failed: " + e.getMessage(), Map.of());
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the watch is closed: the next daemon re-attaches and reconciles the state
+            }
+        });
     }
 
     /** Kills the VM's VMM process without the exit counting as a crash. Caller holds the VM's monitor. */
@@ -159,10 +172,13 @@ public final class InstanceWatch implements AutoCloseable {
         switch (kind) {
             case GUEST_PANICKED -> {
                 synchronized (vm) {
-                    if (gen == vm.generation) {
+                    if (gen == vm.generation && vm.state().canMoveTo(VmState.PANICKED)) {
                         vms.move(vm, VmState.PANICKED, VmEvent.Type.GUEST_PANICKED,
                                 "guest kernel panicked; QEMU kept paused for inspection", data);
                         vm.started.complete(VmState.PANICKED);
+                    } else if (gen == vm.generation) {
+                        // e.g. while STOPPING or MIGRATING: the detection is recorded, the state stays
+                        vms.publish(vm, VmEvent.Type.GUEST_PANICKED, "guest kernel panicked (while " + vm.state() + ")", data);
                     }
                 }
             }

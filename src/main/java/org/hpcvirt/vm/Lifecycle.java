@@ -143,6 +143,9 @@ public final class Lifecycle {
     public void destroy(Operation.Destroy op) {
         ManagedVm vm = vms.get(op.name());
         synchronized (vm) {
+            if (vm.state() == VmState.DESTROYED || vms.find(op.name()).orElse(null) != vm) {
+                throw HpcvirtException.notFound("VM '" + op.name() + "'");
+            }
             watch.release(vm);
             vms.remove(vm, "destroyed; its files are deleted");
         }
@@ -150,7 +153,8 @@ public final class Lifecycle {
 
     /** See {@link Operation.Exec}: exactly one of {@code argv} and {@code command}. */
     public ExecResult exec(Operation.Exec op) {
-        if ((op.argv() == null) == (op.command() == null)) {
+        String command = op.command() == null || op.command().isBlank() ? null : op.command();
+        if ((op.argv() == null) == (command == null)) {
             throw HpcvirtException.invalid("exec: give exactly one of 'argv' (program and arguments, run without a shell) and"
                     + " 'command' (a command line for /bin/sh -c)");
         }
@@ -159,7 +163,7 @@ public final class Lifecycle {
         }
         GuestChannel ch = channel(op.name(), Operation.Exec.class);
         Duration timeout = Duration.ofSeconds(op.timeoutSeconds());
-        return op.argv() != null ? ch.exec(List.copyOf(op.argv()), timeout) : ch.exec(op.command(), timeout);
+        return op.argv() != null ? ch.exec(List.copyOf(op.argv()), timeout) : ch.exec(command, timeout);
     }
 
     /** See {@link Operation.Counter}. */

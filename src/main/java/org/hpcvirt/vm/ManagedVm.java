@@ -10,10 +10,12 @@ import org.hpcvirt.vm.store.VmRecord;
 
 /**
  * One VM of the node as the control plane holds it: its persisted record and, while a VMM process
- * exists, the backend instance, the guest channel and the latest heartbeat. Requests that change a
- * VM hold its monitor ({@code synchronized (vm)}) from their precondition check to their last
- * transition, so requests on one VM are serialised and requests on different VMs run in parallel;
- * the heartbeat fields are volatile because the channel's thread writes them. Created and owned by
+ * exists, the backend instance, the guest channel and the latest heartbeat. A request that changes
+ * a VM checks its precondition and makes its transitions holding the VM's monitor
+ * ({@code synchronized (vm)}), so requests on one VM are serialised and requests on different VMs
+ * run in parallel. Waits that can be long happen outside it (a stop waiting for the guest to power
+ * off, a background flatten, exec through the guest channel); state read without the monitor is
+ * volatile, because the channel's and the watch's threads write it. Created and owned by
  * the {@link VmRegistry}; never closed by callers.
  */
 public final class ManagedVm {

@@ -123,6 +123,11 @@ public final class VmRegistry {
      * Caller holds the VM's monitor.
      */
     public void remove(ManagedVm vm, String message) {
+        if (vm.record.state() == VmState.DESTROYED || vms.get(vm.name()) != vm) {
+            // removed already (a second destroy, or an abort racing it): a VM defined again under the
+            // same name since then is another VM and keeps its files and record
+            return;
+        }
         vm.generation++;
         closeChannel(vm);
         DirectoryTree.delete(layout.runDir(vm.name()));
