@@ -37,6 +37,12 @@ public final class InstanceWatch implements AutoCloseable {
     private final VmRegistry vms;
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, DaemonThreads.named("vm-watch"));
     private final ExecutorService instanceEvents = Executors.newSingleThreadExecutor(DaemonThreads.named("vm-events"));
+    /**
+     * Makes the HUNG transitions, so that the checker never waits for a VM's monitor: a checkpoint
+     * or migration may hold it for long. At most one task per VM is queued (one thread per VM whose
+     * monitor is held, at most).
+     */
+    private final ExecutorService hangs = Executors.newCachedThreadPool(DaemonThreads.named("vm-hang"));
 
     public InstanceWatch(VmRegistry vms) {
         this.vms = vms;
@@ -290,15 +296,14 @@ public final class InstanceWatch implements AutoCloseable {
                 VmState s = vm.record.state();
                 long ageMs = (now - Math.max(vm.lastHeartbeatNanos, vm.baselineNanos)) / 1_000_000;
                 long timeoutMs = vm.record.profile().heartbeatTimeout().toMillis();
-                if (s == VmState.RUNNING && ageMs > timeoutMs) {
-                    synchronized (vm) {
-                        long again = (System.nanoTime() - Math.max(vm.lastHeartbeatNanos, vm.baselineNanos)) / 1_000_000;
-                        if (vm.record.state() == VmState.RUNNING && again > timeoutMs) {
-                            Heartbeat hb = vm.lastHeartbeat;
-                            vms.move(vm, VmState.HUNG, VmEvent.Type.HEARTBEAT_LOST, "no heartbeat for " + again + " ms (timeout "
-                                    + timeoutMs + " ms); guest hung?", Map.of("lastSeq", hb == null ? -1 : hb.seq(), "silentMs", again));
+                if (s == VmState.RUNNING && ageMs > timeoutMs && vm.hangCheckQueued.compareAndSet(false, true)) {
+                    hangs.execute(() -> {
+                        try {
+                            markHungIfSilent(vm, timeoutMs);
+                        } finally {
+                            vm.hangCheckQueued.set(false);
                         }
-                    }
+                    });
                 } else if (s == VmState.STARTING && !vm.bootTimeoutReported && ageMs > BOOT_WARNING.toMillis()) {
                     vm.bootTimeoutReported = true;
                     vms.publish(vm, VmEvent.Type.ERROR, "no heartbeat " + BOOT_WARNING.toSeconds() + " s after start", Map.of());
@@ -309,11 +314,24 @@ public final class InstanceWatch implements AutoCloseable {
         }
     }
 
+    /** HUNG if the VM is still RUNNING and silent once its monitor is free (a pause meanwhile resets the age). */
+    private void markHungIfSilent(ManagedVm vm, long timeoutMs) {
+        synchronized (vm) {
+            long again = (System.nanoTime() - Math.max(vm.lastHeartbeatNanos, vm.baselineNanos)) / 1_000_000;
+            if (vm.record.state() == VmState.RUNNING && again > timeoutMs) {
+                Heartbeat hb = vm.lastHeartbeat;
+                vms.move(vm, VmState.HUNG, VmEvent.Type.HEARTBEAT_LOST, "no heartbeat for " + again + " ms (timeout "
+                        + timeoutMs + " ms); guest hung?", Map.of("lastSeq", hb == null ? -1 : hb.seq(), "silentMs", again));
+            }
+        }
+    }
+
     /** Stops watching; every VMM process keeps running. */
     @Override
     public void close() {
         scheduler.shutdownNow();
         instanceEvents.shutdownNow();
+        hangs.shutdownNow();
         for (ManagedVm vm : vms.all()) {
             synchronized (vm) {
                 vm.generation++;

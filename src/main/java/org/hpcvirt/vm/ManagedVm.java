@@ -32,6 +32,8 @@ public final class ManagedVm {
     volatile CompletableFuture<VmState> started = new CompletableFuture<>();
     /** Completed when the current VMM process has exited. */
     volatile CompletableFuture<Void> exited = new CompletableFuture<>();
+    /** A HUNG check of this VM waits for its monitor (see {@link InstanceWatch}). */
+    final java.util.concurrent.atomic.AtomicBoolean hangCheckQueued = new java.util.concurrent.atomic.AtomicBoolean();
     /** Counts instances so that late events of an old VMM process are ignored. */
     volatile long generation;
 

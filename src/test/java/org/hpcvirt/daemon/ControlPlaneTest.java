@@ -166,6 +166,37 @@ class ControlPlaneTest {
     }
 
     @Test
+    void aVmWhoseMonitorIsHeldDoesNotStopHangDetectionOfTheOthers() throws Exception {
+        // checked in name order: the held VM comes first, so a checker that waited for it would never reach the other
+        running("a-held", IMPATIENT);
+        running("b-free", IMPATIENT);
+        var held = node.vms().get("a-held");
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            synchronized (held) {
+                holding.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        holder.start();
+        try {
+            holding.await();
+            // both go silent; the one whose monitor is free becomes HUNG while the other's is held
+            await().atMost(Duration.ofSeconds(10)).until(() -> state("b-free") == VmState.HUNG);
+            assertThat(state("a-held")).isEqualTo(VmState.RUNNING);
+        } finally {
+            release.countDown();
+            holder.join();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> state("a-held") == VmState.HUNG);
+    }
+
+    @Test
     void aVmmExitIsACrashAndAPanicKeepsTheGuestForInspection() throws IOException {
         running("c");
         backend.last().exit(1);
