@@ -169,11 +169,7 @@ public final class RouteTable {
     static Object component(Operation value, String name) {
         for (RecordComponent c : value.getClass().getRecordComponents()) {
             if (c.getName().equals(name)) {
-                try {
-                    return c.getAccessor().invoke(value);
-                } catch (ReflectiveOperationException e) {
-                    throw new HpcvirtException(ErrorCode.INTERNAL, "cannot read " + name + " of " + value.getClass().getSimpleName(), e);
-                }
+                return org.hpcvirt.api.OperationFields.value(value, c);
             }
         }
         throw new HpcvirtException(ErrorCode.INTERNAL, value.getClass().getSimpleName() + " has no component " + name);
