@@ -38,6 +38,18 @@ public record NodeConfig(Path home, Path store, String qemuBinary, String nodeNa
     /** Default of {@link #maxDiskLayers}. */
     public static final int DEFAULT_MAX_DISK_LAYERS = 4;
 
+    /**
+     * {@code n} if it is a valid maximum number of frozen disk layers (1 to 10000).
+     *
+     * @throws HpcvirtException INVALID_INPUT otherwise
+     */
+    public static int checkedMaxDiskLayers(int n) {
+        if (n < 1 || n > 10_000) {
+            throw HpcvirtException.invalid("the maximum number of disk layers must be between 1 and 10000, not " + n);
+        }
+        return n;
+    }
+
     private static volatile NodeConfig current;
 
     public NodeConfig {
@@ -98,10 +110,9 @@ public record NodeConfig(Path home, Path store, String qemuBinary, String nodeNa
         String layerText = env.get("HPCVIRT_MAX_DISK_LAYERS");
         if (layerText != null && !layerText.isBlank()) {
             try {
-                layers = Integer.parseInt(layerText.trim());
-                if (layers < 1 || layers > 10_000) {
-                    problems.add("HPCVIRT_MAX_DISK_LAYERS: the maximum number of disk layers must be between 1 and 10000, not " + layers);
-                }
+                layers = checkedMaxDiskLayers(Integer.parseInt(layerText.trim()));
+            } catch (HpcvirtException e) {
+                problems.add("HPCVIRT_MAX_DISK_LAYERS: " + e.getMessage());
             } catch (NumberFormatException e) {
                 problems.add("HPCVIRT_MAX_DISK_LAYERS: '" + layerText + "' is not a whole number");
             }

@@ -40,13 +40,11 @@ import org.hpcvirt.vm.VmRegistry;
 public final class CheckpointService implements AutoCloseable {
     /** Backend drive id of the per-VM data disk. */
     public static final String DATA_DRIVE = "data";
-    /** Default for {@link #setMaxDiskLayers}. */
-    public static final int DEFAULT_MAX_DISK_LAYERS = 4;
 
     private final VmRegistry vms;
     private final InstanceWatch watch;
     private final CheckpointStore store;
-    private volatile int maxDiskLayers = DEFAULT_MAX_DISK_LAYERS;
+    private volatile int maxDiskLayers = org.hpcvirt.api.NodeConfig.DEFAULT_MAX_DISK_LAYERS;
     /**
      * Size and SHA-256 of the frozen disk layers each VM's disk sits on, by store-relative path, as
      * recorded when they were frozen. Frozen layers never change, so a new checkpoint copies these
@@ -76,29 +74,34 @@ public final class CheckpointService implements AutoCloseable {
      * @throws HpcvirtException INVALID_INPUT unless 1 ≤ n ≤ 10000
      */
     public void setMaxDiskLayers(int n) {
-        maxDiskLayers = checkedMaxDiskLayers(n);
-    }
-
-    /** {@code n} if it is a valid maximum number of disk layers; INVALID_INPUT otherwise. */
-    public static int checkedMaxDiskLayers(int n) {
-        if (n < 1 || n > 10_000) {
-            throw HpcvirtException.invalid("the maximum number of disk layers must be between 1 and 10000, not " + n);
-        }
-        return n;
+        maxDiskLayers = org.hpcvirt.api.NodeConfig.checkedMaxDiskLayers(n);
     }
 
     /** See {@link Operation.Checkpoint}. */
     public CheckpointManifest checkpoint(Operation.Checkpoint op) {
         ManagedVm vm = vms.get(op.name());
+        return withSettledChain(vm, () -> {
+            Preconditions.require(Operation.Checkpoint.class, vm.name(), vm.state());
+            return capture(vm, op.live(), op.tag(), true);
+        });
+    }
+
+    /**
+     * Runs {@code body} holding the VM's monitor once no background job changes its disk chain:
+     * waits for such a job without the monitor, and refuses with WRONG_STATE if one is still
+     * running after the third wait (it hangs).
+     */
+    private <T> T withSettledChain(ManagedVm vm, java.util.function.Supplier<T> body) {
         for (int attempt = 1; ; attempt++) {
             awaitDiskJobs(vm.name());
             synchronized (vm) {
-                if (diskJobRunning(vm.name())) {
-                    refuseIfStillFlattening(vm.name(), attempt);
-                    continue;
+                if (!diskJobRunning(vm.name())) {
+                    return body.get();
                 }
-                Preconditions.require(Operation.Checkpoint.class, vm.name(), vm.state());
-                return capture(vm, op.live(), op.tag(), true);
+                if (attempt >= 3) {
+                    throw new HpcvirtException(ErrorCode.WRONG_STATE, "the disk chain of VM '" + vm.name() + "' is still being"
+                            + " flattened after a checkpoint; try again when that is done");
+                }
             }
         }
     }
@@ -122,14 +125,6 @@ public final class CheckpointService implements AutoCloseable {
         }
     }
 
-    /** WRONG_STATE once waiting for the disk chain's flattening has not been enough three times (it hangs). */
-    private static void refuseIfStillFlattening(String vm, int attempt) {
-        if (attempt >= 3) {
-            throw new HpcvirtException(ErrorCode.WRONG_STATE, "the disk chain of VM '" + vm + "' is still being flattened after a"
-                    + " checkpoint; try again when that is done");
-        }
-    }
-
     /** True while a background job changes the VM's disk chain. */
     public boolean diskJobRunning(String vm) {
         java.util.concurrent.CompletableFuture<Void> job = diskJobs.get(vm);
@@ -139,21 +134,14 @@ public final class CheckpointService implements AutoCloseable {
     /** See {@link Operation.Suspend}: a paused checkpoint tagged {@code suspend}, then the VMM process is stopped. */
     public CheckpointManifest suspend(Operation.Suspend op) {
         ManagedVm vm = vms.get(op.name());
-        for (int attempt = 1; ; attempt++) {
-            awaitDiskJobs(vm.name());
-            synchronized (vm) {
-                if (diskJobRunning(vm.name())) {
-                    refuseIfStillFlattening(vm.name(), attempt);
-                    continue;
-                }
-                Preconditions.require(Operation.Suspend.class, vm.name(), vm.state());
-                CheckpointManifest m = capture(vm, false, CheckpointManifest.SUSPEND_TAG, false);
-                watch.release(vm);
-                vms.move(vm, VmState.SUSPENDED, VmEvent.Type.STATE_CHANGED, "suspended to checkpoint " + m.id()
-                        + "; QEMU stopped, memory freed", Map.of("checkpoint", m.id()));
-                return m;
-            }
-        }
+        return withSettledChain(vm, () -> {
+            Preconditions.require(Operation.Suspend.class, vm.name(), vm.state());
+            CheckpointManifest m = capture(vm, false, CheckpointManifest.SUSPEND_TAG, false);
+            watch.release(vm);
+            vms.move(vm, VmState.SUSPENDED, VmEvent.Type.STATE_CHANGED, "suspended to checkpoint " + m.id()
+                    + "; QEMU stopped, memory freed", Map.of("checkpoint", m.id()));
+            return m;
+        });
     }
 
     /** Remembers the checksums of a checkpoint's disk layers as those the VM's disk now sits on. */
