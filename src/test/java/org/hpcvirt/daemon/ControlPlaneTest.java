@@ -8,20 +8,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
-import org.hpcvirt.api.NodeConfig;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.RequestContext;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
-import org.hpcvirt.backend.BackendRegistry;
 import org.hpcvirt.backend.FakeBackend;
 import org.hpcvirt.checkpoint.CheckpointException;
 import org.hpcvirt.checkpoint.CheckpointManifest;
@@ -43,50 +37,34 @@ class ControlPlaneTest {
     /** A VM that counts as hung after half a second of silence. */
     private static final String IMPATIENT = PROFILE.replace("30s", "500ms");
 
-    private Path home;
+    private FakeNode fake;
     private NodeLayout layout;
     private FakeBackend backend;
     private NodeServices node;
-    private final List<FakeAgent> agents = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
-        home = Files.createTempDirectory(Path.of("/tmp"), "hv-cp");
-        layout = new NodeLayout(home).ensure();
-        Path image = layout.images().resolve("default");
-        Files.createDirectories(image);
-        Files.writeString(image.resolve("manifest.json"), "{\"format\":1,\"name\":\"default\",\"kernelVersion\":\"6.1\","
-                + "\"builderVersion\":\"2\",\"agentSourceSha256\":\"0\",\"inputs\":{},\"files\":{}}");
-        backend = FakeBackend.full("fake");
-        node = newNode();
-    }
-
-    private NodeServices newNode() {
-        Properties p = new Properties();
-        p.setProperty("user.home", home.toString());
-        return new NodeServices(layout, new BackendRegistry(List.of(backend)), NodeConfig.from(Map.of("HPCVIRT_NODE", "t1"), p), null,
-                () -> { });
+        fake = new FakeNode("hv-cp");
+        layout = fake.layout;
+        backend = fake.backend;
+        node = fake.node();
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        for (FakeAgent a : agents) {
-            a.close();
-        }
-        node.close();
-        DirectoryTree.deleteQuietly(home);
+        fake.close();
     }
 
     private Object run(Operation op) {
-        return node.dispatcher().execute(op, RequestContext.INTERNAL);
+        return fake.run(op);
     }
 
     private VmState state(String vm) {
-        return ((VmStatus) run(new Operation.Status(vm))).state();
+        return fake.state(vm);
     }
 
     private List<VmEvent> events(String vm) {
-        return node.events().history(vm, 0, 10_000);
+        return fake.events(vm);
     }
 
     /** Defines and starts {@code vm}, then lets its agent send a first heartbeat: RUNNING. */
@@ -95,14 +73,7 @@ class ControlPlaneTest {
     }
 
     private FakeAgent running(String vm, String profile) throws IOException {
-        run(new Operation.Define(String.format(profile, vm), "test"));
-        FakeAgent agent = FakeAgent.listen(layout.runDir(vm).resolve("agent.sock"));
-        agents.add(agent);
-        assertThat(((VmStatus) run(new Operation.Start(vm, false, null))).state()).isEqualTo(VmState.STARTING);
-        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
-        agent.beat();
-        await().atMost(Duration.ofSeconds(10)).until(() -> state(vm) == VmState.RUNNING);
-        return agent;
+        return fake.running(vm, profile);
     }
 
     private static void assertCode(ThrowingCall call, ErrorCode code, String message) {
@@ -264,9 +235,7 @@ class ControlPlaneTest {
         running("g");
         FakeBackend.FakeInstance keep = backend.instances().get(0);
         FakeBackend.FakeInstance gone = backend.last();
-        node.close();
-        gone.exit(9);
-        node = newNode();
+        node = fake.restart(() -> gone.exit(9));
         node.recover();
         assertThat(keep.attachCount()).isEqualTo(1);
         assertThat(state("k")).isEqualTo(VmState.RUNNING);
@@ -311,11 +280,11 @@ class ControlPlaneTest {
         running("src");
         FakeBackend.FakeInstance inst = backend.last();
         // the daemon dies while its VM is MIGRATING (the record says so); the VMM still runs the guest
-        node.close();
-        try (var store = new org.hpcvirt.vm.store.VmStore(layout.database())) {
-            store.update(store.all().stream().filter(r -> r.name().equals("src")).findFirst().orElseThrow().with(VmState.MIGRATING));
-        }
-        node = newNode();
+        node = fake.restart(() -> {
+            try (var store = new org.hpcvirt.vm.store.VmStore(layout.database())) {
+                store.update(store.all().stream().filter(r -> r.name().equals("src")).findFirst().orElseThrow().with(VmState.MIGRATING));
+            }
+        });
         node.recover();
         assertThat(inst.calls()).contains("cancelOutgoing");
         assertThat(state("src")).isEqualTo(VmState.RUNNING);

@@ -10,33 +10,23 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
-import org.hpcvirt.api.NodeConfig;
 import org.hpcvirt.api.Operation;
-import org.hpcvirt.api.RequestContext;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
-import org.hpcvirt.backend.BackendRegistry;
 import org.hpcvirt.backend.FakeBackend;
 import org.hpcvirt.guest.FakeAgent;
 import org.hpcvirt.metrics.MetricsAddress;
 import org.hpcvirt.metrics.MetricsServer;
-import org.hpcvirt.metrics.NodeMetrics;
 import org.hpcvirt.metrics.PromText;
 import org.hpcvirt.vm.ManagedVm;
 import org.hpcvirt.vm.NodeLayout;
-import org.hpcvirt.vm.VmStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,57 +41,34 @@ class NodeMetricsTest {
     private static final String PROFILE = "name: %s\nbackend: fake\ncpus: 2\nmemory: 64M\nheartbeat:\n  interval: 100ms\n"
             + "  timeout: 30s\n";
 
-    private Path home;
+    private FakeNode fake;
     private NodeLayout layout;
     private FakeBackend backend;
     private NodeServices node;
-    private final List<FakeAgent> agents = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
-        home = Files.createTempDirectory(Path.of("/tmp"), "hv-mt");
-        layout = new NodeLayout(home).ensure();
-        Path image = layout.images().resolve("default");
-        Files.createDirectories(image);
-        Files.writeString(image.resolve("manifest.json"), "{\"format\":1,\"name\":\"default\",\"kernelVersion\":\"6.1\","
-                + "\"builderVersion\":\"2\",\"agentSourceSha256\":\"0\",\"inputs\":{},\"files\":{}}");
-        backend = FakeBackend.full("fake");
-        node = newNode();
-    }
-
-    private NodeServices newNode() {
-        Properties p = new Properties();
-        p.setProperty("user.home", home.toString());
-        return new NodeServices(layout, new BackendRegistry(List.of(backend)), NodeConfig.from(Map.of("HPCVIRT_NODE", "t1"), p), null,
-                () -> { });
+        fake = new FakeNode("hv-mt");
+        layout = fake.layout;
+        backend = fake.backend;
+        node = fake.node();
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        for (FakeAgent a : agents) {
-            a.close();
-        }
-        node.close();
-        DirectoryTree.deleteQuietly(home);
+        fake.close();
     }
 
     private Object run(Operation op) {
-        return node.dispatcher().execute(op, RequestContext.INTERNAL);
+        return fake.run(op);
     }
 
     private VmState state(String vm) {
-        return ((VmStatus) run(new Operation.Status(vm))).state();
+        return fake.state(vm);
     }
 
     private FakeAgent running(String vm) throws IOException {
-        run(new Operation.Define(String.format(PROFILE, vm), "test"));
-        FakeAgent agent = FakeAgent.listen(layout.runDir(vm).resolve("agent.sock"));
-        agents.add(agent);
-        run(new Operation.Start(vm, false, null));
-        await().atMost(Duration.ofSeconds(10)).until(agent::connected);
-        agent.beat();
-        await().atMost(Duration.ofSeconds(10)).until(() -> state(vm) == VmState.RUNNING);
-        return agent;
+        return fake.running(vm, PROFILE);
     }
 
     /** A fresh snapshot, scraped and parsed. */
@@ -191,8 +158,7 @@ class NodeMetricsTest {
         assertThat(value(p, "hpcvirt_vm_checkpoint_age_seconds", "vm", "c")).isBetween(0.0, 10.0);
 
         // a new daemon learns it from the store, without any event
-        node.close();
-        node = newNode();
+        node = fake.restart(() -> { });
         await().atMost(Duration.ofSeconds(10)).until(() -> scrape().value("hpcvirt_vm_checkpoint_age_seconds", "vm", "c") != null);
         assertThat(value(scrape(), "hpcvirt_vm_checkpoint_age_seconds", "vm", "c")).isBetween(0.0, 60.0);
         assertThat(value(scrape(), "hpcvirt_checkpoint_duration_seconds_count")).as("histograms start anew").isZero();
@@ -209,8 +175,7 @@ class NodeMetricsTest {
         backend.last().exit(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> state("q") == VmState.CRASHED);
         run(new Operation.Define(String.format(PROFILE, "h").replace("30s", "500ms"), "test"));
-        FakeAgent h = FakeAgent.listen(layout.runDir("h").resolve("agent.sock"));
-        agents.add(h);
+        FakeAgent h = fake.agent("h");
         run(new Operation.Start("h", false, null));
         await().atMost(Duration.ofSeconds(10)).until(h::connected);
         h.beat();
