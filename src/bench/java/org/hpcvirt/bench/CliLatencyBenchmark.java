@@ -62,7 +62,7 @@ public final class CliLatencyBenchmark {
         List<Double> raw = new ArrayList<>();
         Path curl = onPath("curl");
         String rawName = curl != null ? "curl --unix-socket" : "in-process SocketChannel (no curl)";
-        String load0 = loadAverage();
+        String load0 = BenchHost.loadAverage();
         try {
             daemonPid = DaemonClient.spawnDaemon(layout);
             try (DaemonClient c = new DaemonClient(layout.daemonSocket())) {
@@ -93,7 +93,7 @@ public final class CliLatencyBenchmark {
         double h = Stats.median(cli);
         double r = Stats.median(raw);
         out.printf("%n'vm list' against a running daemon (median of %d; load average %s at the start, %s at the end)%n", runs, load0,
-                loadAverage());
+                BenchHost.loadAverage());
         out.printf("  %-44s %7.0f ms  (min %.0f, max %.0f)%n", "hpcvirt vm list (new JVM):", h, Stats.min(cli), Stats.max(cli));
         out.printf("  %-44s %7.1f ms  (min %.1f, max %.1f)%n", "raw GET /v1/vms (" + rawName + "):", r, Stats.min(raw), Stats.max(raw));
         out.printf("  %-44s %7.1f×%n", "ratio hpcvirt / raw:", h / r);
@@ -164,19 +164,7 @@ public final class CliLatencyBenchmark {
         }
         // the daemon we spawned, also when spawning it failed half-way: its command line names this home
         String marker = "-Dhpcvirt.home=" + layout.home();
-        ProcessHandle.allProcesses().filter(ph -> ph.pid() == pid || commandLine(ph).contains(marker)).forEach(ph -> {
-            ph.destroyForcibly();
-            ph.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> ph).join();
-        });
-    }
-
-    private static String commandLine(ProcessHandle ph) {
-        try {
-            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(ph.pid()), "cmdline")), StandardCharsets.UTF_8)
-                    .replace('\0', ' ');
-        } catch (IOException | RuntimeException e) {
-            return ""; // gone, or not ours to read
-        }
+        BenchHost.kill(pid, marker);
     }
 
     private static Path onPath(String tool) {
@@ -190,14 +178,5 @@ public final class CliLatencyBenchmark {
             }
         }
         return null;
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
     }
 }

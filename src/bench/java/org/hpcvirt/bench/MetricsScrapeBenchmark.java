@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
@@ -85,7 +84,7 @@ public final class MetricsScrapeBenchmark {
             URI uri = URI.create("http://" + addr + "/metrics");
             out.printf("metrics benchmark: GET %s (kept-alive connection) and GET /metrics, GET /v1/node over the Unix socket"
                     + " (new connection each); daemon pid %d in %s, %d idle guests running; %d requests each after %d warm-up,"
-                    + " alternating; load average %s%n", uri, pid, layout.home(), vms, requests, WARM_UP, loadAverage());
+                    + " alternating; load average %s%n", uri, pid, layout.home(), vms, requests, WARM_UP, BenchHost.loadAverage());
             out.flush();
             for (int i = -WARM_UP; i < requests; i++) {
                 long t0 = System.nanoTime();
@@ -114,7 +113,7 @@ public final class MetricsScrapeBenchmark {
         }
         double[] med = {Stats.median(listener), Stats.median(socketMetrics), Stats.median(node)};
         out.printf("%nscrape cost with %d idle guests (median of %d; exposition %d bytes, %d samples; load average %s at the end)%n",
-                vms, requests, bytes, series, loadAverage());
+                vms, requests, bytes, series, BenchHost.loadAverage());
         out.printf("  %-46s %7.2f ms  (min %.2f, max %.2f)%n", "GET /metrics, metrics listener (TCP):", med[0], Stats.min(listener),
                 Stats.max(listener));
         out.printf("  %-46s %7.2f ms  (min %.2f, max %.2f)%n", "GET /metrics, API Unix socket:", med[1], Stats.min(socketMetrics),
@@ -143,33 +142,12 @@ public final class MetricsScrapeBenchmark {
             }
         }
         String marker = layout.home().toString();
-        ProcessHandle.allProcesses().filter(ph -> ph.pid() == pid || commandLine(ph).contains(marker)).forEach(ph -> {
-            ph.destroyForcibly();
-            ph.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> ph).join();
-        });
-    }
-
-    private static String commandLine(ProcessHandle ph) {
-        try {
-            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(ph.pid()), "cmdline")), StandardCharsets.UTF_8)
-                    .replace('\0', ' ');
-        } catch (IOException | RuntimeException e) {
-            return "";
-        }
+        BenchHost.kill(pid, marker);
     }
 
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
-        }
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
         }
     }
 }
