@@ -25,6 +25,8 @@ public enum ErrorCode {
     REFUSED(403, 10),
     /** Authentication to a daemon failed. */
     UNAUTHORIZED(401, 11),
+    /** The caller is known but may not do this: another user's VM, a scope too narrow, an admin-only operation. */
+    FORBIDDEN(403, 12),
     /** A bug: something that should not happen. */
     INTERNAL(500, 70);
 

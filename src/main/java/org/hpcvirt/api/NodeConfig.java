@@ -31,9 +31,17 @@ import java.util.Properties;
  *                      plain-HTTP metrics listener, or null; parsed by the daemon when it starts, like {@code listen}
  * @param debug         {@code HPCVIRT_DEBUG} set: the CLI prints stack traces
  * @param homeFixed     {@code HPCVIRT_HOME} was set (it then wins over the system property)
+ * @param adminGroup    {@code HPCVIRT_ADMIN_GROUP}: the Unix group whose members (besides root) may act on
+ *                      every VM and on the node (default {@value #DEFAULT_ADMIN_GROUP}; a group that does not
+ *                      exist has no members)
+ * @param readOthers    {@code HPCVIRT_READ_OTHERS}: {@code yes} lets every local user see (not touch) all VMs
+ *                      and checkpoints; default {@code no}: a user sees their own only
  */
 public record NodeConfig(Path home, Path store, String qemuBinary, String nodeName, Map<String, String> peers, int maxDiskLayers,
-        String listen, Path tokenFile, String metrics, boolean debug, boolean homeFixed) {
+        String listen, Path tokenFile, String metrics, boolean debug, boolean homeFixed, String adminGroup, boolean readOthers) {
+
+    /** Default of {@link #adminGroup}. */
+    public static final String DEFAULT_ADMIN_GROUP = "hpcvirt-admin";
 
     /** Default of {@link #maxDiskLayers}. */
     public static final int DEFAULT_MAX_DISK_LAYERS = 4;
@@ -120,12 +128,25 @@ public record NodeConfig(Path home, Path store, String qemuBinary, String nodeNa
         String listen = firstSet(env.get("HPCVIRT_LISTEN"), null);
         String tokenText = firstSet(env.get("HPCVIRT_TOKEN_FILE"), null);
         String metrics = firstSet(env.get("HPCVIRT_METRICS"), null);
+        String adminGroup = firstSet(env.get("HPCVIRT_ADMIN_GROUP"), DEFAULT_ADMIN_GROUP).trim();
+        if (!adminGroup.matches("[A-Za-z_][A-Za-z0-9._-]{0,31}")) {
+            problems.add("HPCVIRT_ADMIN_GROUP: '" + adminGroup + "' is not a group name");
+        }
+        boolean readOthers = false;
+        String readText = firstSet(env.get("HPCVIRT_READ_OTHERS"), null);
+        if (readText != null) {
+            switch (readText.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "yes", "true", "1" -> readOthers = true;
+                case "no", "false", "0" -> readOthers = false;
+                default -> problems.add("HPCVIRT_READ_OTHERS: '" + readText + "' is not yes or no");
+            }
+        }
         if (!problems.isEmpty()) {
             throw HpcvirtException.invalid(String.join("; ", problems));
         }
         return new NodeConfig(home, store, qemu, node, peers, layers, listen == null ? null : listen.trim(),
                 tokenText == null ? null : Path.of(tokenText), metrics == null ? null : metrics.trim(), env.get("HPCVIRT_DEBUG") != null,
-                firstSet(env.get("HPCVIRT_HOME"), null) != null);
+                firstSet(env.get("HPCVIRT_HOME"), null) != null, adminGroup, readOthers);
     }
 
     private static Path home(Map<String, String> env, Properties props) {

@@ -53,6 +53,7 @@ public final class Daemon implements AutoCloseable {
     private final String openApi;
     private org.eclipse.jetty.server.ServerConnector tcpConnector;
     private MetricsServer metricsServer;
+    private final org.hpcvirt.access.LocalUsers users = new org.hpcvirt.access.LocalUsers(NodeConfig.current().adminGroup());
 
     private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {
         this.tcp = tcp;
@@ -200,14 +201,18 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** How the request arrived: over TCP (another node) with the address it reached, or the Unix socket. */
-    private static RequestContext requestContext(Context ctx) {
+    /**
+     * How the request arrived and who sent it: over TCP (another node or a tool; authenticated by
+     * {@link PeerAuth} before this runs) with the address it reached, or over the Unix socket by
+     * the local user the kernel names ({@link PeerCredentials}).
+     */
+    private RequestContext requestContext(Context ctx) {
         ServletContextRequest r = ServletContextRequest.getServletContextRequest(ctx.req());
         SocketAddress local = r == null ? null : r.getConnectionMetaData().getLocalSocketAddress();
         if (local instanceof InetSocketAddress in && in.getAddress() != null) {
-            return new RequestContext("tcp", in.getAddress().getHostAddress());
+            return new RequestContext("tcp", in.getAddress().getHostAddress(), PeerAuth.caller(ctx));
         }
-        return new RequestContext("unix", null);
+        return new RequestContext("unix", null, users.caller(PeerCredentials.of(r)));
     }
 
     /** SSE: every persisted event after {@code after} (optionally of one VM), then live ones, in order. */

@@ -24,6 +24,11 @@ final class PeerAuth {
         }
     }
 
+    /** The caller of a TCP request that passed {@link #check}: a holder of the cluster token, with every right. */
+    static org.hpcvirt.api.Caller caller(Context ctx) {
+        return org.hpcvirt.api.Caller.token("cluster", org.hpcvirt.api.Access.ADMIN);
+    }
+
     private static boolean overTcp(Context ctx) {
         ServletContextRequest r = ServletContextRequest.getServletContextRequest(ctx.req());
         if (r == null) {
