@@ -93,7 +93,9 @@ public sealed interface Operation {
 
     /** Defines a VM from a profile's YAML text. Allowed when no VM of the profile's name exists. */
     record Define(@Required @Doc("the profile, YAML text") String yaml,
-            @Doc("where the profile came from, for error messages") @Default("\"request\"") String source) implements Operation {
+            @Doc("where the profile came from, for error messages") @Default("\"request\"") String source,
+            @Doc("the user the VM belongs to; default: the caller; only administrators may name another user (e.g. a job's user)")
+            String owner) implements Operation {
     }
 
     /** A VM's state, backend, QEMU pid and last heartbeat. Allowed in every state. */
@@ -241,7 +243,8 @@ public sealed interface Operation {
             @Doc("the source node, for events") @Default("\"?\"") String from,
             @Doc("parallel connections the source sends over") @Default("1") @Range(min = 1, max = 16) Integer channels,
             @Doc("seconds to wait for the source's resume before giving the incoming VM up") @Default("660")
-            @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
+            @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds,
+            @Doc("the user the VM belongs to on the source") String owner)
             implements Operation {
     }
 

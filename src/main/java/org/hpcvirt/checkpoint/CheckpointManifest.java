@@ -28,11 +28,13 @@ import org.hpcvirt.profile.VmProfile;
  * @param diskBytes      virtual size of the data disk, or 0
  * @param layers         qcow2 layers of the data disk, bottom first (frozen; shared with other checkpoints)
  * @param files          every file the checkpoint needs, with size and SHA-256
+ * @param owner          the user the VM belonged to when the checkpoint was taken; null in checkpoints
+ *                       written before VMs had owners (then only administrators see them)
  */
 public record CheckpointManifest(int format, String id, String vm, String tag, Instant created, VmProfile profile,
         String backend, String backendVersion, boolean live, long pauseMs, long totalMs, long stateBytes,
         long heartbeatSeq, long counter, long guestUptimeMs, String imageBase, long diskBytes,
-        List<String> layers, List<FileEntry> files) {
+        List<String> layers, List<FileEntry> files, String owner) {
 
     /** Version of this format. */
     public static final int FORMAT = 1;

@@ -275,7 +275,7 @@ public final class CheckpointService implements AutoCloseable {
         }
         return new CheckpointManifest(CheckpointManifest.FORMAT, pend.id(), vm.name(), tag, Instant.now(), p, p.backend(),
                 vms.backends().get(p.backend()).probe().version(), live, pauseMs, totalMs, files.get(0).size(),
-                hb == null ? -1 : hb.seq(), counter, hb == null ? -1 : hb.uptimeMs(), imageBase, diskBytes, layers, files);
+                hb == null ? -1 : hb.seq(), counter, hb == null ? -1 : hb.uptimeMs(), imageBase, diskBytes, layers, files, vm.owner());
     }
 
     /** Longest a background flatten may take. */

@@ -69,9 +69,11 @@ public final class RestoreService implements AutoCloseable {
      * memory); its disk is a new overlay on the checkpoint's layers. A refused or failed restore
      * into a new name leaves no VM behind.
      *
+     * A new VM belongs to the checkpoint's owner, or to {@code owner} for a checkpoint that has none.
+     *
      * @throws CheckpointException REFUSED if a file is missing or differs
      */
-    public VmStatus restore(Operation.Restore op) {
+    public VmStatus restore(Operation.Restore op, String owner) {
         long t0 = System.nanoTime();
         CheckpointManifest m = store().get(op.id());
         store().checkPresent(m);
@@ -79,7 +81,7 @@ public final class RestoreService implements AutoCloseable {
         boolean definedHere = false;
         ManagedVm vm = vms.find(name).orElse(null);
         if (vm == null) {
-            vm = vms.define(m.profile().withName(name));
+            vm = vms.define(m.profile().withName(name), m.owner() != null ? m.owner() : owner);
             definedHere = true;
         }
         CompletableFuture<VmState> started;

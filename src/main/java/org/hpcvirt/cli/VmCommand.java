@@ -43,6 +43,7 @@ public final class VmCommand implements Runnable {
 
     static void printStatus(PrintWriter out, VmStatus s) {
         out.printf("name:       %s%n", s.name());
+        out.printf("owner:      %s%n", s.owner());
         out.printf("state:      %s%n", s.state());
         out.printf("backend:    %s%n", s.backend());
         out.printf("cpus:       %d%n", s.cpus());
@@ -77,6 +78,10 @@ public final class VmCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "PROFILE", description = "Profile file (YAML).")
         Path profile;
 
+        @Option(names = "--owner", paramLabel = "USER", description = "The user the VM belongs to (default: you). Only "
+                + "administrators may name another user, e.g. a Slurm prolog defining a job's VMs for the job's user.")
+        String owner;
+
         @Override
         public Integer call() throws IOException {
             if (!Files.isRegularFile(profile)) {
@@ -84,9 +89,9 @@ public final class VmCommand implements Runnable {
             }
             String yaml = Files.readString(profile, StandardCharsets.UTF_8);
             try (DaemonClient c = client()) {
-                VmStatus s = c.define(yaml, profile.getFileName().toString());
-                spec.commandLine().getOut().printf("defined %s (backend %s, %d vCPU, %s)%n", s.name(), s.backend(), s.cpus(),
-                        DataSize.format(s.memoryBytes()));
+                VmStatus s = c.define(yaml, profile.getFileName().toString(), owner);
+                spec.commandLine().getOut().printf("defined %s for %s (backend %s, %d vCPU, %s)%n", s.name(), s.owner(), s.backend(),
+                        s.cpus(), DataSize.format(s.memoryBytes()));
             }
             return 0;
         }
@@ -147,9 +152,10 @@ public final class VmCommand implements Runnable {
                     Output.json(out, all);
                     return 0;
                 }
-                out.printf("%-16s %-10s %-7s %4s %7s %8s %10s %8s%n", "NAME", "STATE", "BACKEND", "CPUS", "MEMORY", "PID", "HB-SEQ", "HB-AGE");
+                out.printf("%-16s %-10s %-10s %-7s %4s %7s %8s %10s %8s%n", "NAME", "OWNER", "STATE", "BACKEND", "CPUS", "MEMORY", "PID",
+                        "HB-SEQ", "HB-AGE");
                 for (VmStatus s : all) {
-                    out.printf("%-16s %-10s %-7s %4d %7s %8s %10s %8s%n", s.name(), s.state(), s.backend(), s.cpus(),
+                    out.printf("%-16s %-10s %-10s %-7s %4d %7s %8s %10s %8s%n", s.name(), s.owner(), s.state(), s.backend(), s.cpus(),
                             DataSize.format(s.memoryBytes()), s.pid() > 0 ? s.pid() : "-",
                             s.lastHeartbeatSeq() >= 0 ? s.lastHeartbeatSeq() : "-",
                             s.lastHeartbeatAgeMs() >= 0 ? s.lastHeartbeatAgeMs() + "ms" : "-");

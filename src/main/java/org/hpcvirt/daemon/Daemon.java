@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -129,6 +130,12 @@ public final class Daemon implements AutoCloseable {
             }
         }
         Daemon d = new Daemon(layout, defaultBackends(), tcp);
+        try {
+            lockDown(layout);
+        } catch (RuntimeException e) {
+            d.node.close();
+            throw e;
+        }
         if (metrics != null) {
             try {
                 d.metricsServer = MetricsServer.start(metrics, d.node.metrics());
@@ -142,12 +149,38 @@ public final class Daemon implements AutoCloseable {
         d.node.recover();
         d.app.start();
         try {
+            // every local user may connect; what each may do is decided per request by its peer credentials
+            Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-rw-rw-"));
             Files.writeString(layout.daemonPidFile(), ProcessHandle.current().pid() + "\n");
         } catch (IOException e) {
             d.close();
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot write " + layout.daemonPidFile(), e);
         }
         return d;
+    }
+
+    /**
+     * Keeps local users out of the node's files while letting them reach the socket: the home may be
+     * traversed but not listed (0711), the database, the VM and run directories (QEMU monitors,
+     * consoles, disks) are the daemon's alone (0700/0600). Images stay as they are (golden images
+     * are no secret). Idempotent.
+     */
+    private static void lockDown(NodeLayout layout) {
+        try {
+            Files.setPosixFilePermissions(layout.home(), PosixFilePermissions.fromString("rwx--x--x"));
+            for (Path dir : List.of(layout.home().resolve("vms"), layout.home().resolve("run"))) {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+            Path db = layout.database();
+            for (Path f : List.of(db, db.resolveSibling(db.getFileName() + "-wal"), db.resolveSibling(db.getFileName() + "-shm"),
+                    layout.daemonLog())) {
+                if (Files.exists(f)) {
+                    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+                }
+            }
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot set the permissions of " + layout.home() + ": " + e.getMessage(), e);
+        }
     }
 
     /** The node's dispatcher: every operation the daemon serves. */
@@ -181,6 +214,10 @@ public final class Daemon implements AutoCloseable {
                 default -> throw new IllegalStateException("method " + route.method());
             }
         }
+        // admitted by the same rule as the event history before the stream opens (a VM the caller may
+        // not see is FORBIDDEN); other users' events are then left out of it
+        r.before(RouteTable.EVENT_STREAM, ctx -> node.dispatcher().execute(
+                new Operation.Events(emptyToNull(ctx.queryParam("vm")), longParam(ctx, "after", 0), 1), requestContext(ctx)));
         r.sse(RouteTable.EVENT_STREAM, this::stream);
         r.get(RouteTable.OPENAPI, ctx -> ctx.contentType("application/json").result(openApi));
         r.get(MetricsServer.PATH, ctx -> ctx.contentType(node.metrics().contentType()).result(node.metrics().scrape()));
@@ -220,9 +257,11 @@ public final class Daemon implements AutoCloseable {
         Context ctx = client.ctx();
         String vm = emptyToNull(ctx.queryParam("vm"));
         long after = longParam(ctx, "after", 0);
+        RequestContext rc = requestContext(ctx);
+        org.hpcvirt.access.Authorizer auth = node.authorizer();
         LinkedBlockingQueue<VmEvent> queue = new LinkedBlockingQueue<>(100_000);
         Consumer<VmEvent> sub = ev -> {
-            if (vm == null || vm.equals(ev.vm())) {
+            if ((vm == null || vm.equals(ev.vm())) && auth.maySee(rc.caller(), ev.vm())) {
                 queue.offer(ev);
             }
         };
@@ -231,7 +270,9 @@ public final class Daemon implements AutoCloseable {
         try {
             long last = after;
             for (VmEvent ev : backlog) {
-                send(client, ev);
+                if (auth.maySee(rc.caller(), ev.vm())) {
+                    send(client, ev);
+                }
                 last = ev.seq();
             }
             while (!client.terminated() && stopped.getCount() > 0) {

@@ -201,7 +201,12 @@ public final class DaemonClient implements OperationClient {
     }
 
     public VmStatus define(String yaml, String source) {
-        return execute(new Operation.Define(yaml, source), VmStatus.class);
+        return define(yaml, source, null);
+    }
+
+    /** Defines a VM for {@code owner} (null: the caller); only administrators may name another user. */
+    public VmStatus define(String yaml, String source, String owner) {
+        return execute(new Operation.Define(yaml, source, owner), VmStatus.class);
     }
 
     public List<VmStatus> list() {
@@ -269,7 +274,9 @@ public final class DaemonClient implements OperationClient {
         try {
             Response resp = listener.get(30, TimeUnit.SECONDS);
             if (resp.getStatus() != 200) {
-                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "event stream refused: HTTP " + resp.getStatus());
+                // the daemon's error (e.g. FORBIDDEN) as it sent it
+                byte[] body = listener.getInputStream().readNBytes(64 * 1024);
+                check(resp.getStatus(), new String(body, StandardCharsets.UTF_8));
             }
             try (BufferedReader in = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;

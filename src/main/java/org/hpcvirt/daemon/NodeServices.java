@@ -32,6 +32,13 @@ import org.hpcvirt.vm.Lifecycle;
 import org.hpcvirt.vm.NodeLayout;
 import org.hpcvirt.vm.Reattach;
 import org.hpcvirt.vm.VmRegistry;
+import org.hpcvirt.access.AuditLog;
+import org.hpcvirt.access.Authorizer;
+import org.hpcvirt.access.Owners;
+import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.vm.ManagedVm;
+import java.util.ArrayList;
+import java.util.List;
 import org.hpcvirt.vm.store.VmStore;
 
 /**
@@ -61,6 +68,8 @@ final class NodeServices implements AutoCloseable {
     private final TcpListener tcp;
     private final NodeMetrics metrics;
     private final long startedAt = System.currentTimeMillis();
+    private final Authorizer authorizer;
+    private final AuditLog audit;
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -85,6 +94,12 @@ final class NodeServices implements AutoCloseable {
         this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         register(stopDaemon);
+        CheckpointStore cs = checkpoints.store();
+        this.authorizer = new Authorizer(name -> vms.find(name).map(ManagedVm::owner), cs::get, cs::list, config.adminGroup(),
+                config.readOthers());
+        dispatcher.guard(authorizer);
+        this.audit = new AuditLog(layout.auditLog());
+        dispatcher.addObserver(audit);
         this.metrics = new NodeMetrics(vms, dispatcher, checkpoints.store(), VERSION, startedAt);
     }
 
@@ -100,6 +115,11 @@ final class NodeServices implements AutoCloseable {
     /** The node's VMs (tests hold a VM's monitor through it). */
     VmRegistry vms() {
         return vms;
+    }
+
+    /** Who may do and see what (the event stream asks it). */
+    Authorizer authorizer() {
+        return authorizer;
     }
 
     EventBus events() {
@@ -118,13 +138,14 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.NodeInfo.class, (op, ctx) -> nodeInfo())
                 .on(Operation.ListBackends.class, (op, ctx) -> vms.backends().describe())
                 .on(Operation.ListVms.class, (op, ctx) -> vms.list())
-                .on(Operation.Events.class, (op, ctx) -> vms.events().history(op.vm(), op.after(), op.limit()))
+                .on(Operation.Events.class, (op, ctx) -> events(op, ctx))
                 .on(Operation.StopDaemon.class, (op, ctx) -> {
                     Thread t = new Thread(stopDaemon, "daemon-stop");
                     t.start();
                     return Map.of("stopping", true);
                 })
-                .on(Operation.Define.class, (op, ctx) -> lifecycle.define(profiles.parse(op.yaml(), op.source())))
+                .on(Operation.Define.class, (op, ctx) -> lifecycle.define(profiles.parse(op.yaml(), op.source()),
+                        op.owner() != null ? op.owner() : Owners.defaultFor(ctx.caller())))
                 .on(Operation.Status.class, (op, ctx) -> vms.status(op.name()))
                 .on(Operation.Profile.class, (op, ctx) -> vms.get(op.name()).profile())
                 .on(Operation.Start.class, (op, ctx) -> lifecycle.start(op))
@@ -148,7 +169,7 @@ final class NodeServices implements AutoCloseable {
                     restores.handOver(op);
                     return null;
                 })
-                .on(Operation.Restore.class, (op, ctx) -> restores.restore(op))
+                .on(Operation.Restore.class, (op, ctx) -> restores.restore(op, Owners.defaultFor(ctx.caller())))
                 .on(Operation.ListCheckpoints.class, (op, ctx) -> cs.list(op.vm()))
                 .on(Operation.GetCheckpoint.class, (op, ctx) -> {
                     CheckpointManifest m = cs.get(op.id());
@@ -167,6 +188,25 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.Inject.class, (op, ctx) -> injections.inject(op))
                 .on(Operation.Predict.class, (op, ctx) -> ft.predict(op))
                 .on(Operation.FtStatus.class, (op, ctx) -> ft.status());
+    }
+
+    /** Up to {@code limit} events after {@code after} that the caller may see (pages on past the ones it may not). */
+    private List<VmEvent> events(Operation.Events op, RequestContext ctx) {
+        List<VmEvent> out = new ArrayList<>();
+        long after = op.after();
+        while (out.size() < op.limit()) {
+            List<VmEvent> page = vms.events().history(op.vm(), after, op.limit());
+            for (VmEvent ev : page) {
+                if (out.size() < op.limit() && authorizer.maySee(ctx.caller(), ev.vm())) {
+                    out.add(ev);
+                }
+            }
+            if (page.size() < op.limit()) {
+                break;
+            }
+            after = page.get(page.size() - 1).seq();
+        }
+        return out;
     }
 
     private Map<String, Object> nodeInfo() {
@@ -216,6 +256,7 @@ final class NodeServices implements AutoCloseable {
     @Override
     public void close() {
         metrics.close();
+        audit.close();
         ft.close();
         migrationDestination.close();
         checkpoints.close();

@@ -22,11 +22,12 @@ public interface MigrationPeer extends AutoCloseable {
      * the incoming state over {@code channels} parallel connections. The VM is defined there and
      * STARTING; if {@link #resumeIncoming} has not come within {@code giveUpAfter}, the destination
      * kills its waiting QEMU and forgets the VM. {@code fromNode} names the source for the
-     * destination's events (an implementation may name it itself).
+     * destination's events (an implementation may name it itself); {@code owner} is the user the
+     * VM belongs to, and keeps belonging to there.
      *
      * @return where the source must send its state
      */
-    IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode, int channels, Duration giveUpAfter);
+    IncomingMigration prepareIncoming(VmProfile profile, String owner, Path disk, String fromNode, int channels, Duration giveUpAfter);
 
     /**
      * Waits until the destination has loaded the whole state, then starts its vCPUs.

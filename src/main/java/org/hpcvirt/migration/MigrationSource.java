@@ -94,7 +94,7 @@ public final class MigrationSource {
             MigrationPeer.IncomingMigration in;
             try {
                 // the destination gives up on its waiting QEMU if this side never resumes it (it died)
-                in = peer.prepareIncoming(p, disk, vms.layout().home().toString(), options.channels(),
+                in = peer.prepareIncoming(p, vm.owner(), disk, vms.layout().home().toString(), options.channels(),
                         options.timeout().plus(confirmTimeout));
             } catch (RuntimeException e) {
                 vm.markResumed();

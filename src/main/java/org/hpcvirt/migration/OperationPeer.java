@@ -30,9 +30,9 @@ public final class OperationPeer implements MigrationPeer {
     }
 
     @Override
-    public IncomingMigration prepareIncoming(VmProfile profile, Path disk, String fromNode, int channels, Duration giveUpAfter) {
+    public IncomingMigration prepareIncoming(VmProfile profile, String owner, Path disk, String fromNode, int channels, Duration giveUpAfter) {
         return client.execute(new Operation.PrepareIncoming(ProfileLoader.toYaml(profile), disk == null ? null : disk.toString(),
-                from, channels, seconds(giveUpAfter)), IncomingMigration.class);
+                from, channels, seconds(giveUpAfter), owner), IncomingMigration.class);
     }
 
     @Override

@@ -37,6 +37,31 @@ public final class Dispatcher {
         void executed(Operation op, RequestContext ctx, long nanos, RuntimeException error);
     }
 
+    /**
+     * Decides whether a caller may run an operation, and what of its result the caller may see.
+     * Called on the requesting thread before the handler; must not block for long.
+     */
+    public interface Guard {
+        /** Throws (FORBIDDEN) if {@code ctx}'s caller may not run {@code op}; {@code op} has its defaults. */
+        void admit(Operation op, RequestContext ctx);
+
+        /** The part of {@code result} (of {@code op}) the caller may see; {@code result} itself if all of it. */
+        Object visible(Operation op, RequestContext ctx, Object result);
+    }
+
+    /** Lets everyone do everything: for nodes without users (tests of other parts). */
+    public static final Guard OPEN = new Guard() {
+        @Override
+        public void admit(Operation op, RequestContext ctx) {
+        }
+
+        @Override
+        public Object visible(Operation op, RequestContext ctx, Object result) {
+            return result;
+        }
+    };
+
+    private volatile Guard guard = OPEN;
     private final Map<Class<? extends Operation>, Handler<? extends Operation>> handlers = new ConcurrentHashMap<>();
     private final List<Observer> observers = new CopyOnWriteArrayList<>();
     private final Function<String, Optional<VmState>> stateOf;
@@ -54,6 +79,11 @@ public final class Dispatcher {
         return this;
     }
 
+    /** Sets the guard every execution passes (default {@link #OPEN}); before requests are served. */
+    public void guard(Guard g) {
+        this.guard = g;
+    }
+
     public void addObserver(Observer o) {
         observers.add(o);
     }
@@ -66,7 +96,9 @@ public final class Dispatcher {
     /**
      * Executes {@code op}: WRONG_STATE if the VM it names is in a state that does not allow it (the
      * handler checks again under the VM's monitor), else the handler's result. Absent fields get
-     * their defaults first ({@link OperationFields#complete}), whoever built the record.
+     * their defaults first ({@link OperationFields#complete}), whoever built the record. The
+     * {@link Guard} admits the caller before the state is looked at (so a stranger learns nothing
+     * of another user's VM), and filters the result.
      */
     @SuppressWarnings("unchecked")
     public Object execute(Operation request, RequestContext ctx) {
@@ -75,6 +107,7 @@ public final class Dispatcher {
         Operation op = request;
         try {
             op = OperationFields.complete(request, "");
+            guard.admit(op, ctx);
             if (op instanceof Operation.VmOperation v) {
                 Class<? extends Operation> type = op.getClass();
                 stateOf.apply(v.name()).ifPresent(s -> Preconditions.require(type, v.name(), s));
@@ -83,7 +116,7 @@ public final class Dispatcher {
             if (h == null) {
                 throw new HpcvirtException(ErrorCode.INTERNAL, "no handler for " + op.getClass().getSimpleName());
             }
-            return h.handle(op, ctx);
+            return guard.visible(op, ctx, h.handle(op, ctx));
         } catch (RuntimeException e) {
             error = e;
             throw e;

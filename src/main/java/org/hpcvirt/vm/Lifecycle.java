@@ -42,8 +42,8 @@ public final class Lifecycle {
     }
 
     /** See {@link Operation.Define}. */
-    public VmStatus define(VmProfile profile) {
-        return vms.status(vms.define(profile));
+    public VmStatus define(VmProfile profile, String owner) {
+        return vms.status(vms.define(profile, owner));
     }
 
     /** See {@link Operation.Start}. With {@code wait}, fails if the guest crashes first or the timeout passes (it stays STARTING). */

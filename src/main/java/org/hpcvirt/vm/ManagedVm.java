@@ -45,6 +45,11 @@ public final class ManagedVm {
         return record.name();
     }
 
+    /** The user this VM belongs to. */
+    public String owner() {
+        return record.owner();
+    }
+
     public VmState state() {
         return record.state();
     }

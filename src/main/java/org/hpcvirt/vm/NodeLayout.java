@@ -69,6 +69,11 @@ public record NodeLayout(Path home) {
         return home.resolve("hpcvirtd.log");
     }
 
+    /** Every operation the daemon ran, with its caller: one JSON object per line, readable by root only. */
+    public Path auditLog() {
+        return home.resolve("audit.log");
+    }
+
     public Path daemonPidFile() {
         return home.resolve("hpcvirtd.pid");
     }

@@ -91,15 +91,16 @@ public final class VmRegistry {
     }
 
     /**
-     * Records a new VM in DEFINED. Checks the backend name and the socket path lengths.
+     * Records a new VM in DEFINED, belonging to {@code owner}. Checks the backend name and the
+     * socket path lengths.
      *
      * @throws HpcvirtException ALREADY_EXISTS if the name is taken
      */
-    public ManagedVm define(VmProfile profile) {
+    public ManagedVm define(VmProfile profile, String owner) {
         backends.get(profile.backend());
         layout.checkSocketPaths(profile.name());
         Instant now = Instant.now();
-        VmRecord r = new VmRecord(profile, VmState.DEFINED, 0, 0, null, now, now);
+        VmRecord r = new VmRecord(profile, VmState.DEFINED, 0, 0, null, now, now, org.hpcvirt.access.Owners.checked(owner));
         ManagedVm vm = new ManagedVm(r);
         synchronized (vm) {
             if (vms.putIfAbsent(profile.name(), vm) != null) {
@@ -111,8 +112,8 @@ public final class VmRegistry {
                 vms.remove(profile.name());
                 throw e;
             }
-            publish(vm, VmEvent.Type.DEFINED, "defined (backend " + profile.backend() + ", " + profile.cpus() + " vCPU, "
-                    + DataSize.format(profile.memoryBytes()) + ")", Map.of());
+            publish(vm, VmEvent.Type.DEFINED, "defined for " + owner + " (backend " + profile.backend() + ", " + profile.cpus() + " vCPU, "
+                    + DataSize.format(profile.memoryBytes()) + ")", Map.of("owner", owner));
         }
         return vm;
     }
@@ -197,7 +198,7 @@ public final class VmRegistry {
             GuestChannel.Stats st = ch.stats();
             garbage = st.garbageLines() + st.rateLimited() + st.oversize();
         }
-        return new VmStatus(r.name(), r.state(), r.profile().backend(), r.profile().cpus(), r.profile().memoryBytes(), r.pid(),
+        return new VmStatus(r.name(), r.owner(), r.state(), r.profile().backend(), r.profile().cpus(), r.profile().memoryBytes(), r.pid(),
                 hb == null ? -1 : hb.seq(), hb == null ? -1 : (System.nanoTime() - vm.lastHeartbeatNanos) / 1_000_000,
                 hb == null ? -1 : hb.uptimeMs(), hb == null ? -1 : hb.load(), garbage, r.updated());
     }

@@ -7,6 +7,7 @@ import org.hpcvirt.api.VmState;
  * A snapshot of one VM for {@code status} and {@code list}.
  *
  * @param name               VM name
+ * @param owner              the user it belongs to
  * @param state              lifecycle state
  * @param backend            backend name
  * @param cpus               vCPUs
@@ -19,7 +20,7 @@ import org.hpcvirt.api.VmState;
  * @param garbageLines       malformed or dropped lines from the guest since attach
  * @param updated            last state change
  */
-public record VmStatus(String name, VmState state, String backend, int cpus, long memoryBytes, long pid,
+public record VmStatus(String name, String owner, VmState state, String backend, int cpus, long memoryBytes, long pid,
         long lastHeartbeatSeq, long lastHeartbeatAgeMs, long guestUptimeMs, double guestLoad, long garbageLines,
         Instant updated) {
 }

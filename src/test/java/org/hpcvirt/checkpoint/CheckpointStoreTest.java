@@ -56,7 +56,7 @@ class CheckpointStoreTest {
             files.add(store.describe(l));
         }
         CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT, p.id(), vm, null, Instant.now(), null, "qemu",
-                "7.2.0", false, 1, 1, st.size(), -1, -1, -1, base.toString(), 1 << 20, rel, files);
+                "7.2.0", false, 1, 1, st.size(), -1, -1, -1, base.toString(), 1 << 20, rel, files, "root");
         return store.commit(p, m);
     }
 

@@ -254,7 +254,7 @@ class ControlPlaneTest {
     @Test
     void anIncomingMigrationThatIsNeverResumedIsGivenUp() throws IOException {
         String yaml = String.format(PROFILE, "in");
-        var in = (org.hpcvirt.migration.MigrationPeer.IncomingMigration) run(new Operation.PrepareIncoming(yaml, null, "n2", null, 1));
+        var in = (org.hpcvirt.migration.MigrationPeer.IncomingMigration) run(new Operation.PrepareIncoming(yaml, null, "n2", null, 1, null));
         assertThat(in.uri()).startsWith("tcp:");
         assertThat(state("in")).isEqualTo(VmState.STARTING);
         FakeBackend.FakeInstance waiting = backend.last();
@@ -263,12 +263,12 @@ class ControlPlaneTest {
         assertThat(events("in")).anyMatch(e -> e.type() == VmEvent.Type.MIGRATION && e.message().contains("given up")
                 && e.message().contains("did not resume it within 1 s") && "given-up".equals(e.data().get("outcome")));
         // the name is free again: the next incoming migration of it is accepted
-        run(new Operation.PrepareIncoming(yaml, null, "n2", null, 600));
+        run(new Operation.PrepareIncoming(yaml, null, "n2", null, 600, null));
         assertThat(state("in")).isEqualTo(VmState.STARTING);
         run(new Operation.ResumeIncoming("in", null));
         assertCode(() -> run(new Operation.ResumeIncoming("in", null)), ErrorCode.WRONG_STATE, "not waiting for an incoming migration");
         // a waiting QEMU whose stream breaks (it exits) is given up at once, long before its deadline
-        run(new Operation.PrepareIncoming(String.format(PROFILE, "in2"), null, "n2", null, 600));
+        run(new Operation.PrepareIncoming(String.format(PROFILE, "in2"), null, "n2", null, 600, null));
         backend.last().exit(1);
         await().atMost(Duration.ofSeconds(10)).until(() -> node.events().history("in2", 0, 100).stream()
                 .anyMatch(e -> e.type() == VmEvent.Type.DESTROYED));
@@ -293,7 +293,7 @@ class ControlPlaneTest {
 
     @Test
     void execNeedsExactlyOneFormAndARunningVm() throws IOException {
-        run(new Operation.Define(String.format(PROFILE, "e"), "test"));
+        run(new Operation.Define(String.format(PROFILE, "e"), "test", null));
         assertCode(() -> run(new Operation.Exec("e", List.of("true"), null, null)), ErrorCode.WRONG_STATE,
                 "cannot exec VM 'e' in state DEFINED (allowed in RUNNING)");
         running("x");
@@ -304,7 +304,7 @@ class ControlPlaneTest {
     @Test
     void definitionErrorsKeepTheirProblemListAsDetails() {
         HpcvirtException e = org.junit.jupiter.api.Assertions.assertThrows(HpcvirtException.class,
-                () -> run(new Operation.Define("name: bad\nbackend: fake\ncpus: 0\nmemory: 64M\nfoo: 1\n", "bad.yaml")));
+                () -> run(new Operation.Define("name: bad\nbackend: fake\ncpus: 0\nmemory: 64M\nfoo: 1\n", "bad.yaml", null)));
         assertThat(Json.mapper().valueToTree(e.details()).path("problems").size()).isEqualTo(2);
         assertThat(e.getMessage()).contains("bad.yaml:3: cpus").contains("bad.yaml:5: unknown field 'foo'");
     }

@@ -84,7 +84,7 @@ final class FakeNode implements AutoCloseable {
 
     /** Defines {@code vm} from {@code profile} (a format with one %s for the name), starts it, sends a first heartbeat: RUNNING. */
     FakeAgent running(String vm, String profile) throws IOException {
-        run(new Operation.Define(String.format(profile, vm), "test"));
+        run(new Operation.Define(String.format(profile, vm), "test", null));
         FakeAgent agent = agent(vm);
         run(new Operation.Start(vm, false, null));
         await().atMost(Duration.ofSeconds(10)).until(agent::connected);

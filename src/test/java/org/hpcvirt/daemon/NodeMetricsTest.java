@@ -174,7 +174,7 @@ class NodeMetricsTest {
         running("q");
         backend.last().exit(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> state("q") == VmState.CRASHED);
-        run(new Operation.Define(String.format(PROFILE, "h").replace("30s", "500ms"), "test"));
+        run(new Operation.Define(String.format(PROFILE, "h").replace("30s", "500ms"), "test", null));
         FakeAgent h = fake.agent("h");
         run(new Operation.Start("h", false, null));
         await().atMost(Duration.ofSeconds(10)).until(h::connected);

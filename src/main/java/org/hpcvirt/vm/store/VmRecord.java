@@ -15,17 +15,19 @@ import org.hpcvirt.profile.VmProfile;
  * @param runDir     directory of sockets and logs while active, else null
  * @param created    definition time
  * @param updated    last change
+ * @param owner      the user it belongs to (who defined it, or the user a node or an administrator named)
  */
-public record VmRecord(VmProfile profile, VmState state, long pid, long startTicks, Path runDir, Instant created, Instant updated) {
+public record VmRecord(VmProfile profile, VmState state, long pid, long startTicks, Path runDir, Instant created, Instant updated,
+        String owner) {
     public String name() {
         return profile.name();
     }
 
     public VmRecord with(VmState s) {
-        return new VmRecord(profile, s, pid, startTicks, runDir, created, Instant.now());
+        return new VmRecord(profile, s, pid, startTicks, runDir, created, Instant.now(), owner);
     }
 
     public VmRecord withProcess(long newPid, long ticks, Path dir) {
-        return new VmRecord(profile, state, newPid, ticks, dir, created, Instant.now());
+        return new VmRecord(profile, state, newPid, ticks, dir, created, Instant.now(), owner);
     }
 }

@@ -45,15 +45,33 @@ public final class VmStore implements AutoCloseable {
                 s.execute("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, vm TEXT,"
                         + " type TEXT NOT NULL, state TEXT, message TEXT NOT NULL, data TEXT NOT NULL)");
                 s.execute("CREATE INDEX IF NOT EXISTS events_vm ON events(vm, seq)");
+                if (!hasColumn(s, "vms", "owner")) {
+                    // VMs recorded before owners existed were defined by whoever ran the daemon
+                    s.execute("ALTER TABLE vms ADD COLUMN owner TEXT NOT NULL DEFAULT '" + LEGACY_OWNER + "'");
+                }
             }
         } catch (SQLException e) {
             throw new HpcvirtException(ErrorCode.INTERNAL, "cannot open VM database " + file, e);
         }
     }
 
+    /** The owner of VMs recorded before VMs had owners. */
+    public static final String LEGACY_OWNER = "root";
+
+    private static boolean hasColumn(Statement s, String table, String column) throws SQLException {
+        try (ResultSet rs = s.executeQuery("PRAGMA table_info(" + table + ")")) {
+            while (rs.next()) {
+                if (column.equals(rs.getString("name"))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     public synchronized void insert(VmRecord r) {
         try (PreparedStatement ps = db.prepareStatement(
-                "INSERT INTO vms(name, profile, state, pid, start_ticks, run_dir, created, updated) VALUES (?,?,?,?,?,?,?,?)")) {
+                "INSERT INTO vms(name, profile, state, pid, start_ticks, run_dir, created, updated, owner) VALUES (?,?,?,?,?,?,?,?,?)")) {
             bind(ps, r);
             ps.executeUpdate();
         } catch (SQLException e) {
@@ -66,9 +84,9 @@ public final class VmStore implements AutoCloseable {
 
     public synchronized void update(VmRecord r) {
         try (PreparedStatement ps = db.prepareStatement(
-                "UPDATE vms SET name=?, profile=?, state=?, pid=?, start_ticks=?, run_dir=?, created=?, updated=? WHERE name=?")) {
+                "UPDATE vms SET name=?, profile=?, state=?, pid=?, start_ticks=?, run_dir=?, created=?, updated=?, owner=? WHERE name=?")) {
             bind(ps, r);
-            ps.setString(9, r.name());
+            ps.setString(10, r.name());
             if (ps.executeUpdate() != 1) {
                 throw HpcvirtException.notFound("VM '" + r.name() + "'");
             }
@@ -167,6 +185,7 @@ public final class VmStore implements AutoCloseable {
             ps.setString(6, r.runDir() == null ? null : r.runDir().toString());
             ps.setString(7, r.created().toString());
             ps.setString(8, r.updated().toString());
+            ps.setString(9, r.owner());
         } catch (java.io.IOException e) {
             throw new SQLException("cannot serialise profile", e);
         }
@@ -177,7 +196,7 @@ public final class VmStore implements AutoCloseable {
             String dir = rs.getString("run_dir");
             return new VmRecord(JSON.readValue(rs.getString("profile"), VmProfile.class), VmState.valueOf(rs.getString("state")),
                     rs.getLong("pid"), rs.getLong("start_ticks"), dir == null ? null : Path.of(dir),
-                    Instant.parse(rs.getString("created")), Instant.parse(rs.getString("updated")));
+                    Instant.parse(rs.getString("created")), Instant.parse(rs.getString("updated")), rs.getString("owner"));
         } catch (java.io.IOException e) {
             throw new SQLException("stored profile of " + rs.getString("name") + " is unreadable", e);
         }
