@@ -220,7 +220,15 @@ public final class Daemon implements AutoCloseable {
                 new Operation.Events(emptyToNull(ctx.queryParam("vm")), longParam(ctx, "after", 0), 1), requestContext(ctx)));
         r.sse(RouteTable.EVENT_STREAM, this::stream);
         r.get(RouteTable.OPENAPI, ctx -> ctx.contentType("application/json").result(openApi));
-        r.get(MetricsServer.PATH, ctx -> ctx.contentType(node.metrics().contentType()).result(node.metrics().scrape()));
+        r.get(MetricsServer.PATH, ctx -> {
+            // the metrics name every VM of every user: for those who may see them all
+            org.hpcvirt.api.Caller c = requestContext(ctx).caller();
+            if (!c.anyOwner() && !NodeConfig.current().readOthers()) {
+                throw new HpcvirtException(ErrorCode.FORBIDDEN, "the node's metrics show every user's VMs: they are for administrators "
+                        + "(root and members of group " + users.adminGroup() + "), not " + c.name());
+            }
+            ctx.contentType(node.metrics().contentType()).result(node.metrics().scrape());
+        });
     }
 
     private void serve(Context ctx, RouteTable.Route route) {

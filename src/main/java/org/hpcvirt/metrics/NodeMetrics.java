@@ -125,7 +125,7 @@ public final class NodeMetrics implements AutoCloseable {
             Instant cp = events.lastCheckpoint(st.name());
             // a heartbeat belongs to a guest that runs: none without a VMM process (stopped, crashed, suspended)
             boolean beats = st.state().isActive() && st.lastHeartbeatSeq() >= 0 && st.lastHeartbeatAgeMs() >= 0;
-            samples.add(new VmSnapshot.Vm(st.name(), st.state(), st.backend(), st.cpus(), st.memoryBytes(),
+            samples.add(new VmSnapshot.Vm(st.name(), st.owner(), st.state(), st.backend(), st.cpus(), st.memoryBytes(),
                     beats ? st.lastHeartbeatSeq() : -1, beats ? st.lastHeartbeatAgeMs() / 1000.0 : Double.NaN, st.garbageLines(),
                     cp == null ? Double.NaN : Math.max(0, Duration.between(cp, now).toMillis() / 1000.0)));
             if (known.add(st.name())) {

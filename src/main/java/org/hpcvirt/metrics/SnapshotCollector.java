@@ -53,12 +53,12 @@ final class SnapshotCollector implements MultiCollector {
 
         GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("hpcvirt_vm_state")
                 .help("1 for the VM's current state, 0 for every other state");
-        GaugeSnapshot.Builder info = GaugeSnapshot.builder().name("hpcvirt_vm_info").help("Always 1; the VM's backend as a label");
+        GaugeSnapshot.Builder info = GaugeSnapshot.builder().name("hpcvirt_vm_info").help("Always 1; the VM's backend and owner as labels");
         for (VmSnapshot.Vm vm : s.vms()) {
             for (VmState st : VmState.values()) {
                 state.dataPoint(gauge(st == vm.state() ? 1 : 0, "vm", vm.name(), "state", st.name()));
             }
-            info.dataPoint(gauge(1, "vm", vm.name(), "backend", vm.backend()));
+            info.dataPoint(gauge(1, "vm", vm.name(), "backend", vm.backend(), "owner", vm.owner()));
         }
         out.add(state.build());
         out.add(info.build());

@@ -48,7 +48,7 @@ public record VmSnapshot(long takenNanos, double durationSeconds, Map<VmState, I
      * @param garbageLines           malformed or dropped lines from the guest since the channel attached
      * @param checkpointAgeSeconds   seconds since its last checkpoint was taken, or NaN if none is known
      */
-    public record Vm(String name, VmState state, String backend, int cpus, long memoryBytes, long heartbeatSeq,
+    public record Vm(String name, String owner, VmState state, String backend, int cpus, long memoryBytes, long heartbeatSeq,
             double heartbeatAgeSeconds, long garbageLines, double checkpointAgeSeconds) {
     }
 }

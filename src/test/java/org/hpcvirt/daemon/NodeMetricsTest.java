@@ -122,7 +122,7 @@ class NodeMetricsTest {
         for (VmState s : VmState.values()) {
             assertThat(value(p, "hpcvirt_vm_state", "vm", "a", "state", s.name())).as(s.name()).isEqualTo(s == VmState.RUNNING ? 1 : 0);
         }
-        assertThat(value(p, "hpcvirt_vm_info", "vm", "a", "backend", "fake")).isEqualTo(1);
+        assertThat(value(p, "hpcvirt_vm_info", "vm", "a", "backend", "fake", "owner", "root")).isEqualTo(1);
         assertThat(value(p, "hpcvirt_vm_vcpus", "vm", "a")).isEqualTo(2);
         assertThat(value(p, "hpcvirt_vm_memory_bytes", "vm", "a")).isEqualTo(64 * 1024 * 1024);
         assertThat(value(p, "hpcvirt_vm_heartbeat_sequence", "vm", "a")).isEqualTo(1);

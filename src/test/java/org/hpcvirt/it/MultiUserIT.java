@@ -105,6 +105,13 @@ class MultiUserIT {
         assertThat(stopDaemon.exit()).isEqualTo(12);
         assertThat(stopDaemon.err()).contains("administrators").contains(ADMINS);
         assertThat(ProcessHandle.of(node.daemonPid()).map(ProcessHandle::isAlive)).contains(true);
+        // the metrics name every user's VMs
+        Run metrics = run(List.of("runuser", "-u", ALICE, "--", "curl", "-s", "--unix-socket", node.layout().daemonSocket().toString(),
+                "http://node/metrics"));
+        assertThat(metrics.out()).contains("FORBIDDEN").doesNotContain("b1");
+        Run adminMetrics = run(List.of("runuser", "-u", CAROL, "--", "curl", "-s", "--unix-socket", node.layout().daemonSocket().toString(),
+                "http://node/metrics"));
+        assertThat(adminMetrics.out()).contains("vm=\"b1\"");
 
         // bob's checkpoint is bob's too
         Run ck = as(BOB, "vm", "checkpoint", "b1");
