@@ -38,7 +38,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 /**
  * {@code hpcvirtd}: one per node. Opens the store, re-attaches to running VMs, then serves the API
  * on {@code $HPCVIRT_HOME/hpcvirtd.sock} until {@link #close()} or {@code POST /v1/daemon/stop}.
- * {@code GET /metrics} answers the node's Prometheus metrics there (and over TCP, with the token);
+ * {@code GET /metrics} answers the node's Prometheus metrics there (and over TCP, to an authenticated caller);
  * with a {@link MetricsAddress} they are also served on a plain-HTTP listener of their own
  * ({@link MetricsServer}, {@code /metrics} only, no token).
  * Stopping the daemon leaves every QEMU running. Not reentrant: one daemon per home (a second one
@@ -72,9 +72,7 @@ public final class Daemon implements AutoCloseable {
             });
             if (tcp != null) {
                 cfg.jetty.addConnector((server, http) -> {
-                    tcpConnector = new org.eclipse.jetty.server.ServerConnector(server, new HttpConnectionFactory(http));
-                    tcpConnector.setHost(tcp.host());
-                    tcpConnector.setPort(tcp.port());
+                    tcpConnector = TlsConnectors.server(server, http, tcp);
                     return tcpConnector;
                 });
                 cfg.routes.before(ctx -> PeerAuth.check(ctx, tcp));
@@ -99,8 +97,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Like {@link #start(NodeLayout)}, and also serves the API on {@code tcp} (token required)
-     * unless it is null.
+     * Like {@link #start(NodeLayout)}, and also serves the API on {@code tcp} (mutual TLS or a
+     * scoped token; plain TCP only under the lab switch, see {@link TcpListener}) unless it is null.
      *
      * @throws HpcvirtException ALREADY_EXISTS if another daemon serves this home
      */
@@ -129,6 +127,10 @@ public final class Daemon implements AutoCloseable {
             }
         }
         Daemon d = new Daemon(layout, defaultBackends(), tcp);
+        if (tcp != null && !tcp.secure()) {
+            System.err.println("hpcvirtd: WARNING: plain TCP on " + tcp.url() + " (lab switch): tokens and requests travel in clear, "
+                    + "no node is authenticated by a certificate; use --tls DIR outside a lab");
+        }
         if (metrics != null) {
             try {
                 d.metricsServer = MetricsServer.start(metrics, d.node.metrics());
@@ -188,6 +190,7 @@ public final class Daemon implements AutoCloseable {
 
     private void serve(Context ctx, RouteTable.Route route) {
         Operation op = OperationBinder.bind(route, ctx.pathParamMap(), ctx.queryParamMap(), ctx.body());
+        PeerAuth.requireScope(ctx, route, op);
         Object result = node.dispatcher().execute(op, requestContext(ctx));
         ctx.status(route.status());
         switch (route.body()) {
