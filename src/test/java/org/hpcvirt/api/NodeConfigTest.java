@@ -37,11 +37,19 @@ class NodeConfigTest {
 
     @Test
     void everyVariableIsRead() {
-        NodeConfig c = NodeConfig.from(Map.of("HPCVIRT_HOME", "/tmp/hv", "HPCVIRT_STORE", "/shared/ck", "HPCVIRT_QEMU", "/opt/q",
-                "HPCVIRT_NODE", "n1", "HPCVIRT_PEERS", "n2=https://10.200.0.2:7700, n3=http://10.200.0.3:7700/",
-                "HPCVIRT_MAX_DISK_LAYERS", " 3 ", "HPCVIRT_LISTEN", "10.200.0.1:7700", "HPCVIRT_TOKEN_FILE", "/etc/t",
-                "HPCVIRT_METRICS", " 127.0.0.1:9464 ", "HPCVIRT_DEBUG", "1", "HPCVIRT_TLS", "/etc/hv/nodes/n1",
-                "HPCVIRT_TOKENS", "/etc/hv/tokens", "HPCVIRT_INSECURE_TCP", "yes"), props());
+        NodeConfig c = NodeConfig.from(Map.ofEntries(Map.entry("HPCVIRT_HOME", "/tmp/hv"),
+                Map.entry("HPCVIRT_STORE", "/shared/ck"),
+                Map.entry("HPCVIRT_QEMU", "/opt/q"),
+                Map.entry("HPCVIRT_NODE", "n1"),
+                Map.entry("HPCVIRT_PEERS", "n2=https://10.200.0.2:7700, n3=http://10.200.0.3:7700/"),
+                Map.entry("HPCVIRT_MAX_DISK_LAYERS", " 3 "),
+                Map.entry("HPCVIRT_LISTEN", "10.200.0.1:7700"),
+                Map.entry("HPCVIRT_TOKEN_FILE", "/etc/t"),
+                Map.entry("HPCVIRT_METRICS", " 127.0.0.1:9464 "),
+                Map.entry("HPCVIRT_DEBUG", "1"),
+                Map.entry("HPCVIRT_TLS", "/etc/hv/nodes/n1"),
+                Map.entry("HPCVIRT_TOKENS", "/etc/hv/tokens"),
+                Map.entry("HPCVIRT_INSECURE_TCP", "yes")), props());
         assertThat(c.home()).isEqualTo(Path.of("/tmp/hv"));
         assertThat(c.homeFixed()).isTrue();
         assertThat(c.store()).isEqualTo(Path.of("/shared/ck"));
