@@ -64,7 +64,7 @@ public final class ClusterCommand implements Runnable {
             ClusterAuthority ca = ClusterAuthority.create(dir, Duration.ofDays(days), force);
             PrintWriter out = spec.commandLine().getOut();
             out.printf("cluster CA: %s (%s, EC P-256, until %s); its key %s (0600) never needs to leave this machine%n",
-                    ca.dir().resolve("ca.pem"), ca.certificate().getSubjectX500Principal().getName(), day(ca.certificate()),
+                    ca.dir().resolve("ca.pem"), "CN=" + ClusterAuthority.commonName(ca.certificate()), day(ca.certificate()),
                     ca.dir().resolve("ca.key"));
             for (NodeSpec s : specs) {
                 X509Certificate c = ca.issue(s, Duration.ofDays(days));

@@ -34,7 +34,7 @@ final class SecureFiles {
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw HpcvirtException.invalid(dir + " exists and is not a directory");
         } catch (IOException e) {
-            throw HpcvirtException.invalid("cannot create " + dir + ": " + e.getMessage());
+            throw HpcvirtException.invalid("cannot create " + dir + ": " + reason(e));
         }
     }
 
@@ -54,7 +54,18 @@ final class SecureFiles {
         } catch (AccessDeniedException e) {
             throw HpcvirtException.invalid("cannot write " + file + ": permission denied");
         } catch (IOException e) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot write " + file + ": " + e.getMessage(), e);
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot write " + file + ": " + reason(e), e);
         }
+    }
+
+    /** The reason of a file-system failure in words (a {@code FileSystemException}'s message is often just the path). */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such directory";
+        }
+        return e.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
     }
 }
