@@ -70,6 +70,8 @@ public final class DaemonCommand implements Runnable {
             env.put(TcpListener.ENV_TOKENS, path(tokens, c.tokens()));
             env.put(TcpListener.ENV_TOKEN_FILE, path(tokenFile, c.tokenFile()));
             env.put(TcpListener.ENV_INSECURE_TCP, insecure || c.insecureTcp() ? "yes" : "no");
+            // an unset option stays unset for the daemon (an empty value would not be "unset" to it)
+            env.values().removeIf(java.util.Objects::isNull);
             return env;
         }
 
