@@ -2,10 +2,12 @@
 # Several hpcvirt "nodes" on one machine, for tests and demos of migration between daemons.
 #
 #   scripts/netns-nodes.sh up N      create namespaces PREFIX1..PREFIXN (10.200.0.1..N/24 on eth0),
-#                                    joined by a bridge in namespace PREFIX0, and start one daemon in
-#                                    each: home ROOT/nI, shared store ROOT/store, shared token
-#                                    ROOT/token, listening on 10.200.0.I:PORT, node name nI
-#                                    (HPCVIRT_NODE) and every node as a peer (HPCVIRT_PEERS), so
+#                                    joined by a bridge in namespace PREFIX0, a cluster CA with one
+#                                    certificate per node (ROOT/cluster, 'hpcvirt cluster init'), and
+#                                    start one daemon in each: home ROOT/nI, shared store ROOT/store,
+#                                    mutual TLS on https://10.200.0.I:PORT with ROOT/cluster/nodes/nI,
+#                                    scoped tokens of ROOT/cluster/tokens (empty at first), node name
+#                                    nI (HPCVIRT_NODE) and every node as a peer (HPCVIRT_PEERS), so
 #                                    fault-tolerance policies can move VMs between them
 #   scripts/netns-nodes.sh start I   start node I's daemon again (after it died or was killed)
 #   scripts/netns-nodes.sh down N    kill the daemons and every QEMU whose command line mentions a
@@ -15,7 +17,8 @@
 # Environment: HVN_ROOT (default /tmp/hvnodes; keep it short, Unix socket paths are limited),
 # HVN_PREFIX (hvN), HVN_PORT (7700), HVN_IMAGES (images directory to share; default
 # target/it-images, else ~/.local/share/hpcvirt/images), HVN_JAVA (java), HVN_CP (class path;
-# default target/hpcvirt.jar). The addresses exist only inside the namespaces: nothing here
+# default target/hpcvirt.jar), HVN_MODE (tls; plain: the daemons are started with the lab switch
+# --insecure-plain-tcp and the shared token ROOT/token instead, http:// peers). The addresses exist only inside the namespaces: nothing here
 # touches the host's own interfaces or routes. Needs root (ip netns, nsenter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +29,7 @@ prefix=${HVN_PREFIX:-hvN}
 port=${HVN_PORT:-7700}
 java=${HVN_JAVA:-java}
 cp=${HVN_CP:-$PWD/target/hpcvirt.jar}
+mode=${HVN_MODE:-tls}
 
 if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt 200 ]; then
     echo "usage: $0 up|down N (1..200)" >&2
@@ -69,6 +73,10 @@ up() {
         ip -n "$prefix$i" link set eth0 up
     done
     echo "$n" > "$root/count"
+    local specs=()
+    for i in $(seq 1 "$n"); do specs+=(--node "n$i=10.200.0.$i"); done
+    "$java" -cp "$cp" org.hpcvirt.cli.Main cluster init --dir "$root/cluster" --days 30 "${specs[@]}" >"$root/cluster-init.log"
+    (umask 077; : > "$root/cluster/tokens")
     for i in $(seq 1 "$n"); do
         mkdir -p "$root/n$i"
         ln -sfn "$images" "$root/n$i/images"
@@ -77,18 +85,23 @@ up() {
     for i in $(seq 1 "$n"); do
         await_daemon "$i" || { down; exit 1; }
     done
-    echo "store $root/store, token file $root/token"
+    echo "store $root/store, cluster CA and node certificates $root/cluster, lab token file $root/token"
 }
 
 # start_daemon I COUNT: the daemon of node I (in the background), with every node as a peer
 start_daemon() {
-    local i=$1 count=$2 j peers="" home=$root/n$1
+    local i=$1 count=$2 j peers="" home=$root/n$1 scheme=https auth
+    auth=(--tls "$root/cluster/nodes/n$i" --tokens "$root/cluster/tokens")
+    if [ "$mode" = plain ]; then
+        scheme=http
+        auth=(--insecure-plain-tcp --token-file "$root/token")
+    fi
     for j in $(seq 1 "$count"); do
-        peers="$peers${peers:+,}n$j=http://10.200.0.$j:$port"
+        peers="$peers${peers:+,}n$j=$scheme://10.200.0.$j:$port"
     done
     HPCVIRT_HOME=$home HPCVIRT_STORE=$root/store HPCVIRT_NODE=n$i HPCVIRT_PEERS=$peers setsid nsenter --net="/run/netns/$prefix$i" \
         "$java" -Dhpcvirt.home="$home/" -Xmx256m -XX:+UseSerialGC -cp "$cp" \
-        org.hpcvirt.cli.Main daemon run --listen "10.200.0.$i:$port" --token-file "$root/token" \
+        org.hpcvirt.cli.Main daemon run --listen "10.200.0.$i:$port" "${auth[@]}" \
         </dev/null >>"$home/hpcvirtd.log" 2>&1 &
 }
 
@@ -104,7 +117,9 @@ await_daemon() {
         tail -5 "$home/hpcvirtd.log" >&2 || true
         return 1
     fi
-    echo "node $i: ns $prefix$i, http://10.200.0.$i:$port, HPCVIRT_HOME=$home (socket $home/hpcvirtd.sock)"
+    local scheme=https
+    [ "$mode" = plain ] && scheme=http
+    echo "node $i: ns $prefix$i, $scheme://10.200.0.$i:$port, HPCVIRT_HOME=$home (socket $home/hpcvirtd.sock)"
 }
 
 # start I: start node I's daemon again (after it died or was killed) in the existing setup

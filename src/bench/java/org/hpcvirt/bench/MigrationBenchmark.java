@@ -126,7 +126,7 @@ public final class MigrationBenchmark {
                 int rawAt = 1;
                 for (int i = 0; i < rounds; i++) {
                     int from = i % 2, to = 1 - from;
-                    MigrationReport m = cs[from].migrate("mig", "http://10.200.0." + (to + 1) + ":" + PORT, maxDowntimeMs, 0L, channels,
+                    MigrationReport m = cs[from].migrate("mig", "https://10.200.0." + (to + 1) + ":" + PORT, maxDowntimeMs, 0L, channels,
                             Duration.ofMinutes(5));
                     hTotal.add((double) m.totalMs());
                     hDown.add((double) m.downtimeMs());

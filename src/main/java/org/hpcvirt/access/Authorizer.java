@@ -61,7 +61,7 @@ public final class Authorizer implements Dispatcher.Guard {
         if (!c.scope().allows(needed)) {
             throw new HpcvirtException(ErrorCode.FORBIDDEN, needed == Access.ADMIN && c.local()
                     ? "'" + name(op) + "' is for administrators (root and members of group " + adminGroup + "), not " + c.name()
-                    : "'" + name(op) + "' needs scope " + needed + "; " + c.name() + " has " + c.scope());
+                    : "'" + name(op) + "' needs scope " + needed + "; " + c.name() + " holds " + c.scope());
         }
         if (c.anyOwner()) {
             return;

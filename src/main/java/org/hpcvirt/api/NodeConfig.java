@@ -23,10 +23,11 @@ import java.util.Properties;
  *                      see {@link #checkpointStore}
  * @param qemuBinary    {@code HPCVIRT_QEMU}: the QEMU binary (default {@code qemu-system-x86_64} from PATH)
  * @param nodeName      {@code HPCVIRT_NODE}: this node's name (default: the host name)
- * @param peers         {@code HPCVIRT_PEERS}: {@code name=http://host:port,…}, the other nodes' daemons
+ * @param peers         {@code HPCVIRT_PEERS}: {@code name=https://host:port,…}, the other nodes' daemons ({@code http://}
+ *                      only for a plain-TCP lab, see {@code insecureTcp})
  * @param maxDiskLayers {@code HPCVIRT_MAX_DISK_LAYERS}: frozen disk layers after which a chain is flattened (1–10000)
  * @param listen        {@code HPCVIRT_LISTEN}: {@code ADDR:PORT} of the daemon's TCP listener, or null
- * @param tokenFile     {@code HPCVIRT_TOKEN_FILE}: the cluster token's file, or null
+ * @param tokenFile     {@code HPCVIRT_TOKEN_FILE}: the lab's shared token for plain TCP ({@code insecureTcp}), or null
  * @param metrics       {@code HPCVIRT_METRICS}: {@code ADDR:PORT} (or a port alone, for loopback) of the daemon's
  *                      plain-HTTP metrics listener, or null; parsed by the daemon when it starts, like {@code listen}
  * @param debug         {@code HPCVIRT_DEBUG} set: the CLI prints stack traces
@@ -36,9 +37,15 @@ import java.util.Properties;
  *                      exist has no members)
  * @param readOthers    {@code HPCVIRT_READ_OTHERS}: {@code yes} lets every local user see (not touch) all VMs
  *                      and checkpoints; default {@code no}: a user sees their own only
+ * @param tls           {@code HPCVIRT_TLS}: the node's directory from {@code hpcvirt cluster init}
+ *                      ({@code DIR/nodes/NAME}: its key, certificate and the cluster trust store), or null
+ * @param tokens        {@code HPCVIRT_TOKENS}: the scoped tokens file the daemon accepts over TCP, or null
+ * @param insecureTcp   {@code HPCVIRT_INSECURE_TCP}: {@code yes} allows plain TCP between daemons (a lab
+ *                      switch: tokens then travel in clear); default {@code no}
  */
 public record NodeConfig(Path home, Path store, String qemuBinary, String nodeName, Map<String, String> peers, int maxDiskLayers,
-        String listen, Path tokenFile, String metrics, boolean debug, boolean homeFixed, String adminGroup, boolean readOthers) {
+        String listen, Path tokenFile, String metrics, boolean debug, boolean homeFixed, String adminGroup, boolean readOthers,
+        Path tls, Path tokens, boolean insecureTcp) {
 
     /** Default of {@link #adminGroup}. */
     public static final String DEFAULT_ADMIN_GROUP = "hpcvirt-admin";
@@ -107,8 +114,8 @@ public record NodeConfig(Path home, Path store, String qemuBinary, String nodeNa
         if (peerText != null && !peerText.isBlank()) {
             for (String part : peerText.split(",")) {
                 String[] kv = part.trim().split("=", 2);
-                if (kv.length != 2 || kv[0].isBlank() || !kv[1].matches("http://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}/?")) {
-                    problems.add("HPCVIRT_PEERS: '" + part.trim() + "' is not NAME=http://HOST:PORT");
+                if (kv.length != 2 || kv[0].isBlank() || !kv[1].matches("https?://[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}/?")) {
+                    problems.add("HPCVIRT_PEERS: '" + part.trim() + "' is not NAME=https://HOST:PORT");
                 } else {
                     peers.put(kv[0].trim(), kv[1].trim().replaceAll("/$", ""));
                 }
@@ -141,12 +148,24 @@ public record NodeConfig(Path home, Path store, String qemuBinary, String nodeNa
                 default -> problems.add("HPCVIRT_READ_OTHERS: '" + readText + "' is not yes or no");
             }
         }
+        String tlsText = firstSet(env.get("HPCVIRT_TLS"), null);
+        String tokensText = firstSet(env.get("HPCVIRT_TOKENS"), null);
+        boolean insecureTcp = false;
+        String insecureText = firstSet(env.get("HPCVIRT_INSECURE_TCP"), null);
+        if (insecureText != null) {
+            switch (insecureText.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "yes", "true", "1" -> insecureTcp = true;
+                case "no", "false", "0" -> insecureTcp = false;
+                default -> problems.add("HPCVIRT_INSECURE_TCP: '" + insecureText + "' is not yes or no");
+            }
+        }
         if (!problems.isEmpty()) {
             throw HpcvirtException.invalid(String.join("; ", problems));
         }
         return new NodeConfig(home, store, qemu, node, peers, layers, listen == null ? null : listen.trim(),
                 tokenText == null ? null : Path.of(tokenText), metrics == null ? null : metrics.trim(), env.get("HPCVIRT_DEBUG") != null,
-                firstSet(env.get("HPCVIRT_HOME"), null) != null, adminGroup, readOthers);
+                firstSet(env.get("HPCVIRT_HOME"), null) != null, adminGroup, readOthers,
+                tlsText == null ? null : Path.of(tlsText.trim()), tokensText == null ? null : Path.of(tokensText.trim()), insecureTcp);
     }
 
     private static Path home(Map<String, String> env, Properties props) {

@@ -168,16 +168,24 @@ public final class CheckpointCommand implements Runnable {
         @Option(names = "--timeout", descriptionKey = "Restore.timeoutSeconds", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
-        @Option(names = "--node", paramLabel = "URL", description = "Restore on the node of the daemon at URL (http://HOST:PORT); "
+        @Option(names = "--node", paramLabel = "URL", description = "Restore on the node of the daemon at URL (https://HOST:PORT); "
                 + "the checkpoint must be in the store that node shares.")
         String node;
 
-        @Option(names = "--token-file", paramLabel = "FILE", description = "Cluster token for --node (default: $HPCVIRT_TOKEN_FILE).")
+        @Option(names = "--tls", paramLabel = "DIR", description = "For --node: a node's directory from 'hpcvirt cluster init' "
+                + "(its certificate authenticates), or the cluster directory (trust only, with --token-file). Default: $HPCVIRT_TLS.")
+        java.nio.file.Path tls;
+
+        @Option(names = "--token-file", paramLabel = "FILE", description = "For --node: a file with a scoped token (operate or admin), "
+                + "sent inside TLS (default: $HPCVIRT_TOKEN_FILE).")
         java.nio.file.Path tokenFile;
+
+        @Option(names = "--insecure-plain-tcp", description = "Lab only: allow an http:// URL for --node; the token travels in clear.")
+        boolean insecure;
 
         @Override
         public Integer call() {
-            try (DaemonClient c = node == null ? VmCommand.client() : DaemonClient.remote(node, token(tokenFile))) {
+            try (DaemonClient c = node == null ? VmCommand.client() : DaemonClient.remote(node, remoteAuth(tls, tokenFile, insecure))) {
                 VmStatus s = c.restore(id, newName, true, Duration.ofSeconds(timeout));
                 spec.commandLine().getOut().printf("%s %s (qemu pid %d), heartbeat seq %d, guest uptime %.1f s%n", s.name(), s.state(),
                         s.pid(), s.lastHeartbeatSeq(), s.guestUptimeMs() / 1000.0);
@@ -206,8 +214,8 @@ public final class CheckpointCommand implements Runnable {
         @Option(names = "--timeout", descriptionKey = "Wake.timeoutSeconds", description = "Seconds to wait for a heartbeat (default ${DEFAULT-VALUE}).")
         int timeout;
 
-        @Option(names = "--node", paramLabel = "URL", description = "Wake it on the node of the daemon at URL (http://HOST:PORT), "
-                + "which restores it from the shared store; this node then forgets it. Needs this daemon's --listen/--token-file.")
+        @Option(names = "--node", paramLabel = "URL", description = "Wake it on the node of the daemon at URL (https://HOST:PORT), "
+                + "which restores it from the shared store; this node then forgets it. Needs this daemon's --listen/--tls.")
         String node;
 
         @Override
@@ -220,13 +228,23 @@ public final class CheckpointCommand implements Runnable {
         }
     }
 
-    /** The cluster token from {@code file}, else from {@code $HPCVIRT_TOKEN_FILE}. */
-    static String token(java.nio.file.Path file) {
-        java.nio.file.Path f = file != null ? file : org.hpcvirt.api.NodeConfig.current().tokenFile();
-        if (f == null) {
-            throw org.hpcvirt.api.HpcvirtException.invalid("--node needs the cluster token: --token-file FILE or $"
-                    + org.hpcvirt.daemon.TcpListener.ENV_TOKEN_FILE);
+    /**
+     * How the CLI authenticates to another node's daemon: the TLS material of {@code tlsDir} (else
+     * {@code $HPCVIRT_TLS}) and the token of {@code tokenFile} (else {@code $HPCVIRT_TOKEN_FILE});
+     * without TLS material only under the lab switch.
+     */
+    static org.hpcvirt.daemon.RemoteAuth remoteAuth(java.nio.file.Path tlsDir, java.nio.file.Path tokenFile, boolean insecure) {
+        org.hpcvirt.api.NodeConfig c = org.hpcvirt.api.NodeConfig.current();
+        java.nio.file.Path d = tlsDir != null ? tlsDir : c.tls();
+        java.nio.file.Path f = tokenFile != null ? tokenFile : c.tokenFile();
+        String token = f == null ? null : org.hpcvirt.daemon.TcpListener.readToken(f);
+        if (d != null) {
+            return new org.hpcvirt.daemon.RemoteAuth(org.hpcvirt.cluster.TlsMaterial.load(d), token, insecure || c.insecureTcp());
         }
-        return org.hpcvirt.daemon.TcpListener.readToken(f);
+        if (insecure || c.insecureTcp()) {
+            return org.hpcvirt.daemon.RemoteAuth.plainLab(token);
+        }
+        throw org.hpcvirt.api.HpcvirtException.invalid("--node needs --tls DIR (or $" + org.hpcvirt.daemon.TcpListener.ENV_TLS
+                + "): a node's directory from 'hpcvirt cluster init', or the cluster directory with --token-file");
     }
 }

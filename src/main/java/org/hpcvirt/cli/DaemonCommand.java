@@ -22,26 +22,43 @@ public final class DaemonCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** {@code --listen ADDR:PORT --token-file F}: the optional TCP listener for other nodes' daemons. */
+    /**
+     * {@code --listen ADDR:PORT --tls DIR [--tokens F]}: the optional TCP listener for other nodes'
+     * daemons (mutual TLS); {@code --insecure-plain-tcp --token-file F} instead for a lab.
+     */
     static final class Listen {
         @CommandLine.Option(names = "--listen", paramLabel = "ADDR:PORT",
-                description = "Also serve the API over TCP here (for other nodes; needs --token-file). Env: HPCVIRT_LISTEN.")
+                description = "Also serve the API over TCP here, for other nodes (needs --tls). Env: HPCVIRT_LISTEN.")
         String listen;
 
+        @CommandLine.Option(names = "--tls", paramLabel = "DIR",
+                description = "This node's directory from 'hpcvirt cluster init' (DIR/nodes/NAME): serve TLS with its certificate, "
+                        + "accept other nodes' certificates of the cluster CA, present it to them. Env: HPCVIRT_TLS.")
+        java.nio.file.Path tls;
+
+        @CommandLine.Option(names = "--tokens", paramLabel = "F",
+                description = "Scoped tokens accepted over TCP (from 'hpcvirt cluster token'). Env: HPCVIRT_TOKENS.")
+        java.nio.file.Path tokens;
+
+        @CommandLine.Option(names = "--insecure-plain-tcp",
+                description = "Lab only: plain TCP without TLS; tokens travel in clear. Env: HPCVIRT_INSECURE_TCP=yes.")
+        boolean insecure;
+
         @CommandLine.Option(names = "--token-file", paramLabel = "F",
-                description = "File holding the cluster's shared token (first line). Env: HPCVIRT_TOKEN_FILE.")
+                description = "Lab only (--insecure-plain-tcp): the nodes' shared token (first line). Env: HPCVIRT_TOKEN_FILE.")
         java.nio.file.Path tokenFile;
 
         /** The listener from the options, else from the environment, else null. */
         TcpListener resolve() {
+            org.hpcvirt.api.NodeConfig c = org.hpcvirt.api.NodeConfig.current();
             if (listen == null) {
-                if (tokenFile != null) {
-                    throw org.hpcvirt.api.HpcvirtException.invalid("--token-file without --listen");
+                if (tls != null || tokens != null || tokenFile != null || insecure) {
+                    throw org.hpcvirt.api.HpcvirtException.invalid("--tls, --tokens, --token-file and --insecure-plain-tcp need --listen");
                 }
                 return TcpListener.fromEnvironment();
             }
-            java.nio.file.Path f = tokenFile != null ? tokenFile : org.hpcvirt.api.NodeConfig.current().tokenFile();
-            return TcpListener.of(listen, f);
+            return TcpListener.of(listen, tls != null ? tls : c.tls(), tokens != null ? tokens : c.tokens(),
+                    tokenFile != null ? tokenFile : c.tokenFile(), insecure || c.insecureTcp());
         }
 
         /** The listener options as the environment of a spawned daemon (options win over the inherited environment). */
@@ -49,9 +66,18 @@ public final class DaemonCommand implements Runnable {
             org.hpcvirt.api.NodeConfig c = org.hpcvirt.api.NodeConfig.current();
             java.util.Map<String, String> env = new java.util.HashMap<>();
             env.put(TcpListener.ENV_LISTEN, listen != null ? listen : c.listen());
-            env.put(TcpListener.ENV_TOKEN_FILE, tokenFile != null ? tokenFile.toAbsolutePath().toString()
-                    : c.tokenFile() == null ? null : c.tokenFile().toString());
+            env.put(TcpListener.ENV_TLS, path(tls, c.tls()));
+            env.put(TcpListener.ENV_TOKENS, path(tokens, c.tokens()));
+            env.put(TcpListener.ENV_TOKEN_FILE, path(tokenFile, c.tokenFile()));
+            env.put(TcpListener.ENV_INSECURE_TCP, insecure || c.insecureTcp() ? "yes" : "no");
+            // an unset option stays unset for the daemon (an empty value would not be "unset" to it)
+            env.values().removeIf(java.util.Objects::isNull);
             return env;
+        }
+
+        private static String path(java.nio.file.Path option, java.nio.file.Path env) {
+            java.nio.file.Path p = option != null ? option : env;
+            return p == null ? null : p.toAbsolutePath().toString();
         }
     }
 
@@ -104,7 +130,8 @@ public final class DaemonCommand implements Runnable {
             }
             long pid = DaemonClient.spawnDaemon(layout, env);
             out.println("hpcvirtd started (pid " + pid + ") for " + layout.home() + (tcp == null ? ""
-                    : ", listening on " + tcp.host() + ":" + tcp.port() + " (token required)")
+                    : tcp.secure() ? ", listening on " + tcp.url() + " (mutual TLS as node " + tcp.tls().nodeName() + ")"
+                    : ", listening on " + tcp.url() + " (PLAIN TCP, lab switch: tokens travel in clear)")
                     + (m == null ? "" : m.port() == 0 ? ", metrics on " + m.host() + " (a free port: the daemon log "
                     + layout.daemonLog() + " names it)" : ", metrics on http://" + m + "/metrics"));
             return 0;
@@ -149,6 +176,13 @@ public final class DaemonCommand implements Runnable {
                 var n = c.node();
                 out.printf("hpcvirtd: running, pid %d, up %d s, home %s, %d VMs%n", n.path("pid").asLong(),
                         n.path("uptimeMs").asLong() / 1000, n.path("home").asText(), c.list().size());
+                var t = n.path("tcp");
+                if (!t.isMissingNode()) {
+                    out.printf("tcp: %s, %s%n", t.path("url").asText(), t.path("tls").asBoolean()
+                            ? "mutual TLS as node " + t.path("node").asText() + " (certificate until " + t.path("certificateNotAfter").asText() + ")"
+                            + (t.path("scopedTokens").asBoolean() ? ", scoped tokens accepted" : "")
+                            : "PLAIN TCP (insecure lab switch): tokens and requests travel in clear");
+                }
             }
             return 0;
         }

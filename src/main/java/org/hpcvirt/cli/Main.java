@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 CheckpointCommand.class,
                 EventsCommand.class,
                 DaemonCommand.class,
+                ClusterCommand.class,
                 BackendsCommand.class,
                 ImageCommand.class,
                 FtCommand.class,

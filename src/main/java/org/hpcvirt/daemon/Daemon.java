@@ -39,7 +39,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 /**
  * {@code hpcvirtd}: one per node. Opens the store, re-attaches to running VMs, then serves the API
  * on {@code $HPCVIRT_HOME/hpcvirtd.sock} until {@link #close()} or {@code POST /v1/daemon/stop}.
- * {@code GET /metrics} answers the node's Prometheus metrics there (and over TCP, with the token);
+ * {@code GET /metrics} answers the node's Prometheus metrics there (and over TCP, to an authenticated caller);
  * with a {@link MetricsAddress} they are also served on a plain-HTTP listener of their own
  * ({@link MetricsServer}, {@code /metrics} only, no token).
  * Stopping the daemon leaves every QEMU running. Not reentrant: one daemon per home (a second one
@@ -73,9 +73,7 @@ public final class Daemon implements AutoCloseable {
             });
             if (tcp != null) {
                 cfg.jetty.addConnector((server, http) -> {
-                    tcpConnector = new org.eclipse.jetty.server.ServerConnector(server, new HttpConnectionFactory(http));
-                    tcpConnector.setHost(tcp.host());
-                    tcpConnector.setPort(tcp.port());
+                    tcpConnector = TlsConnectors.server(server, http, tcp);
                     return tcpConnector;
                 });
                 cfg.routes.before(ctx -> PeerAuth.check(ctx, tcp));
@@ -100,8 +98,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Like {@link #start(NodeLayout)}, and also serves the API on {@code tcp} (token required)
-     * unless it is null.
+     * Like {@link #start(NodeLayout)}, and also serves the API on {@code tcp} (mutual TLS or a
+     * scoped token; plain TCP only under the lab switch, see {@link TcpListener}) unless it is null.
      *
      * @throws HpcvirtException ALREADY_EXISTS if another daemon serves this home
      */
@@ -135,6 +133,10 @@ public final class Daemon implements AutoCloseable {
         } catch (RuntimeException e) {
             d.node.close();
             throw e;
+        }
+        if (tcp != null && !tcp.secure()) {
+            System.err.println("hpcvirtd: WARNING: plain TCP on " + tcp.url() + " (lab switch): tokens and requests travel in clear, "
+                    + "no node is authenticated by a certificate; use --tls DIR outside a lab");
         }
         if (metrics != null) {
             try {

@@ -40,7 +40,8 @@ import com.fasterxml.jackson.databind.JavaType;
 
 /**
  * Client of a node daemon's REST + SSE API, over its Unix socket ({@link #DaemonClient(Path)}) or
- * over TCP with the cluster's bearer token ({@link #remote(String, String)}). Every call is one
+ * over TCP to another node's daemon ({@link #remote(String, RemoteAuth)}: mutual TLS with this
+ * node's certificate, or a scoped token inside TLS; plain TCP only under the lab switch). Every call is one
  * {@link Operation} sent where the {@link RouteTable} says; the typed methods only build records. Error responses
  * become {@link HpcvirtException}s with the daemon's code and message. Thread-safe; the creator
  * closes it.
@@ -54,6 +55,8 @@ public final class DaemonClient implements OperationClient {
     private final String endpoint;
     private final String base;
     private final String token;
+    /** The TLS material of an {@code https://} client; null over the Unix socket and plain TCP. */
+    private final org.hpcvirt.cluster.TlsMaterial tls;
     /** The node socket, for one-shot requests without an HTTP client (fast CLI start); null over TCP. */
     private final Path socket;
     /** Jetty's client, started on first use: TCP requests and the event stream. */
@@ -61,19 +64,27 @@ public final class DaemonClient implements OperationClient {
 
     /** A client of the daemon listening on the Unix socket {@code socket}. */
     public DaemonClient(Path socket) {
-        this(socket.toString(), "http://hpcvirtd", null, socket);
+        this(socket.toString(), "http://hpcvirtd", null, null, socket);
     }
 
-    private DaemonClient(String endpoint, String base, String token, Path socket) {
+    private DaemonClient(String endpoint, String base, String token, org.hpcvirt.cluster.TlsMaterial tls, Path socket) {
         this.endpoint = endpoint;
         this.base = base;
         this.token = token;
+        this.tls = tls;
         this.socket = socket;
     }
 
     private synchronized HttpClient http() {
         if (http == null) {
-            HttpClient c = new HttpClient();
+            HttpClient c;
+            if (tls != null) {
+                org.eclipse.jetty.io.ClientConnector cc = new org.eclipse.jetty.io.ClientConnector();
+                cc.setSslContextFactory(TlsConnectors.client(tls));
+                c = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(cc));
+            } else {
+                c = new HttpClient();
+            }
             c.setIdleTimeout(0);
             try {
                 c.start();
@@ -86,28 +97,39 @@ public final class DaemonClient implements OperationClient {
     }
 
     /**
-     * A client of the daemon at {@code url} ({@code http://HOST:PORT}, its {@code --listen}
-     * address) over TCP, sending {@code Authorization: Bearer token} with every request. Nothing is
-     * contacted until the first call.
+     * A client of the daemon at {@code url}, its {@code --listen} address: {@code https://HOST:PORT}
+     * (the daemon's certificate is checked against the cluster CA and against HOST, IP addresses
+     * against IP SANs; this side presents its node certificate if {@code auth} has one, and its
+     * token, if any, inside TLS), or {@code http://HOST:PORT} only if {@code auth} allows plain TCP
+     * (the lab switch). Nothing is contacted until the first call.
      *
-     * @throws HpcvirtException INVALID_INPUT if the URL is not {@code http://HOST:PORT}
+     * @throws HpcvirtException INVALID_INPUT if the URL is not {@code https://HOST:PORT} (or
+     *         {@code http://} under the lab switch), or {@code auth} cannot authenticate there
      */
-    public static DaemonClient remote(String url, String token) {
+    public static DaemonClient remote(String url, RemoteAuth auth) {
         java.net.URI u;
         try {
             u = new java.net.URI(url);
         } catch (java.net.URISyntaxException e) {
             throw HpcvirtException.invalid("node URL '" + url + "' is malformed: " + e.getMessage());
         }
-        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0
+        boolean https = "https".equals(u.getScheme());
+        if (!(https || "http".equals(u.getScheme())) || u.getHost() == null || u.getPort() <= 0
                 || !(u.getRawPath() == null || u.getRawPath().isEmpty() || "/".equals(u.getRawPath()))) {
-            throw HpcvirtException.invalid("node URL '" + url + "' must be http://HOST:PORT");
+            throw HpcvirtException.invalid("node URL '" + url + "' must be https://HOST:PORT");
         }
-        if (token == null || token.isBlank()) {
-            throw HpcvirtException.invalid("a token is needed to talk to the daemon at " + url);
+        if (!https && !auth.plainAllowed()) {
+            throw HpcvirtException.invalid("node URL '" + url + "': plain http:// is refused (requests and tokens would travel in clear); "
+                    + "use https://, or the lab switch --insecure-plain-tcp / " + TcpListener.ENV_INSECURE_TCP + "=yes");
         }
-        String b = "http://" + u.getRawAuthority();
-        return new DaemonClient(b, b, token, null);
+        if (https && auth.tls() == null) {
+            throw HpcvirtException.invalid("node URL '" + url + "' needs the cluster's trust store (--tls DIR)");
+        }
+        if (auth.token() == null && !(https && auth.tls().hasNodeKey())) {
+            throw HpcvirtException.invalid("talking to the daemon at " + url + " needs a node certificate (--tls DIR/nodes/NAME) or a token");
+        }
+        String b = (https ? "https://" : "http://") + u.getRawAuthority();
+        return new DaemonClient(b, b, auth.token(), https ? auth.tls() : null, null);
     }
 
     /** Where this client sends its requests (socket path or URL), for messages. */
@@ -319,7 +341,7 @@ public final class DaemonClient implements OperationClient {
 
     /**
      * Restores a SUSPENDED VM on the node of the daemon at {@code nodeUrl} (from the shared store);
-     * this daemon then forgets it. This daemon authenticates there with its cluster token.
+     * this daemon then forgets it. This daemon authenticates there with its node certificate.
      */
     public VmStatus wakeOn(String name, String nodeUrl, Duration timeout) {
         return execute(new Operation.Wake(name, true, seconds(timeout), nodeUrl), VmStatus.class);
@@ -363,9 +385,9 @@ public final class DaemonClient implements OperationClient {
     }
 
     /**
-     * Live-migrates a RUNNING VM to the daemon at {@code to} (its {@code http://HOST:PORT}) over
-     * {@code channels} parallel connections; this daemon authenticates there with its own cluster
-     * token. Returns once the destination runs it. Null arguments take the daemon's defaults.
+     * Live-migrates a RUNNING VM to the daemon at {@code to} (its {@code https://HOST:PORT}) over
+     * {@code channels} parallel connections; this daemon authenticates there with its node
+     * certificate (mutual TLS; the state itself goes over QEMU's own, plain TCP stream). Returns once the destination runs it. Null arguments take the daemon's defaults.
      */
     public MigrationReport migrate(String name, String to, Long maxDowntimeMs, Long bandwidth, Integer channels, Duration timeout) {
         return execute(new Operation.Migrate(name, to, maxDowntimeMs, bandwidth, channels, timeout == null ? null : seconds(timeout)),
@@ -440,6 +462,12 @@ public final class DaemonClient implements OperationClient {
             Thread.currentThread().interrupt();
             throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "interrupted");
         } catch (Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof javax.net.ssl.SSLException ssl) {
+                    throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "TLS with the daemon at " + endpoint + " failed: "
+                            + ssl.getMessage(), e);
+                }
+            }
             throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + endpoint + " did not answer", e);
         }
     }

@@ -215,19 +215,32 @@ final class NodeServices implements AutoCloseable {
         m.put("pid", ProcessHandle.current().pid());
         m.put("uptimeMs", System.currentTimeMillis() - startedAt);
         m.put("version", VERSION);
+        if (tcp != null) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("url", tcp.url());
+            t.put("tls", tcp.secure());
+            if (tcp.secure()) {
+                t.put("node", tcp.tls().nodeName());
+                t.put("certificateNotAfter", tcp.tls().notAfter().toString());
+            } else {
+                t.put("insecurePlainTcp", true);
+            }
+            t.put("scopedTokens", tcp.tokens() != null && tcp.tokens().file() != null);
+            m.put("tcp", t);
+        }
         return m;
     }
 
-    /** A client of another node's daemon, authenticated with this node's cluster token. */
+    /** A client of another node's daemon, authenticated with this node's certificate (or, in a plain-TCP lab, the shared token). */
     private OperationClient remote(String url, String what) {
         if (tcp == null) {
-            throw HpcvirtException.invalid("this daemon has no cluster token: start it with --listen ADDR:PORT --token-file F to " + what);
+            throw HpcvirtException.invalid("this daemon has no TCP listener and no node certificate: start it with --listen ADDR:PORT --tls DIR to " + what);
         }
-        return DaemonClient.remote(url, tcp.token());
+        return DaemonClient.remote(url, tcp.outgoing());
     }
 
     private MigrationPeer migrationPeer(Operation.Migrate op) {
-        return new OperationPeer(remote(op.to(), "migrate to other nodes"), "http://" + tcp.host() + ":" + tcp.port());
+        return new OperationPeer(remote(op.to(), "migrate to other nodes"), tcp.url());
     }
 
     /**

@@ -46,8 +46,10 @@ public final class OpenApi {
         ObjectNode info = doc.putObject("info");
         info.put("title", "hpcvirt node daemon");
         info.put("version", org.hpcvirt.api.Version.current());
-        info.put("description", "One route per operation. Over TCP every request needs 'Authorization: Bearer TOKEN'; "
-                + "over the node's Unix socket none. Errors answer {code, message, details}.");
+        info.put("description", "One route per operation. Over TCP (mutual TLS) a request is another node by its certificate of the "
+                + "cluster CA, or carries 'Authorization: Bearer TOKEN' with a scoped token (read, operate, admin; an operation above the "
+                + "token's scope is 403); over the node's Unix socket the kernel's peer credentials identify the caller. "
+                + "Errors answer {code, message, details}.");
         ObjectNode schemas = Json.mapper().createObjectNode();
         ObjectNode paths = doc.putObject("paths");
         for (RouteTable.Route r : RouteTable.all()) {

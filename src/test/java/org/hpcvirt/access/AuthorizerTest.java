@@ -119,7 +119,7 @@ class AuthorizerTest {
         assertThatCode(() -> a.admit(new Operation.Define("y", null, "bob"), ADMIN)).doesNotThrowAnyException();
         RequestContext reader = new RequestContext("tcp", "10.200.0.1", Caller.token("monitor", Access.READ));
         assertThatCode(() -> a.admit(new Operation.Status("b1"), reader)).doesNotThrowAnyException();
-        forbidden(() -> a.admit(new Operation.Pause("b1"), reader), "'pause' needs scope operate; token:monitor has read");
+        forbidden(() -> a.admit(new Operation.Pause("b1"), reader), "'pause' needs scope operate; token:monitor holds read");
     }
 
     @Test

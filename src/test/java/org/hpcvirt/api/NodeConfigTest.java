@@ -31,25 +31,39 @@ class NodeConfigTest {
         assertThat(c.debug()).isFalse();
         assertThat(c.homeFixed()).isFalse();
         assertThat(c.nodeName()).isNotBlank();
+        assertThat(c.tls()).isNull();
+        assertThat(c.insecureTcp()).as("plain TCP is off unless switched on").isFalse();
     }
 
     @Test
     void everyVariableIsRead() {
-        NodeConfig c = NodeConfig.from(Map.of("HPCVIRT_HOME", "/tmp/hv", "HPCVIRT_STORE", "/shared/ck", "HPCVIRT_QEMU", "/opt/q",
-                "HPCVIRT_NODE", "n1", "HPCVIRT_PEERS", "n2=http://10.200.0.2:7700, n3=http://10.200.0.3:7700/",
-                "HPCVIRT_MAX_DISK_LAYERS", " 3 ", "HPCVIRT_LISTEN", "10.200.0.1:7700", "HPCVIRT_TOKEN_FILE", "/etc/t",
-                "HPCVIRT_METRICS", " 127.0.0.1:9464 ", "HPCVIRT_DEBUG", "1"), props());
+        NodeConfig c = NodeConfig.from(Map.ofEntries(Map.entry("HPCVIRT_HOME", "/tmp/hv"),
+                Map.entry("HPCVIRT_STORE", "/shared/ck"),
+                Map.entry("HPCVIRT_QEMU", "/opt/q"),
+                Map.entry("HPCVIRT_NODE", "n1"),
+                Map.entry("HPCVIRT_PEERS", "n2=https://10.200.0.2:7700, n3=http://10.200.0.3:7700/"),
+                Map.entry("HPCVIRT_MAX_DISK_LAYERS", " 3 "),
+                Map.entry("HPCVIRT_LISTEN", "10.200.0.1:7700"),
+                Map.entry("HPCVIRT_TOKEN_FILE", "/etc/t"),
+                Map.entry("HPCVIRT_METRICS", " 127.0.0.1:9464 "),
+                Map.entry("HPCVIRT_DEBUG", "1"),
+                Map.entry("HPCVIRT_TLS", "/etc/hv/nodes/n1"),
+                Map.entry("HPCVIRT_TOKENS", "/etc/hv/tokens"),
+                Map.entry("HPCVIRT_INSECURE_TCP", "yes")), props());
         assertThat(c.home()).isEqualTo(Path.of("/tmp/hv"));
         assertThat(c.homeFixed()).isTrue();
         assertThat(c.store()).isEqualTo(Path.of("/shared/ck"));
         assertThat(c.qemuBinary()).isEqualTo("/opt/q");
         assertThat(c.nodeName()).isEqualTo("n1");
-        assertThat(c.peers()).containsExactly(Map.entry("n2", "http://10.200.0.2:7700"), Map.entry("n3", "http://10.200.0.3:7700"));
+        assertThat(c.peers()).containsExactly(Map.entry("n2", "https://10.200.0.2:7700"), Map.entry("n3", "http://10.200.0.3:7700"));
         assertThat(c.maxDiskLayers()).isEqualTo(3);
         assertThat(c.listen()).isEqualTo("10.200.0.1:7700");
         assertThat(c.tokenFile()).isEqualTo(Path.of("/etc/t"));
         assertThat(c.metrics()).isEqualTo("127.0.0.1:9464");
         assertThat(c.debug()).isTrue();
+        assertThat(c.tls()).isEqualTo(Path.of("/etc/hv/nodes/n1"));
+        assertThat(c.tokens()).isEqualTo(Path.of("/etc/hv/tokens"));
+        assertThat(c.insecureTcp()).isTrue();
     }
 
     @Test
@@ -64,8 +78,10 @@ class NodeConfigTest {
                     .isInstanceOf(HpcvirtException.class).hasMessageContaining("HPCVIRT_MAX_DISK_LAYERS")
                     .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT));
         }
-        assertThatThrownBy(() -> NodeConfig.from(Map.of("HPCVIRT_PEERS", "n2=ftp://x:1", "HPCVIRT_NODE", "bad name!"), props()))
-                .hasMessageContaining("HPCVIRT_PEERS: 'n2=ftp://x:1' is not NAME=http://HOST:PORT")
+        assertThatThrownBy(() -> NodeConfig.from(Map.of("HPCVIRT_PEERS", "n2=ftp://x:1", "HPCVIRT_NODE", "bad name!",
+                "HPCVIRT_INSECURE_TCP", "maybe"), props()))
+                .hasMessageContaining("HPCVIRT_PEERS: 'n2=ftp://x:1' is not NAME=https://HOST:PORT")
+                .hasMessageContaining("HPCVIRT_INSECURE_TCP: 'maybe' is not yes or no")
                 .hasMessageContaining("HPCVIRT_NODE");
     }
 }

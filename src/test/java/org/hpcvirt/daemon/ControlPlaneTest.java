@@ -244,10 +244,10 @@ class ControlPlaneTest {
     }
 
     @Test
-    void migrationWithoutAClusterTokenIsRefusedAndTheVmKeepsRunning() throws IOException {
+    void migrationWithoutANodeCertificateIsRefusedAndTheVmKeepsRunning() throws IOException {
         running("m");
-        assertCode(() -> run(new Operation.Migrate("m", "http://10.200.0.2:7700", null, null, null, null)), ErrorCode.INVALID_INPUT,
-                "this daemon has no cluster token");
+        assertCode(() -> run(new Operation.Migrate("m", "https://10.200.0.2:7700", null, null, null, null)), ErrorCode.INVALID_INPUT,
+                "this daemon has no TCP listener and no node certificate");
         assertThat(state("m")).isEqualTo(VmState.RUNNING);
     }
 

@@ -25,7 +25,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Live migration between two daemons in separate network namespaces (10.200.0.1 and .2, see
- * {@link NetnsNodes}) with a real TCG guest: booted once on node 1, migrated to node 2, then
+ * {@link NetnsNodes}) with a real TCG guest, the daemons talking mutual TLS with their node
+ * certificates (QEMU's migration stream itself is plain TCP between the namespaces): peers without
+ * a valid certificate are refused first, then the guest, booted once on node 1, migrates to node 2, then
  * migrated back slowly while the destination is killed, then while only the destination's daemon
  * is killed (a failure after the switch-over). Steps run in order.
  */
@@ -96,19 +98,63 @@ class MigrationIT {
         return migration;
     }
 
+    /** Runs curl in node {@code from}'s namespace against {@code url}; returns curl's exit code and the HTTP status (000 if none). */
+    private static NetnsNodes.Result curl(int from, String url, String... options) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20",
+                "--cacert", nodes.cluster().resolve("ca.pem").toString()));
+        cmd.addAll(List.of(options));
+        cmd.add(url);
+        return nodes.inNamespace(from, cmd.toArray(String[]::new));
+    }
+
     @Test
     @Order(1)
-    void tcpRequestsNeedTheToken() {
-        // from node 1's namespace to node 2's listener: the path other daemons take
-        NetnsNodes.Result without = nodes.inNamespace(1, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", nodes.url(2) + "/v1/vms");
-        assertThat(without.output()).isEqualTo("401");
-        NetnsNodes.Result wrong = nodes.inNamespace(1, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                "-H", "Authorization: Bearer " + nodes.token() + "x", nodes.url(2) + "/v1/vms");
-        assertThat(wrong.output()).isEqualTo("401");
-        NetnsNodes.Result with = nodes.inNamespace(1, "curl", "-s", "-w", " %{http_code}",
-                "-H", "Authorization: Bearer " + nodes.token(), nodes.url(2) + "/v1/node");
-        assertThat(with.output()).endsWith(" 200").contains(nodes.layout(2).home().toString());
-        // the Unix socket stays token-free
+    void peersNeedACertificateOfTheClusterCaOrAScopedTokenAndTheVmStaysAsItWas() {
+        VmStatus before = nodes.client(1).status("mig");
+        Path n2 = nodes.cluster().resolve("nodes/n2");
+        // a certificate from another CA, and an expired one from the cluster's own CA
+        Path elsewhere = nodes.cluster().resolveSibling("elsewhere");
+        org.hpcvirt.cluster.ClusterAuthority.create(elsewhere, Duration.ofDays(1), false)
+                .issue(org.hpcvirt.cluster.NodeSpec.parse("n2=10.200.0.2"), Duration.ofDays(1));
+        java.time.Instant past = java.time.Instant.now().minus(Duration.ofHours(1));
+        org.hpcvirt.cluster.ClusterAuthority ca = org.hpcvirt.cluster.ClusterAuthority.load(nodes.cluster());
+        ca.issue(org.hpcvirt.cluster.NodeSpec.parse("n2old=10.200.0.2"), past.minus(Duration.ofDays(1)), past);
+        Path expired = ca.nodeDir("n2old");
+        String stop = nodes.url(1) + "/v1/vms/mig/stop";
+        String[] post = {"-X", "POST", "-H", "Content-Type: application/json", "-d", "{\"force\":true}"};
+
+        // from node 2's namespace to node 1's listener: the path other daemons take
+        NetnsNodes.Result none = curl(2, stop, post);
+        assertThat(none.output()).as("no certificate, no token").isEqualTo("401");
+        for (Path bad : List.of(elsewhere.resolve("nodes/n2"), expired)) {
+            String[] withCert = {"--cert", bad.resolve("node.pem").toString(), "--key", bad.resolve("node.key").toString(),
+                    "-X", "POST", "-H", "Content-Type: application/json", "-d", "{\"force\":true}"};
+            NetnsNodes.Result refused = curl(2, stop, withCert);
+            assertThat(refused.exitCode()).as(bad + ": the TLS handshake fails").isNotZero();
+            assertThat(refused.output()).isEqualTo("000");
+        }
+        NetnsNodes.Result plain = nodes.inNamespace(2, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20",
+                "-X", "POST", nodes.url(1).replace("https://", "http://") + "/v1/vms/mig/stop");
+        assertThat(plain.output()).as("plain HTTP to the TLS port").isNotEqualTo("200");
+        // a read token inside TLS looks, and cannot stop the VM
+        String read = org.hpcvirt.cluster.ScopedTokens.issue(nodes.cluster().resolve("tokens"), "it-read", org.hpcvirt.api.Access.READ).token();
+        assertThat(curl(2, nodes.url(1) + "/v1/vms", "-H", "Authorization: Bearer " + read).output()).isEqualTo("200");
+        NetnsNodes.Result forbidden = nodes.inNamespace(2, "curl", "-s", "--max-time", "20", "--cacert",
+                nodes.cluster().resolve("ca.pem").toString(), "-H", "Authorization: Bearer " + read, "-X", "POST", "-d", "{}", stop);
+        assertThat(forbidden.output()).contains("FORBIDDEN").contains("needs scope operate; token:it-read holds read");
+
+        VmStatus after = nodes.client(1).status("mig");
+        assertThat(after.state()).isEqualTo(VmState.RUNNING);
+        assertThat(after.pid()).isEqualTo(before.pid());
+        await().atMost(T).until(() -> nodes.client(1).status("mig").lastHeartbeatSeq() > after.lastHeartbeatSeq() + 2);
+        assertThat(nodes.client(1).events("mig", 0, 10_000)).extracting(VmEvent::type).doesNotContain(VmEvent.Type.MIGRATION);
+
+        // node 2's own certificate gets in
+        NetnsNodes.Result ok = nodes.inNamespace(2, "curl", "-s", "-w", " %{http_code}", "--max-time", "20", "--cacert",
+                nodes.cluster().resolve("ca.pem").toString(), "--cert", n2.resolve("node.pem").toString(), "--key",
+                n2.resolve("node.key").toString(), nodes.url(1) + "/v1/node");
+        assertThat(ok.output()).endsWith(" 200").contains(nodes.layout(1).home().toString()).contains("\"tls\":true");
+        // the Unix socket is unchanged
         assertThat(nodes.client(2).list()).isEmpty();
     }
 

@@ -18,8 +18,10 @@ import org.hpcvirt.vm.NodeLayout;
 /**
  * Several nodes on one machine for integration tests, made by {@code scripts/netns-nodes.sh}: one
  * network namespace per node with address 10.200.0.I/24 (inside the namespace only), joined by a
- * bridge in a hub namespace; one real daemon per namespace with its own home, a shared checkpoint
- * store, a shared token and a TCP listener on 10.200.0.I:PORT. The test JVM talks to each daemon
+ * bridge in a hub namespace; a cluster CA with a certificate per node ({@link #cluster()}); one real
+ * daemon per namespace with its own home, a shared checkpoint store and a mutual-TLS listener on
+ * https://10.200.0.I:PORT with its node's certificate (and the scoped tokens of
+ * {@code cluster()/tokens}, empty at first). The test JVM talks to each daemon
  * over its Unix socket (files are shared across network namespaces). {@link #close()} runs the
  * script's {@code down}: kills every daemon and QEMU whose command line names a node's home,
  * deletes the namespaces (and with them the veths and the bridge) and the homes — also when the
@@ -77,7 +79,12 @@ public final class NetnsNodes implements AutoCloseable {
 
     /** Node {@code i}'s TCP URL, as other daemons reach it. */
     public String url(int i) {
-        return "http://" + address(i) + ":" + PORT;
+        return "https://" + address(i) + ":" + PORT;
+    }
+
+    /** The cluster directory ({@code hpcvirt cluster init}): {@code ca.pem}, {@code tokens}, {@code nodes/nI/}. */
+    public Path cluster() {
+        return root.resolve("cluster");
     }
 
     /** Node {@code i}'s address inside its namespace. */
@@ -85,7 +92,7 @@ public final class NetnsNodes implements AutoCloseable {
         return "10.200.0." + i;
     }
 
-    /** The shared token. */
+    /** The lab's shared token (used only by daemons started with the plain-TCP lab switch). */
     public String token() {
         return TcpListener.readToken(root.resolve("token"));
     }
@@ -138,7 +145,7 @@ public final class NetnsNodes implements AutoCloseable {
     public record Result(int exitCode, String output) {
     }
 
-    /** Starts node {@code i}'s daemon again after it died or was killed (same home, store, token and listener). */
+    /** Starts node {@code i}'s daemon again after it died or was killed (same home, store, certificate and listener). */
     public void startDaemon(int i) {
         script("start", Map.of(), i);
     }
