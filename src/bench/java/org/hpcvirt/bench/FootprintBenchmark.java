@@ -246,7 +246,6 @@ public final class FootprintBenchmark {
                         <controller type='virtio-serial' index='0'/>
                         <channel type='unix'><source mode='bind' path='%s'/><target type='virtio' name='%s'/></channel>
                         <serial type='file'><source path='%s'/></serial>
-                        <panic model='pvpanic'/>
                         <memballoon model='none'/>
                       </devices>
                       <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
@@ -342,7 +341,7 @@ public final class FootprintBenchmark {
         out.printf("  %-40s %10s %10s %10s %12s %8s%n", "process", "RSS", "PSS", "RSS max", "CPU (1 core)", "threads");
         for (Column c : cols) {
             if (c.unavailable() != null) {
-                out.printf("  %-40s not available: %s%n", c.label(), c.unavailable());
+                out.printf("  %-40s not available: %s%n", c.label(), c.unavailable().strip().replaceAll("\\s*\\n\\s*", "; "));
             } else {
                 out.printf("  %-40s %6.1f MiB %6.1f MiB %6.1f MiB %10.2f %% %8d%n", c.label(), mib(c.end().rssKiB()),
                         mib(c.end().pssKiB()), mib(c.maxRssKiB()), c.cpuPercent(), c.end().threads());
@@ -351,8 +350,9 @@ public final class FootprintBenchmark {
         Column h = cols.get(0);
         Column lv = cols.stream().filter(c -> c.label().startsWith("libvirtd")).findFirst().orElseThrow();
         if (lv.unavailable() == null) {
-            out.printf("  %-40s RSS %.2f×, PSS %.2f×, CPU %.2f×%n", "ratio hpcvirtd / libvirtd:", (double) h.end().rssKiB() / lv.end().rssKiB(),
-                    (double) h.end().pssKiB() / lv.end().pssKiB(), h.cpuPercent() / lv.cpuPercent());
+            out.printf("  %-40s RSS %.2f×, PSS %.2f×, CPU %s%n", "ratio hpcvirtd / libvirtd:", (double) h.end().rssKiB() / lv.end().rssKiB(),
+                    (double) h.end().pssKiB() / lv.end().pssKiB(), lv.cpuPercent() > 0 ? String.format("%.2f×", h.cpuPercent()
+                    / lv.cpuPercent()) : "– (libvirtd used no CPU time the kernel counted)");
         } else {
             out.printf("  %-40s not available (no libvirtd)%n", "ratio hpcvirtd / libvirtd:");
         }
