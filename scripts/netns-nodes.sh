@@ -30,6 +30,8 @@ port=${HVN_PORT:-7700}
 java=${HVN_JAVA:-java}
 cp=${HVN_CP:-$PWD/target/hpcvirt.jar}
 mode=${HVN_MODE:-tls}
+# the daemon's JVM options, the same file DaemonLauncher reads from the class path
+jvm_options=$PWD/src/main/resources/org/hpcvirt/daemon/jvm.options
 
 if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt 200 ]; then
     echo "usage: $0 up|down N (1..200)" >&2
@@ -100,7 +102,7 @@ start_daemon() {
         peers="$peers${peers:+,}n$j=$scheme://10.200.0.$j:$port"
     done
     HPCVIRT_HOME=$home HPCVIRT_STORE=$root/store HPCVIRT_NODE=n$i HPCVIRT_PEERS=$peers setsid nsenter --net="/run/netns/$prefix$i" \
-        "$java" -Dhpcvirt.home="$home/" -Xmx256m -XX:+UseSerialGC -cp "$cp" \
+        "$java" -Dhpcvirt.home="$home/" @"$jvm_options" -cp "$cp" \
         org.hpcvirt.cli.Main daemon run --listen "10.200.0.$i:$port" "${auth[@]}" \
         </dev/null >>"$home/hpcvirtd.log" 2>&1 &
 }

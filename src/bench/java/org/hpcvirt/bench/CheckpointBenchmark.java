@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -43,7 +42,6 @@ import org.hpcvirt.vm.NodeLayout;
  */
 public final class CheckpointBenchmark {
     private static final Duration QMP = Duration.ofSeconds(30);
-    private static final String URI = "qemu:///system";
 
     private final Path imagesDir;
     private final String imageName;
@@ -100,7 +98,7 @@ public final class CheckpointBenchmark {
         out.flush();
 
         Path lvState = home.resolve("libvirt.state");
-        String lvReason = libvirtUp(lvState);
+        String lvReason = LibvirtHost.up(script, lvState);
         Libvirt lv = null;
         RawQemu raw = null;
         Daemon daemon = Daemon.start(layout);
@@ -116,7 +114,7 @@ public final class CheckpointBenchmark {
                     lvReason = "domain did not boot: " + HpcvirtException.chain(e);
                 }
             }
-            out.println(lvReason == null ? "libvirt: " + virshVersion() : "libvirt: not available: " + lvReason);
+            out.println(lvReason == null ? "libvirt: " + LibvirtHost.version() : "libvirt: not available: " + lvReason);
             // The first hpcvirt checkpoint moves the data disk's top layer into the store (once per VM);
             // take it before the rounds so that every measured checkpoint is a steady-state one.
             CheckpointManifest warm = client.checkpoint("bench", false, "warm-up");
@@ -213,7 +211,7 @@ public final class CheckpointBenchmark {
                 lv.close();
             }
             daemon.close();
-            libvirtDown(lvState);
+            LibvirtHost.down(script, lvState);
             DirectoryTree.delete(home);
         }
 
@@ -462,12 +460,12 @@ public final class CheckpointBenchmark {
                       <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
                     </domain>
                     """.formatted(lv.name, profile.memoryBytes() >> 20, profile.cpus(), image.kernel().toRealPath(),
-                    image.initramfs().toRealPath(), QemuCommandLine.kernelCommandLine(profile), emulator(), disk,
+                    image.initramfs().toRealPath(), QemuCommandLine.kernelCommandLine(profile), LibvirtHost.emulator(), disk,
                     dir.resolve("agent.sock"), QemuCommandLine.AGENT_PORT, dir.resolve("console.log"));
             Path xmlFile = dir.resolve("domain.xml");
             Files.writeString(xmlFile, xml);
             try {
-                virsh("create", xmlFile.toString());
+                LibvirtHost.virsh("create", xmlFile.toString());
                 lv.channel = RawAgent.awaitHeartbeat(dir.resolve("agent.sock"), null, new CompletableFuture<>());
                 return lv;
             } catch (RuntimeException e) {
@@ -481,14 +479,14 @@ public final class CheckpointBenchmark {
             channel.close();
             channel = null;
             long t0 = System.nanoTime();
-            virsh("save", name, file.toString());
+            LibvirtHost.virsh("save", name, file.toString());
             return new double[] {ms(t0), Files.size(file)};
         }
 
         /** virsh restore; returns {ms until the command returned, ms until the first heartbeat}. */
         double[] restore(Path file) {
             long t0 = System.nanoTime();
-            virsh("restore", file.toString());
+            LibvirtHost.virsh("restore", file.toString());
             double ms = ms(t0);
             CompletableFuture<Long> hb = new CompletableFuture<>();
             channel = RawAgent.awaitHeartbeat(dir.resolve("agent.sock"), null, hb);
@@ -500,81 +498,8 @@ public final class CheckpointBenchmark {
             if (channel != null) {
                 channel.close();
             }
-            virshQuiet("destroy", name);
-            virshQuiet("undefine", name);
+            LibvirtHost.virshQuiet("destroy", name);
+            LibvirtHost.virshQuiet("undefine", name);
         }
     }
-
-    private static String emulator() {
-        String b = QemuCommandLine.binary();
-        if (b.startsWith("/")) {
-            return b;
-        }
-        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-            if (Files.isExecutable(Path.of(d, b))) {
-                return Path.of(d, b).toString();
-            }
-        }
-        return "/usr/bin/" + b;
-    }
-
-    private static String virsh(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("virsh", "-q", "-c", URI));
-        cmd.addAll(List.of(args));
-        return runTool(cmd, true);
-    }
-
-    private static void virshQuiet(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("virsh", "-q", "-c", URI));
-        cmd.addAll(List.of(args));
-        runTool(cmd, false);
-    }
-
-    private static String virshVersion() {
-        return virsh("version").lines().filter(l -> l.contains("library") || l.contains("hypervisor"))
-                .reduce((a, b) -> a + "; " + b).orElse("?").replaceAll("\\s+", " ");
-    }
-
-    private String libvirtUp(Path state) {
-        if (script == null) {
-            return "left out (--no-libvirt)";
-        }
-        try {
-            String outp = runTool(List.of(script.toString(), "up", state.toString()), true).strip();
-            String last = outp.lines().reduce((a, b) -> b).orElse("");
-            return last.equals("ok") ? null : last.replaceFirst("^not available: ", "");
-        } catch (RuntimeException e) {
-            return HpcvirtException.chain(e);
-        }
-    }
-
-    private void libvirtDown(Path state) {
-        if (script != null) {
-            runTool(List.of(script.toString(), "down", state.toString()), false);
-        }
-    }
-
-    private static String runTool(List<String> cmd, boolean check) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            byte[] o = p.getInputStream().readAllBytes();
-            if (!p.waitFor(5, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-            }
-            String s = new String(o, StandardCharsets.UTF_8);
-            if (check && p.exitValue() != 0) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, String.join(" ", cmd) + " failed: " + s.strip());
-            }
-            return s;
-        } catch (IOException e) {
-            if (check) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot run " + cmd.get(0), e);
-            }
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted", e);
-        }
-    }
-
 }

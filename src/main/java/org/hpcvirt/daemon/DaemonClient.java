@@ -177,6 +177,19 @@ public final class DaemonClient implements OperationClient {
         return DaemonLauncher.spawn(layout, env);
     }
 
+    /**
+     * Like {@link #spawnDaemon(NodeLayout, Map)} with {@code jvmOptions} instead of the daemon's own
+     * ({@link #daemonJvmOptions()}), e.g. for a benchmark that compares option sets.
+     */
+    public static long spawnDaemon(NodeLayout layout, Map<String, String> env, List<String> jvmOptions) {
+        return DaemonLauncher.spawn(layout, env, jvmOptions);
+    }
+
+    /** The JVM options the daemon runs with (the class-path resource {@code org/hpcvirt/daemon/jvm.options}). */
+    public static List<String> daemonJvmOptions() {
+        return DaemonLauncher.jvmOptions();
+    }
+
     // ---------------------------------------------------------------- operations
 
     /**

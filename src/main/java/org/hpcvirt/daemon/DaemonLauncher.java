@@ -1,6 +1,8 @@
 package org.hpcvirt.daemon;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,10 +16,16 @@ import org.hpcvirt.vm.NodeLayout;
 
 /**
  * Starting and stopping a node's daemon process from a client (the CLI's on-demand daemon, tests,
- * benchmarks): a detached {@code hpcvirt daemon run} with this process's Java and class path, and a
- * stop that waits until the socket no longer answers. Stateless; thread-safe.
+ * benchmarks): a detached {@code hpcvirt daemon run} with this process's Java and class path and the
+ * daemon's JVM options ({@link #JVM_OPTIONS_RESOURCE}), and a stop that waits until the socket no
+ * longer answers. Stateless; thread-safe.
  */
 final class DaemonLauncher {
+    /**
+     * The class-path resource with the daemon's JVM options, the one place they are written;
+     * {@code bin/hpcvirt daemon run} passes the same file to java as an {@code @argument} file.
+     */
+    static final String JVM_OPTIONS_RESOURCE = "org/hpcvirt/daemon/jvm.options";
     private static final Duration DAEMON_START = Duration.ofSeconds(30);
 
     private DaemonLauncher() {
@@ -28,10 +36,16 @@ final class DaemonLauncher {
      * {@link TcpListener#ENV_LISTEN} and {@link TcpListener#ENV_TOKEN_FILE}).
      */
     static long spawn(NodeLayout layout, Map<String, String> env) {
+        return spawn(layout, env, jvmOptions());
+    }
+
+    /** Like {@link #spawn(NodeLayout, Map)} with {@code jvmOptions} instead of the daemon's own. */
+    static long spawn(NodeLayout layout, Map<String, String> env, List<String> jvmOptions) {
         layout.ensure();
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Dhpcvirt.home=" + layout.home(), "-Xmx256m", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), "org.hpcvirt.cli.Main", "daemon", "run"));
+        List<String> cmd = new ArrayList<>(List.of("setsid", java, "-Dhpcvirt.home=" + layout.home()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.hpcvirt.cli.Main", "daemon", "run"));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectErrorStream(true)
@@ -57,6 +71,38 @@ final class DaemonLauncher {
             LockSupport.parkNanos(50_000_000L);
         }
         return p.pid();
+    }
+
+    /**
+     * The daemon's JVM options as {@link #JVM_OPTIONS_RESOURCE} lists them.
+     *
+     * @throws HpcvirtException OPERATION_FAILED if the resource is missing (a broken build)
+     */
+    static List<String> jvmOptions() {
+        try (InputStream in = DaemonLauncher.class.getClassLoader().getResourceAsStream(JVM_OPTIONS_RESOURCE)) {
+            if (in == null) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "the class path has no " + JVM_OPTIONS_RESOURCE);
+            }
+            return parseOptions(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot read " + JVM_OPTIONS_RESOURCE, e);
+        }
+    }
+
+    /**
+     * The options of an options file as java reads an {@code @argument} file without quotes: tokens
+     * separated by white space, {@code #} to the end of the line a comment.
+     */
+    static List<String> parseOptions(String text) {
+        List<String> opts = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            int hash = line.indexOf('#');
+            String code = (hash >= 0 ? line.substring(0, hash) : line).strip();
+            if (!code.isEmpty()) {
+                opts.addAll(List.of(code.split("\\s+")));
+            }
+        }
+        return List.copyOf(opts);
     }
 
     private static String lastLine(Path log) {

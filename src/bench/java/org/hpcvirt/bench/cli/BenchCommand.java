@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", description = "Measure hpcvirt against its baseline and print the ratio.",
         subcommands = {BenchBootCommand.class, BenchSimCommand.class, BenchInjectCommand.class,
                 BenchCheckpointCommand.class,
-                BenchMigrateCommand.class, BenchTlsCommand.class, BenchCliCommand.class, BenchMetricsCommand.class})
+                BenchMigrateCommand.class, BenchTlsCommand.class, BenchCliCommand.class, BenchMetricsCommand.class,
+                BenchFootprintCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.hpcvirt.api.DaemonThreads;
@@ -39,6 +39,12 @@ public final class QemuInstance implements Instance {
     /** Unix socket in the run directory through which state files go to and from QEMU. */
     static final String STATE_SOCKET = "state.sock";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The exit checks of every instance of this JVM, on one thread: a check reads /proc and, at most
+     * once per instance, hands EXITED to the listeners (which only queue it), so no instance's check
+     * waits for another's. Never shut down (a daemon thread); an instance cancels its own checks.
+     */
+    private static final ScheduledThreadPoolExecutor EXIT_CHECKS = exitChecks();
 
     private final InstanceRecord record;
     private final Process process;
@@ -46,7 +52,7 @@ public final class QemuInstance implements Instance {
     private final CopyOnWriteArrayList<InstanceListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean exitReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final ScheduledExecutorService watcher;
+    private final ScheduledFuture<?> exitCheck;
     private final MigrationWatch migration = new MigrationWatch(this);
     private final QemuPausable pausable = new QemuPausable(this);
     private final QemuMigratable migratable = new QemuMigratable(this);
@@ -68,18 +74,23 @@ public final class QemuInstance implements Instance {
                 Migratable.class, migratable,
                 MemoryAccess.class, QemuMemoryAccess.inRunDir(record.runDir()));
         qmp.addEventListener(this::onQmpEvent);
+        // Attached processes are not our children: poll /proc after the QMP socket closes, and now
+        // and then in case QMP stays silent. Scheduled before anything can report the exit.
+        exitCheck = EXIT_CHECKS.scheduleWithFixedDelay(this::checkExit, 1, 1, TimeUnit.SECONDS);
         if (process != null) {
             process.onExit().thenAccept(p -> reportExit(p.exitValue()));
         }
-        // Attached processes are not our children: poll /proc after the QMP socket closes, and now
-        // and then in case QMP stays silent.
-        watcher = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("qemu-watch-" + record.pid()));
-        qmp.addCloseListener(() -> watcher.schedule(this::checkExit, 0, TimeUnit.MILLISECONDS));
-        watcher.scheduleWithFixedDelay(this::checkExit, 1, 1, TimeUnit.SECONDS);
+        qmp.addCloseListener(() -> EXIT_CHECKS.execute(this::checkExit));
+    }
+
+    private static ScheduledThreadPoolExecutor exitChecks() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("qemu-watch"));
+        e.setRemoveOnCancelPolicy(true);
+        return e;
     }
 
     private void checkExit() {
-        if (!ProcessInfo.isAlive(record.pid(), record.startTicks())) {
+        if (!closed.get() && !ProcessInfo.isAlive(record.pid(), record.startTicks())) {
             reportExit(process != null && !process.isAlive() ? process.exitValue() : -1);
         }
     }
@@ -91,8 +102,8 @@ public final class QemuInstance implements Instance {
             if (exitCode >= 0) {
                 data.put("exitCode", exitCode);
             }
+            exitCheck.cancel(false);
             fire(InstanceListener.Kind.EXITED, "EXITED", data);
-            watcher.shutdown();
         }
     }
 
@@ -351,7 +362,7 @@ public final class QemuInstance implements Instance {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            watcher.shutdownNow();
+            exitCheck.cancel(false);
             qmp.close();
         }
     }

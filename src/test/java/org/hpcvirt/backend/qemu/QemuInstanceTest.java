@@ -1,6 +1,7 @@
 package org.hpcvirt.backend.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,7 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.backend.InstanceRecord;
@@ -122,6 +127,33 @@ class QemuInstanceTest {
             assertThat(other.runState()).isEqualTo(RunState.EXITED);
         } finally {
             other.close();
+        }
+    }
+
+    @Test
+    void attachedInstancesWhoseProcessIsGoneReportExitedOnceEachFromTheSharedWatchThread() {
+        List<QemuInstance> gone = new ArrayList<>();
+        Map<Integer, List<String>> exits = new ConcurrentHashMap<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                int n = i;
+                exits.put(n, new java.util.concurrent.CopyOnWriteArrayList<>());
+                QemuInstance g = new QemuInstance(new InstanceRecord("qemu", inst.pid(), inst.record().startTicks() + 1 + i, run), null,
+                        inst.qmp());
+                g.addListener((kind, name, data) -> {
+                    if (kind == InstanceListener.Kind.EXITED) {
+                        exits.get(n).add(Thread.currentThread().getName());
+                    }
+                });
+                gone.add(g);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> exits.values().stream().noneMatch(List::isEmpty));
+            // and the later rounds of checks (one a second) report none again
+            await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> exits.values().stream().allMatch(threads -> threads.size() == 1));
+            assertThat(exits.values()).allSatisfy(threads -> assertThat(threads).containsExactly("qemu-watch"));
+        } finally {
+            gone.forEach(QemuInstance::close);
         }
     }
 
