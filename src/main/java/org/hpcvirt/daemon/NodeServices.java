@@ -153,7 +153,11 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.Resume.class, (op, ctx) -> lifecycle.resume(op))
                 .on(Operation.Stop.class, (op, ctx) -> lifecycle.stop(op))
                 .on(Operation.Destroy.class, (op, ctx) -> {
-                    java.nio.file.Path top = checkpoints.storeTopLayer(op.name());
+                    // during a switch-over both nodes have the top layer open: an outgoing VM's may be the
+                    // destination's disk already, an arriving VM's is still the source's
+                    boolean shared = vms.find(op.name()).map(vm -> vm.state() == org.hpcvirt.api.VmState.MIGRATING).orElse(false)
+                            || migrationDestination.arriving(op.name());
+                    java.nio.file.Path top = shared ? null : checkpoints.storeTopLayer(op.name());
                     lifecycle.destroy(op);
                     checkpoints.deleteFormerTopLayer(op.name(), top);
                     return null;

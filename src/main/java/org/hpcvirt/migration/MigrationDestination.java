@@ -162,6 +162,11 @@ public final class MigrationDestination implements AutoCloseable {
         }
     }
 
+    /** True while {@code name} is an incoming VM that has not been resumed here (its disk is still the source's). */
+    public boolean arriving(String name) {
+        return waiting.containsKey(name);
+    }
+
     /** See {@link Operation.AwaitIncoming}. */
     public VmStatus await(Operation.AwaitIncoming op) {
         ManagedVm vm = vms.get(op.name());

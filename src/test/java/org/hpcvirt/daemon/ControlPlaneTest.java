@@ -276,6 +276,29 @@ class ControlPlaneTest {
     }
 
     @Test
+    void aDestroyedVmsTopLayerGoesButNotOneAnArrivingMigrationStillShares() throws IOException {
+        java.nio.file.Path layers = new org.hpcvirt.checkpoint.CheckpointStore(layout.checkpointStore()).layersDir();
+        java.nio.file.Files.createDirectories(layers);
+        java.nio.file.Path base = java.nio.file.Files.write(layers.resolve("base.raw"), new byte[1 << 16]);
+        java.nio.file.Path sourcesTop = layers.resolve("source-top.qcow2");
+        org.hpcvirt.checkpoint.Qcow2.createOverlay(base, sourcesTop, 64L << 20);
+        String withDisk = String.format(PROFILE, "in") + "disk:\n  size: 64M\n";
+        // an incoming VM opens the source's top layer in the shared store; destroying it here must not take it away
+        run(new Operation.PrepareIncoming(withDisk, sourcesTop.toString(), "n2", null, 600, null));
+        assertThat(state("in")).isEqualTo(VmState.STARTING);
+        run(new Operation.Destroy("in"));
+        assertThat(sourcesTop).as("the source's disk").exists();
+        // a VM of this node whose top layer moved to the store: destroyed, its layer goes with it
+        run(new Operation.Define(String.format(PROFILE, "own") + "disk:\n  size: 64M\n", "test", null));
+        java.nio.file.Path ownTop = layers.resolve("own-top.qcow2");
+        org.hpcvirt.checkpoint.Qcow2.createOverlay(base, ownTop, 64L << 20);
+        node.vms().linkDataDisk("own", ownTop);
+        run(new Operation.Destroy("own"));
+        assertThat(ownTop).doesNotExist();
+        assertThat(base).exists();
+    }
+
+    @Test
     void aRestartedSourceDaemonCancelsTheMigrationItsVmmStillRuns() throws IOException {
         running("src");
         FakeBackend.FakeInstance inst = backend.last();
