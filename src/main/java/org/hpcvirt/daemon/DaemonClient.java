@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -149,6 +150,11 @@ public final class DaemonClient implements OperationClient {
     /** A client of the daemon serving {@code layout}, starting one in the background if none runs. */
     public static DaemonClient connectOrStart(NodeLayout layout) {
         if (!DaemonProbe.answers(layout.daemonSocket())) {
+            if (Files.exists(layout.home()) && !Files.isWritable(layout.home())) {
+                // a node's shared home (root's): its daemon is the administrator's to start
+                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "no daemon serves " + layout.home() + ", and you cannot start "
+                        + "one there (the directory is not yours); ask the node's administrator to run 'hpcvirt daemon start'");
+            }
             spawnDaemon(layout);
         }
         return new DaemonClient(layout.daemonSocket());
