@@ -164,13 +164,15 @@ public final class Daemon implements AutoCloseable {
     /**
      * Keeps local users out of the node's files while letting them reach the socket: the home may be
      * traversed but not listed (0711), the database, the VM and run directories (QEMU monitors,
-     * consoles, disks) are the daemon's alone (0700/0600). Images stay as they are (golden images
+     * consoles, disks) and the checkpoint store (guest memory) are the daemon's alone (0700/0600). Images stay as they are (golden images
      * are no secret). Idempotent.
      */
     private static void lockDown(NodeLayout layout) {
         try {
             Files.setPosixFilePermissions(layout.home(), PosixFilePermissions.fromString("rwx--x--x"));
-            for (Path dir : List.of(layout.home().resolve("vms"), layout.home().resolve("run"))) {
+            // the checkpoint store holds every user's guest memory and disks: the daemons' alone (they run as root on every node)
+            Files.createDirectories(layout.checkpointStore());
+            for (Path dir : List.of(layout.home().resolve("vms"), layout.home().resolve("run"), layout.checkpointStore())) {
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             }
             Path db = layout.database();
