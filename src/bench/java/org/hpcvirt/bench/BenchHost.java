@@ -1,5 +1,15 @@
 package org.hpcvirt.bench;
 
+import org.hpcvirt.api.HpcvirtException;
+
+import org.hpcvirt.api.ErrorCode;
+
+import java.util.Map;
+
+import java.util.List;
+
+import java.util.ArrayList;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,5 +49,26 @@ final class BenchHost {
         } catch (IOException | RuntimeException e) {
             return ""; // gone, or not ours to read
         }
+    }
+
+    /** Runs {@code script args} (or {@code args} alone when script is null) and returns its output; fails on a non-zero exit or after 5 minutes. */
+    static String tool(Path script, List<String> args, Map<String, String> env) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        if (script != null) {
+            cmd.add(script.toString());
+        }
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        byte[] o = p.getInputStream().readAllBytes();
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly().waitFor();
+        }
+        String s = new String(o, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, String.join(" ", cmd) + " failed: " + s.strip());
+        }
+        return s;
     }
 }

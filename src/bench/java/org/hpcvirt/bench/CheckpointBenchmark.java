@@ -439,29 +439,7 @@ public final class CheckpointBenchmark {
             Path disk = dir.resolve("data.qcow2");
             new ImageStore(image.dir().getParent()).createDataDisk(image, disk, profile.disk().sizeBytes());
             Libvirt lv = new Libvirt("hvbench-" + ProcessHandle.current().pid(), dir);
-            String xml = """
-                    <domain type='qemu'>
-                      <name>%s</name>
-                      <memory unit='MiB'>%d</memory>
-                      <vcpu>%d</vcpu>
-                      <os><type arch='x86_64' machine='q35'>hvm</type>
-                        <kernel>%s</kernel><initrd>%s</initrd><cmdline>%s</cmdline></os>
-                      <cpu mode='maximum'/>
-                      <on_reboot>destroy</on_reboot>
-                      <devices>
-                        <emulator>%s</emulator>
-                        <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback'/>
-                          <source file='%s'/><target dev='vda' bus='virtio'/></disk>
-                        <controller type='virtio-serial' index='0'/>
-                        <channel type='unix'><source mode='bind' path='%s'/><target type='virtio' name='%s'/></channel>
-                        <serial type='file'><source path='%s'/></serial>
-                        <memballoon model='none'/>
-                      </devices>
-                      <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
-                    </domain>
-                    """.formatted(lv.name, profile.memoryBytes() >> 20, profile.cpus(), image.kernel().toRealPath(),
-                    image.initramfs().toRealPath(), QemuCommandLine.kernelCommandLine(profile), LibvirtHost.emulator(), disk,
-                    dir.resolve("agent.sock"), QemuCommandLine.AGENT_PORT, dir.resolve("console.log"));
+            String xml = LibvirtHost.domainXml(lv.name, profile, image, disk, dir);
             Path xmlFile = dir.resolve("domain.xml");
             Files.writeString(xmlFile, xml);
             try {

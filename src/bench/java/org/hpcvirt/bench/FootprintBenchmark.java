@@ -230,29 +230,7 @@ public final class FootprintBenchmark {
             Files.createDirectories(d);
             Path disk = d.resolve("data.qcow2");
             new ImageStore(image.dir().getParent()).createDataDisk(image, disk, shape.disk().sizeBytes());
-            String xml = """
-                    <domain type='qemu'>
-                      <name>%s</name>
-                      <memory unit='MiB'>%d</memory>
-                      <vcpu>%d</vcpu>
-                      <os><type arch='x86_64' machine='q35'>hvm</type>
-                        <kernel>%s</kernel><initrd>%s</initrd><cmdline>%s</cmdline></os>
-                      <cpu mode='maximum'/>
-                      <on_reboot>destroy</on_reboot>
-                      <devices>
-                        <emulator>%s</emulator>
-                        <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback'/>
-                          <source file='%s'/><target dev='vda' bus='virtio'/></disk>
-                        <controller type='virtio-serial' index='0'/>
-                        <channel type='unix'><source mode='bind' path='%s'/><target type='virtio' name='%s'/></channel>
-                        <serial type='file'><source path='%s'/></serial>
-                        <memballoon model='none'/>
-                      </devices>
-                      <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
-                    </domain>
-                    """.formatted(name, shape.memoryBytes() >> 20, shape.cpus(), image.kernel().toRealPath(),
-                    image.initramfs().toRealPath(), QemuCommandLine.kernelCommandLine(shape), LibvirtHost.emulator(), disk,
-                    d.resolve("agent.sock"), QemuCommandLine.AGENT_PORT, d.resolve("console.log"));
+            String xml = LibvirtHost.domainXml(name, shape, image, disk, d);
             Path xmlFile = d.resolve("domain.xml");
             Files.writeString(xmlFile, xml);
             cleanup.push("virsh destroy " + name, () -> LibvirtHost.virshQuiet("destroy", name));

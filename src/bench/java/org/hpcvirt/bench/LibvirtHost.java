@@ -104,4 +104,36 @@ final class LibvirtHost {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted", e);
         }
     }
+
+    /**
+     * A transient TCG domain of {@code profile}'s shape booting {@code image}'s kernel directly, with
+     * {@code disk} as its virtio data disk, the agent's virtio-serial channel on {@code dir}/agent.sock
+     * and the serial console in {@code dir}/console.log: the same guest hpcvirt's QEMU backend runs.
+     */
+    static String domainXml(String name, org.hpcvirt.profile.VmProfile profile, org.hpcvirt.guest.Image image, Path disk, Path dir)
+            throws IOException {
+        return """
+                <domain type='qemu'>
+                  <name>%s</name>
+                  <memory unit='MiB'>%d</memory>
+                  <vcpu>%d</vcpu>
+                  <os><type arch='x86_64' machine='q35'>hvm</type>
+                    <kernel>%s</kernel><initrd>%s</initrd><cmdline>%s</cmdline></os>
+                  <cpu mode='maximum'/>
+                  <on_reboot>destroy</on_reboot>
+                  <devices>
+                    <emulator>%s</emulator>
+                    <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback'/>
+                      <source file='%s'/><target dev='vda' bus='virtio'/></disk>
+                    <controller type='virtio-serial' index='0'/>
+                    <channel type='unix'><source mode='bind' path='%s'/><target type='virtio' name='%s'/></channel>
+                    <serial type='file'><source path='%s'/></serial>
+                    <memballoon model='none'/>
+                  </devices>
+                  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
+                </domain>
+                """.formatted(name, profile.memoryBytes() >> 20, profile.cpus(), image.kernel().toRealPath(),
+                image.initramfs().toRealPath(), QemuCommandLine.kernelCommandLine(profile), emulator(), disk,
+                dir.resolve("agent.sock"), QemuCommandLine.AGENT_PORT, dir.resolve("console.log"));
+    }
 }

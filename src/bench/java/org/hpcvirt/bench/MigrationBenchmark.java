@@ -89,7 +89,7 @@ public final class MigrationBenchmark {
                 rWall = new ArrayList<>(), link = new ArrayList<>();
         List<Process> raws = new ArrayList<>();
         try {
-            String up = tool(script, List.of("up", "2"), env);
+            String up = BenchHost.tool(script, List.of("up", "2"), env);
             out.print(up);
             out.printf("migration benchmark: %d rounds, 128 MiB idle guest, 64M data disk, image %s, QEMU/TCG, downtime-limit %d ms,"
                     + " bandwidth unlimited, %d channel(s), veth+bridge between namespaces %s1 and %s2%n", rounds, imageName, maxDowntimeMs,
@@ -166,7 +166,7 @@ public final class MigrationBenchmark {
             for (Process p : raws) {
                 p.destroyForcibly();
             }
-            tool(script, List.of("down", "2"), env);
+            BenchHost.tool(script, List.of("down", "2"), env);
         }
         double mib = 1 << 20;
         double lb = Stats.median(link);
@@ -242,7 +242,7 @@ public final class MigrationBenchmark {
             }
             List<String> send = List.of("nsenter", "--net=/run/netns/" + PREFIX + "1", javaBin(), "-cp", classPath,
                     LinkBandwidth.class.getName(), "send", "10.200.0.2", Integer.toString(BW_PORT), Integer.toString(streams));
-            String o = tool(null, send, Map.of()).strip();
+            String o = BenchHost.tool(null, send, Map.of()).strip();
             return Double.parseDouble(o.lines().reduce((a, b) -> b).orElseThrow());
         } finally {
             r.destroyForcibly();
@@ -254,26 +254,6 @@ public final class MigrationBenchmark {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** Runs {@code script args} (or {@code args} alone when script is null) and returns its output; fails on a non-zero exit. */
-    private static String tool(Path script, List<String> args, Map<String, String> env) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        if (script != null) {
-            cmd.add(script.toString());
-        }
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        byte[] o = p.getInputStream().readAllBytes();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-        }
-        String s = new String(o, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, String.join(" ", cmd) + " failed: " + s.strip());
-        }
-        return s;
-    }
 
     /** The two ends of the link measurement; run inside the namespaces with nsenter. */
     public static final class LinkBandwidth {

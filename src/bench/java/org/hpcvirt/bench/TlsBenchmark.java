@@ -67,7 +67,7 @@ public final class TlsBenchmark {
                 + "\ndisk:\n  size: 64M\nheartbeat:\n  interval: 100ms\n  timeout: 2s\n";
         List<Mode> modes = new ArrayList<>();
         try {
-            out.print(tool(script, List.of("up", "2"), env));
+            out.print(BenchHost.tool(script, List.of("up", "2"), env));
             out.printf("TLS benchmark: %d control requests (GET /v1/node) n1 → n2 on one connection, %d on a new connection each, "
                     + "%d migrations of an idle 128 MiB guest (QEMU/TCG, downtime-limit 300 ms, 1 channel), mutual TLS then plain TCP%n",
                     requests, Math.max(1, requests / 10), rounds);
@@ -87,14 +87,14 @@ public final class TlsBenchmark {
             Map<String, String> plain = new java.util.HashMap<>(env);
             plain.put("HVN_MODE", "plain");
             for (int i = 1; i <= 2; i++) {
-                out.print(tool(script, List.of("start", Integer.toString(i)), plain));
+                out.print(BenchHost.tool(script, List.of("start", Integer.toString(i)), plain));
             }
             modes.add(measure("plain TCP (lab)", "http", root, classPath, socks, at));
             try (DaemonClient c = new DaemonClient(socks[at[0]])) {
                 c.destroy("mig");
             }
         } finally {
-            tool(script, List.of("down", "2"), env);
+            BenchHost.tool(script, List.of("down", "2"), env);
         }
         Mode tls = modes.get(0);
         Mode plain = modes.get(1);
@@ -113,7 +113,7 @@ public final class TlsBenchmark {
     private Mode measure(String name, String scheme, Path root, String classPath, Path[] socks, int[] at) throws Exception {
         String target = scheme + "://10.200.0.2:" + PORT;
         String auth = "https".equals(scheme) ? root.resolve("cluster/nodes/n1").toString() : "token:" + root.resolve("token");
-        String probe = tool(null, List.of("nsenter", "--net=/run/netns/" + PREFIX + "1", javaBin(), "-cp", classPath,
+        String probe = BenchHost.tool(null, List.of("nsenter", "--net=/run/netns/" + PREFIX + "1", javaBin(), "-cp", classPath,
                 Probe.class.getName(), target, auth, Integer.toString(requests)), Map.of()).strip();
         String[] f = probe.substring(probe.lastIndexOf('\n') + 1).trim().split(" ");
         List<Double> total = new ArrayList<>();
@@ -142,25 +142,6 @@ public final class TlsBenchmark {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    private static String tool(Path script, List<String> args, Map<String, String> env) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        if (script != null) {
-            cmd.add(script.toString());
-        }
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        byte[] o = p.getInputStream().readAllBytes();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-        }
-        String s = new String(o, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, String.join(" ", cmd) + " failed: " + s.strip());
-        }
-        return s;
-    }
 
     /**
      * The client end, run inside node 1's namespace: {@code URL AUTH N}, AUTH a node directory
