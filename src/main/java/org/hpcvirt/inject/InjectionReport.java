@@ -18,8 +18,11 @@ import java.time.Instant;
  * @param processExit    exit status of the faulting guest process, or -1
  * @param golden         the known-answer workload's result before the fault (soft errors), or null
  * @param workload       its result after the fault, or null
- * @param eventSeq       sequence number of the INJECTION event; detections follow it
+ * @param eventSeq       sequence number of the last event before the fault took effect; detections follow
+ *                       it (they can come before the INJECTION event: a killed QEMU is noticed at once)
+ * @param injectionSeq   sequence number of the INJECTION event
  */
 public record InjectionReport(String vm, String fault, String zone, String place, String backend, String isolation,
-        String expectedEffect, Instant at, String detail, int processExit, String golden, String workload, long eventSeq) {
+        String expectedEffect, Instant at, String detail, int processExit, String golden, String workload, long eventSeq,
+        long injectionSeq) {
 }

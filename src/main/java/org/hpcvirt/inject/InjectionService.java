@@ -44,6 +44,8 @@ public final class InjectionService {
         FaultTarget target = new Target(vm);
         String golden = f.isSoftError() ? ChecksumWorkload.golden(target, ctx.workloadRounds(), ctx.workloadTimeout()).result() : null;
         ZoneModel.Disposition d = ZoneModel.disposition(f, backend, iso);
+        // a fault can be detected (QEMU gone, a panic) before its INJECTION event is written: detections follow this
+        long before = vms.events().lastSeq();
         Injection inj;
         try {
             inj = InjectorCatalog.forFault(f).inject(target, fo, ctx);
@@ -68,7 +70,7 @@ public final class InjectionService {
         VmEvent ev = vms.events().publish(VmEvent.of(vm.name(), VmEvent.Type.INJECTION, vm.state(), "injected " + f.id() + " ("
                 + f.zone().label() + ", " + f.zone().place() + "): " + inj.detail() + "; expected effect " + d.effect().id(), data));
         return new InjectionReport(vm.name(), f.id(), f.zone().label(), f.zone().place(), backend, iso.id(), d.effect().id(), inj.at(),
-                inj.detail(), inj.processExit(), golden, inj.workload(), ev.seq());
+                inj.detail(), inj.processExit(), golden, inj.workload(), before, ev.seq());
     }
 
     /** The VM as injectors see it: exec through the agent, the VMM's pid and guest-memory access from its instance. */

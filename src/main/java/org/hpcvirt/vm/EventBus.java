@@ -50,6 +50,11 @@ public final class EventBus {
         subscribers.remove(s);
     }
 
+    /** The sequence number of the newest event so far (0: none): what happens next comes after it. */
+    public synchronized long lastSeq() {
+        return store.lastSeq();
+    }
+
     public List<VmEvent> history(String vm, long afterSeq, int limit) {
         return store.events(vm, afterSeq, limit);
     }

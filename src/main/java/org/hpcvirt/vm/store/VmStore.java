@@ -148,6 +148,15 @@ public final class VmStore implements AutoCloseable {
     }
 
     /** Events with seq greater than {@code afterSeq}, optionally of one VM, oldest first, at most {@code limit}. */
+    /** The sequence number of the newest event, 0 if there is none. */
+    public synchronized long lastSeq() {
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM events")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        } catch (SQLException e) {
+            throw failure("read the last event", e);
+        }
+    }
+
     public synchronized List<VmEvent> events(String vm, long afterSeq, int limit) {
         String sql = "SELECT * FROM events WHERE seq > ?" + (vm == null ? "" : " AND vm = ?") + " ORDER BY seq LIMIT ?";
         try (PreparedStatement ps = db.prepareStatement(sql)) {
