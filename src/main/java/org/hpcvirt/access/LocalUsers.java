@@ -56,6 +56,20 @@ public final class LocalUsers {
         return a.uid() == 0 || a.groups().contains(adminGroup) ? Caller.admin(a.name(), a.uid()) : Caller.user(a.name(), a.uid());
     }
 
+    /**
+     * {@code name} if the user database knows that user (for owners named by an administrator).
+     *
+     * @throws HpcvirtException INVALID_INPUT if it is not a user name or no such user exists
+     */
+    public String existing(String name) {
+        Owners.checked(name);
+        try {
+            return account(name).name();
+        } catch (HpcvirtException e) {
+            throw HpcvirtException.invalid("owner: this node has no user '" + name + "'");
+        }
+    }
+
     /** The account of {@code name}, from the cache if it is fresh. */
     public Account account(String name) {
         long now = System.currentTimeMillis();

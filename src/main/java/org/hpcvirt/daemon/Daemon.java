@@ -54,7 +54,6 @@ public final class Daemon implements AutoCloseable {
     private final String openApi;
     private org.eclipse.jetty.server.ServerConnector tcpConnector;
     private MetricsServer metricsServer;
-    private final org.hpcvirt.access.LocalUsers users = new org.hpcvirt.access.LocalUsers(NodeConfig.current().adminGroup());
 
     private Daemon(NodeLayout layout, BackendRegistry backends, TcpListener tcp) {
         this.tcp = tcp;
@@ -229,7 +228,7 @@ public final class Daemon implements AutoCloseable {
             org.hpcvirt.api.Caller c = requestContext(ctx).caller();
             if (!c.anyOwner() && !NodeConfig.current().readOthers()) {
                 throw new HpcvirtException(ErrorCode.FORBIDDEN, "the node's metrics show every user's VMs: they are for administrators "
-                        + "(root and members of group " + users.adminGroup() + "), not " + c.name());
+                        + "(root and members of group " + node.users().adminGroup() + "), not " + c.name());
             }
             ctx.contentType(node.metrics().contentType()).result(node.metrics().scrape());
         });
@@ -261,7 +260,7 @@ public final class Daemon implements AutoCloseable {
         if (local instanceof InetSocketAddress in && in.getAddress() != null) {
             return new RequestContext("tcp", in.getAddress().getHostAddress(), PeerAuth.caller(ctx));
         }
-        return new RequestContext("unix", null, users.caller(PeerCredentials.of(r)));
+        return new RequestContext("unix", null, node.users().caller(PeerCredentials.of(r)));
     }
 
     /** SSE: every persisted event after {@code after} (optionally of one VM), then live ones, in order. */

@@ -34,6 +34,7 @@ import org.hpcvirt.vm.Reattach;
 import org.hpcvirt.vm.VmRegistry;
 import org.hpcvirt.access.AuditLog;
 import org.hpcvirt.access.Authorizer;
+import org.hpcvirt.access.LocalUsers;
 import org.hpcvirt.access.Owners;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.vm.ManagedVm;
@@ -70,6 +71,7 @@ final class NodeServices implements AutoCloseable {
     private final long startedAt = System.currentTimeMillis();
     private final Authorizer authorizer;
     private final AuditLog audit;
+    private final LocalUsers users;
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -95,6 +97,7 @@ final class NodeServices implements AutoCloseable {
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         register(stopDaemon);
         CheckpointStore cs = checkpoints.store();
+        this.users = new LocalUsers(config.adminGroup());
         this.authorizer = new Authorizer(name -> vms.find(name).map(ManagedVm::owner), cs::get, cs::list, config.adminGroup(),
                 config.readOthers());
         dispatcher.guard(authorizer);
@@ -115,6 +118,11 @@ final class NodeServices implements AutoCloseable {
     /** The node's VMs (tests hold a VM's monitor through it). */
     VmRegistry vms() {
         return vms;
+    }
+
+    /** The node's user database, by which local callers are known. */
+    LocalUsers users() {
+        return users;
     }
 
     /** Who may do and see what (the event stream asks it). */
@@ -145,7 +153,7 @@ final class NodeServices implements AutoCloseable {
                     return Map.of("stopping", true);
                 })
                 .on(Operation.Define.class, (op, ctx) -> lifecycle.define(profiles.parse(op.yaml(), op.source()),
-                        op.owner() != null ? op.owner() : Owners.defaultFor(ctx.caller())))
+                        op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
                 .on(Operation.Status.class, (op, ctx) -> vms.status(op.name()))
                 .on(Operation.Profile.class, (op, ctx) -> vms.get(op.name()).profile())
                 .on(Operation.Start.class, (op, ctx) -> lifecycle.start(op))

@@ -32,5 +32,10 @@ class LocalUsersTest {
                 .isInstanceOfSatisfying(HpcvirtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAUTHORIZED))
                 .hasMessageContaining("does not know");
         assertThatThrownBy(() -> users.caller("-rf")).hasMessageContaining("is not a user name");
+        // an owner an administrator names must exist
+        assertThat(users.existing("nobody")).isEqualTo("nobody");
+        assertThatThrownBy(() -> users.existing("no-such-user-hv"))
+                .isInstanceOfSatisfying(HpcvirtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
+                .hasMessage("owner: this node has no user 'no-such-user-hv'");
     }
 }

@@ -140,6 +140,10 @@ class MultiUserIT {
         assertThat(forAlice.out()).contains("defined a1 for " + ALICE);
         assertThat(as(ALICE, "vm", "list").out()).contains("a1").doesNotContain("b1");
         assertThat(as(BOB, "vm", "destroy", "a1").exit()).isEqualTo(12);
+        // a typo in the job's user is an error, not a VM nobody can reach
+        Run typo = asRoot("vm", "define", "--owner", "hvit-alicee", shared.resolve("x1.yaml").toString());
+        assertThat(typo.exit()).isEqualTo(2);
+        assertThat(typo.err()).contains("this node has no user 'hvit-alicee'");
         // an ordinary user cannot hand a VM to someone else
         Run handOver = as(BOB, "vm", "define", "--owner", ALICE, shared.resolve("x1.yaml").toString());
         assertThat(handOver.exit()).isEqualTo(12);
