@@ -81,11 +81,11 @@ public final class MigrationSource {
             Instance inst = vm.instance();
             VmProfile p = vm.profile();
             Migratable mig = inst.capability(Migratable.class).orElseThrow(
-                    () -> new HpcvirtException(ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot migrate"));
+                    () -> vms.backends().lacking(p.backend(), Migratable.class, "migrate"));
             Path disk = null;
             if (p.disk() != null) {
-                DiskSnapshots ds = inst.capability(DiskSnapshots.class).orElseThrow(() -> new HpcvirtException(
-                        ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot snapshot disks"));
+                DiskSnapshots ds = inst.capability(DiskSnapshots.class).orElseThrow(
+                        () -> vms.backends().lacking(p.backend(), DiskSnapshots.class, "migrate a VM's data disk"));
                 checkpoints.moveDiskToStore(vm, ds);
                 disk = ds.topLayer(CheckpointService.DATA_DRIVE).toAbsolutePath();
             }
