@@ -13,6 +13,7 @@ import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.DefinitionExport;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.guest.CounterReading;
@@ -71,6 +72,28 @@ public final class Lifecycle {
         }
         watch.connectChannel(vm);
         return watch.awaitStarted(vm, started, op.waitForHeartbeat(), Duration.ofSeconds(op.timeoutSeconds()), "booting");
+    }
+
+    /**
+     * See {@link Operation.Export}: the definition the backend named by the format would launch for
+     * this VM (its run directory, image and data disk path as a start would use them; nothing is
+     * created). INVALID_INPUT naming the formats there are if no backend of that name exports.
+     */
+    public VmExport export(Operation.Export op) {
+        ManagedVm vm = vms.get(op.name());
+        VmProfile p = vm.profile();
+        String format = op.format() == null ? "libvirt" : op.format();
+        List<String> known = vms.backends().all().stream().filter(b -> b.capability(DefinitionExport.class).isPresent())
+                .map(Backend::name).toList();
+        DefinitionExport export = vms.backends().all().stream().filter(b -> b.name().equals(format)).findFirst()
+                .flatMap(b -> b.capability(DefinitionExport.class))
+                .orElseThrow(() -> HpcvirtException.invalid("unknown export format '" + format + "' (known: "
+                        + String.join(", ", known) + ")"));
+        Image image = images.get(p.image());
+        Path disk = p.disk() == null ? null : vms.dataDisk(p.name()).toAbsolutePath();
+        String text = export.export(new LaunchSpec(p, vms.layout().runDir(vm.name()), image.kernel(), image.initramfs(), disk,
+                null, false));
+        return new VmExport(vm.name(), format, text);
     }
 
     /** See {@link Operation.Pause}. */

@@ -12,6 +12,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.DefinitionExport;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
@@ -40,6 +41,7 @@ public final class LibvirtBackend implements Backend {
     private final String uri;
     private final Duration connectTimeout;
     private final MemoryAccess.Provider memoryAccess = record -> QemuMemoryAccess.inRunDir(record.runDir());
+    private final DefinitionExport export = LibvirtDomainXml::of;
 
     /** A backend on {@code uri}, giving up on a connection to libvirtd after {@code connectTimeout}. */
     public LibvirtBackend(String uri, Duration connectTimeout) {
@@ -61,7 +63,7 @@ public final class LibvirtBackend implements Backend {
         m.put("Migratable", "libvirt migration needs a second libvirtd (its own mount namespace and host UUID);"
                 + " not available on this host");
         m.put("IncomingLaunch", "a libvirt domain cannot be the destination of an hpcvirt migration (see Migratable)");
-        return Map.copyOf(m);
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     @Override
@@ -101,11 +103,17 @@ public final class LibvirtBackend implements Backend {
         return (v / 1_000_000) + "." + (v / 1000 % 1000) + "." + (v % 1000);
     }
 
-    /** {@link MemoryAccess.Provider} only (the domains' QEMU gdbstub); see {@link #lacking()} for the rest. */
+    /**
+     * {@link MemoryAccess.Provider} (the domains' QEMU gdbstub) and {@link DefinitionExport} (the domain
+     * XML this backend launches); see {@link #lacking()} for what it lacks.
+     */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
         if (type == MemoryAccess.Provider.class) {
             return Optional.of(type.cast(memoryAccess));
+        }
+        if (type == DefinitionExport.class) {
+            return Optional.of(type.cast(export));
         }
         return Optional.empty();
     }
