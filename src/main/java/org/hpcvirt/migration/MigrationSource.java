@@ -55,7 +55,11 @@ public final class MigrationSource {
 
     /** See {@link Operation.Migrate}: to the destination daemon named in the request. */
     public MigrationReport migrate(Operation.Migrate op) {
-        vms.get(op.name());
+        String backend = vms.get(op.name()).profile().backend();
+        // a backend that can never migrate is refused before the destination is even contacted
+        if (vms.backends().get(backend).lacking().containsKey(Migratable.class.getSimpleName())) {
+            throw vms.backends().lacking(backend, Migratable.class, "migrate");
+        }
         try (MigrationPeer peer = peers.apply(op)) {
             return migrate(op.name(), peer, new Migratable.MigrateOptions(Duration.ofMillis(op.maxDowntimeMs()), op.bandwidth(),
                     Duration.ofSeconds(op.timeoutSeconds()), op.channels()), Duration.ofSeconds(60));
