@@ -103,6 +103,13 @@ class LibvirtIT {
                 .hasMessageContaining("backend 'libvirt' cannot migrate (it lacks Migratable): libvirt migration needs a second libvirtd");
         assertThat(c.status("lv1").state()).isEqualTo(VmState.RUNNING);
 
+        // a guest panic: libvirt's crashed event is GUEST_PANICKED, and the domain is kept for inspection
+        assertThat(c.exec("lv1", "(sleep 0.3; echo c > /proc/sysrq-trigger) >/dev/null 2>&1 &", Duration.ofSeconds(10)).exitCode()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> c.status("lv1").state() == VmState.PANICKED);
+        assertThat(c.events("lv1", 0, 1000))
+                .extracting(org.hpcvirt.api.VmEvent::type).contains(org.hpcvirt.api.VmEvent.Type.GUEST_PANICKED);
+        assertThat(virsh(true, "domstate", "hpcvirt-lv1").strip()).isEqualTo("crashed");
+
         c.destroy("lv1");
         assertThat(virsh(false, "domstate", "hpcvirt-lv1")).contains("failed to get domain");
     }
@@ -117,7 +124,7 @@ class LibvirtIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> c.status("ex1").state() == VmState.STOPPED);
 
         String xml = c.export("ex1", "libvirt").document();
-        assertThat(xml).contains("<name>hpcvirt-ex1</name>", "org.hpcvirt.agent", "<panic model='isa'/>", "ex1");
+        assertThat(xml).contains("<name>hpcvirt-ex1</name>", "org.hpcvirt.agent", "pvpanic-pci", "data.qcow2");
         Path file = Files.createTempFile("ex1", ".xml");
         DOMAINS.add("hpcvirt-ex1");
         GuestChannel ch = null;

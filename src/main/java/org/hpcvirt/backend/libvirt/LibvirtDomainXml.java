@@ -34,9 +34,11 @@ public final class LibvirtDomainXml {
      * runs as root with no relabelling ({@code seclabel dac +0:+0}) so that it opens the daemon's
      * run directory and disk files as the qemu backend's QEMU does; the gdbstub (memory access) is
      * a QEMU argument libvirt has no element for, which libvirt reports as "custom argv" taint.
-     * A guest panic (pvpanic, {@code <panic model='isa'/>}) keeps the domain, crashed, for
-     * inspection ({@code on_crash preserve}), like the qemu backend's {@code -action panic=pause};
-     * a reboot or power-off ends the domain.
+     * The panic device is the qemu backend's {@code pvpanic-pci}, also as a QEMU argument: libvirt
+     * 9.0's {@code <panic>} only offers the ISA model, which the golden image has no driver for
+     * (it loads {@code pvpanic-pci}). libvirt still sees QEMU's GUEST_PANICKED event and, with
+     * {@code on_crash preserve}, keeps the domain crashed for inspection, like the qemu backend's
+     * {@code -action panic=pause}; a reboot or power-off ends the domain.
      */
     public static String of(LaunchSpec spec) {
         VmProfile p = spec.profile();
@@ -67,6 +69,7 @@ public final class LibvirtDomainXml {
             x.append("      <alias name='ua-data'/>\n");
             x.append("    </disk>\n");
         }
+        x.append("    <controller type='usb' model='none'/>\n");
         x.append("    <controller type='virtio-serial' index='0'/>\n");
         x.append("    <channel type='unix'>\n");
         x.append("      <source mode='bind' path='").append(esc(run.resolve(QemuCommandLine.AGENT_SOCKET).toString())).append("'/>\n");
@@ -78,7 +81,6 @@ public final class LibvirtDomainXml {
         if (p.network() == VmProfile.Network.USER) {
             x.append("    <interface type='user'><model type='virtio'/></interface>\n");
         }
-        x.append("    <panic model='isa'/>\n");
         x.append("    <memballoon model='none'/>\n");
         x.append("  </devices>\n");
         x.append("  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>\n");
@@ -88,6 +90,9 @@ public final class LibvirtDomainXml {
                 .append(",server=on,wait=off'/>\n");
         x.append("    <qemu:arg value='-gdb'/>\n");
         x.append("    <qemu:arg value='chardev:gdb0'/>\n");
+        x.append("    <qemu:arg value='-device'/>\n");
+        // an address of its own: libvirt places its devices explicitly from slot 1 on and knows nothing of this one
+        x.append("    <qemu:arg value='pvpanic-pci,bus=pcie.0,addr=0x1d'/>\n");
         x.append("  </qemu:commandline>\n");
         x.append("</domain>\n");
         return x.toString();

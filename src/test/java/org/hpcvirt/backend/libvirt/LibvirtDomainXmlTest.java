@@ -55,7 +55,7 @@ class LibvirtDomainXmlTest {
         assertThat(at(d, "/domain/devices/channel[@type='unix']/source/@mode")).isEqualTo("bind");
         assertThat(at(d, "/domain/devices/serial/source/@path")).isEqualTo("/tmp/run/c1/console.log");
         // pvpanic, kept for inspection; a reboot ends the domain
-        assertThat(at(d, "/domain/devices/panic/@model")).isEqualTo("isa");
+        assertThat(at(d, "//*[local-name()='commandline']/*[6]/@value")).isEqualTo("pvpanic-pci,bus=pcie.0,addr=0x1d");
         assertThat(at(d, "/domain/on_crash")).isEqualTo("preserve");
         assertThat(at(d, "/domain/on_reboot")).isEqualTo("destroy");
         assertThat(at(d, "count(/domain/devices/disk)")).isEqualTo("0");
