@@ -13,6 +13,7 @@ import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.DefinitionExport;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.LaunchSpec;
@@ -42,8 +43,19 @@ public final class Lifecycle {
         this.images = images;
     }
 
-    /** See {@link Operation.Define}. */
+    /**
+     * See {@link Operation.Define}. A profile with a fault-tolerance policy (other than
+     * {@code none}) on a backend that lacks checkpoints is REFUSED before anything is defined:
+     * every policy family checkpoints (reactive and hybrid periodically, proactive to pause to
+     * storage).
+     */
     public VmStatus define(VmProfile profile, String owner) {
+        VmProfile.FtSettings ft = profile.ft();
+        if (ft != null && !"none".equals(ft.policy())
+                && vms.backends().get(profile.backend()).lacking().containsKey(Checkpointable.class.getSimpleName())) {
+            throw vms.backends().lacking(profile.backend(), Checkpointable.class, "run a VM with fault-tolerance policy '"
+                    + (ft.policy() == null ? "(default)" : ft.policy()) + "'");
+        }
         return vms.status(vms.define(profile, owner));
     }
 
