@@ -41,11 +41,16 @@ public final class LibvirtDomainXml {
      * {@code -action panic=pause}; a reboot or power-off ends the domain.
      */
     public static String of(LaunchSpec spec) {
+        return of(spec, domainName(spec.profile().name()));
+    }
+
+    /** Like {@link #of(LaunchSpec)} with another domain name (the benchmarks' libvirt baseline names its own). */
+    public static String of(LaunchSpec spec, String domainName) {
         VmProfile p = spec.profile();
         Path run = spec.runDir().toAbsolutePath();
         StringBuilder x = new StringBuilder();
         x.append("<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n");
-        x.append("  <name>").append(esc(domainName(p.name()))).append("</name>\n");
+        x.append("  <name>").append(esc(domainName)).append("</name>\n");
         x.append("  <memory unit='KiB'>").append(p.memoryBytes() / 1024).append("</memory>\n");
         x.append("  <vcpu placement='static'").append(cpuset(p)).append(">").append(p.cpus()).append("</vcpu>\n");
         x.append("  <os>\n");
