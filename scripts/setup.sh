@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # prometheus: the server and promtool, which MetricsIT runs against the daemon's metrics listener
+# libvirt-daemon-system, libvirt-clients: the libvirt backend (libvirtd, virtlogd, virsh and libvirt.so.0 for the
+# Java binding); no systemd needed: the tests start the daemons with bench/libvirt-setup.sh and stop what they started
 packages=(qemu-system-x86 qemu-utils busybox-static linux-image-cloud-amd64 linux-headers-cloud-amd64
           gcc libc6-dev make binutils e2fsprogs util-linux iproute2 curl openjdk-17-jdk-headless maven xz-utils
-          prometheus)
+          prometheus libvirt-daemon-system libvirt-clients)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

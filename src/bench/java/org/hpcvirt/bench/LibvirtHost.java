@@ -9,12 +9,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
-import org.hpcvirt.backend.qemu.QemuCommandLine;
 
 /**
  * The libvirt baseline's host side, shared by the benchmarks that compare with libvirt: bringing
  * libvirt up and down with {@code bench/libvirt-setup.sh}, {@code virsh} against
- * {@code qemu:///system}, and the QEMU binary a domain's {@code <emulator>} names. Stateless.
+ * {@code qemu:///system}, and the domain XML of a benchmark's guest. Stateless.
  */
 final class LibvirtHost {
     /** The connection every benchmark's domains live on. */
@@ -67,20 +66,6 @@ final class LibvirtHost {
                 .reduce((a, b) -> a + "; " + b).orElse("?").replaceAll("\\s+", " ");
     }
 
-    /** The absolute path of the QEMU binary hpcvirt runs, for a domain's {@code <emulator>}. */
-    static String emulator() {
-        String b = QemuCommandLine.binary();
-        if (b.startsWith("/")) {
-            return b;
-        }
-        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-            if (Files.isExecutable(Path.of(d, b))) {
-                return Path.of(d, b).toString();
-            }
-        }
-        return "/usr/bin/" + b;
-    }
-
     /** Runs a tool to its end (at most 5 minutes), stdout and stderr together; with {@code check}, fails unless it exits 0. */
     static String run(List<String> cmd, boolean check) {
         try {
@@ -106,34 +91,14 @@ final class LibvirtHost {
     }
 
     /**
-     * A transient TCG domain of {@code profile}'s shape booting {@code image}'s kernel directly, with
-     * {@code disk} as its virtio data disk, the agent's virtio-serial channel on {@code dir}/agent.sock
-     * and the serial console in {@code dir}/console.log: the same guest hpcvirt's QEMU backend runs.
+     * A transient TCG domain named {@code name} of {@code profile}'s shape booting {@code image}'s
+     * kernel directly, with {@code disk} as its virtio data disk, the agent's channel, console and
+     * gdbstub in {@code dir}: the product's own domain XML ({@code LibvirtDomainXml}, what the
+     * {@code libvirt} backend launches), so the baseline runs the same guest hpcvirt does.
      */
     static String domainXml(String name, org.hpcvirt.profile.VmProfile profile, org.hpcvirt.guest.Image image, Path disk, Path dir)
             throws IOException {
-        return """
-                <domain type='qemu'>
-                  <name>%s</name>
-                  <memory unit='MiB'>%d</memory>
-                  <vcpu>%d</vcpu>
-                  <os><type arch='x86_64' machine='q35'>hvm</type>
-                    <kernel>%s</kernel><initrd>%s</initrd><cmdline>%s</cmdline></os>
-                  <cpu mode='maximum'/>
-                  <on_reboot>destroy</on_reboot>
-                  <devices>
-                    <emulator>%s</emulator>
-                    <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback'/>
-                      <source file='%s'/><target dev='vda' bus='virtio'/></disk>
-                    <controller type='virtio-serial' index='0'/>
-                    <channel type='unix'><source mode='bind' path='%s'/><target type='virtio' name='%s'/></channel>
-                    <serial type='file'><source path='%s'/></serial>
-                    <memballoon model='none'/>
-                  </devices>
-                  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
-                </domain>
-                """.formatted(name, profile.memoryBytes() >> 20, profile.cpus(), image.kernel().toRealPath(),
-                image.initramfs().toRealPath(), QemuCommandLine.kernelCommandLine(profile), emulator(), disk,
-                dir.resolve("agent.sock"), QemuCommandLine.AGENT_PORT, dir.resolve("console.log"));
+        return org.hpcvirt.backend.libvirt.LibvirtDomainXml.of(new org.hpcvirt.backend.LaunchSpec(profile, dir,
+                image.kernel().toRealPath(), image.initramfs().toRealPath(), disk, null, false), name);
     }
 }

@@ -19,7 +19,7 @@ public enum Access {
     /** The access {@code type} needs. */
     public static Access of(Class<? extends Operation> type) {
         return switch (type.getSimpleName()) {
-            case "NodeInfo", "ListBackends", "ListVms", "Events", "Status", "Profile", "Counter", "Console",
+            case "NodeInfo", "ListBackends", "ListVms", "Events", "Status", "Profile", "Export", "Counter", "Console",
                     "ListCheckpoints", "GetCheckpoint", "FtStatus" -> READ;
             case "Define", "Start", "Pause", "Resume", "Stop", "Destroy", "Exec", "Checkpoint", "Suspend", "Wake",
                     "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject" -> OPERATE;

@@ -107,6 +107,16 @@ public sealed interface Operation {
     }
 
     /**
+     * A VM's definition in another tool's format, built from its profile by the backend of that
+     * name (e.g. {@code libvirt}: domain XML for {@code virsh define}), whatever backend the VM uses.
+     * Allowed in every state.
+     */
+    record Export(String name,
+            @Doc("format: the name of a backend that can export definitions (libvirt)") @Default("\"libvirt\"") String format)
+            implements VmOperation {
+    }
+
+    /**
      * Starts a VM's guest from power-off. Allowed in DEFINED, STOPPED, CRASHED; a SUSPENDED VM is
      * brought back with {@link Wake}, which keeps its memory.
      */

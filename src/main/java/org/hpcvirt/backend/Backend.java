@@ -48,4 +48,22 @@ public interface Backend {
     default <T> Optional<T> capability(Class<T> type) {
         return Optional.empty();
     }
+
+    /**
+     * The optional capabilities this backend lacks, each with the reason a user is told (capability
+     * interface's simple name, e.g. {@code Migratable}, to a one-line reason). Empty by default;
+     * a backend lists here what {@link #capability} or {@link Instance#capability} never return,
+     * so that {@code hpcvirt backends} can show it and a refusal can say why.
+     */
+    default java.util.Map<String, String> lacking() {
+        return java.util.Map.of();
+    }
+
+    /**
+     * The reason this backend lacks {@code capability}, for a refusal message: the entry of
+     * {@link #lacking()} or, without one, "not implemented by this backend".
+     */
+    default String whyLacking(Class<?> capability) {
+        return lacking().getOrDefault(capability.getSimpleName(), "not implemented by this backend");
+    }
 }

@@ -26,8 +26,10 @@ public final class BackendRegistry {
      * @param usable      whether guests can be launched here
      * @param reason      why not (or "ok")
      * @param version     version of the underlying solution, or ""
+     * @param lacking     optional capabilities the backend lacks, each with why ({@link Backend#lacking()})
      */
-    public record Described(String name, String description, boolean usable, String reason, String version) {
+    public record Described(String name, String description, boolean usable, String reason, String version,
+            Map<String, String> lacking) {
     }
 
     /** Every backend with its probe result (probing each, which may take seconds the first time). */
@@ -35,7 +37,7 @@ public final class BackendRegistry {
         List<Described> out = new ArrayList<>();
         for (Backend b : backends.values()) {
             ProbeResult p = b.probe();
-            out.add(new Described(b.name(), b.description(), p.usable(), p.reason(), p.version()));
+            out.add(new Described(b.name(), b.description(), p.usable(), p.reason(), p.version(), b.lacking()));
         }
         return out;
     }
@@ -73,5 +75,18 @@ public final class BackendRegistry {
      */
     public Optional<MemoryAccess> memoryAccessOf(InstanceRecord record) {
         return get(record.backend()).capability(MemoryAccess.Provider.class).map(p -> p.of(record));
+    }
+
+    /**
+     * The refusal of an operation that needs a capability the named backend lacks: REFUSED,
+     * "backend 'B' cannot WHAT (it lacks C): REASON", with the backend's own reason
+     * ({@link Backend#whyLacking}). Thrown by callers before anything starts.
+     *
+     * @param what what the user asked for, e.g. "migrate"
+     */
+    public HpcvirtException lacking(String backendName, Class<?> capability, String what) {
+        String why = backends.containsKey(backendName) ? backends.get(backendName).whyLacking(capability) : "unknown backend";
+        return new HpcvirtException(ErrorCode.REFUSED, "backend '" + backendName + "' cannot " + what + " (it lacks "
+                + capability.getSimpleName() + "): " + why);
     }
 }

@@ -160,10 +160,10 @@ public final class CheckpointService implements AutoCloseable {
         VmState s = vm.state();
         Instance inst = vm.instance();
         VmProfile p = vm.profile();
-        Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow(() -> new HpcvirtException(
-                ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot checkpoint"));
-        DiskSnapshots ds = p.disk() == null ? null : inst.capability(DiskSnapshots.class).orElseThrow(() -> new HpcvirtException(
-                ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot snapshot disks"));
+        Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow(
+                () -> vms.backends().lacking(p.backend(), Checkpointable.class, "checkpoint"));
+        DiskSnapshots ds = p.disk() == null ? null : inst.capability(DiskSnapshots.class).orElseThrow(
+                () -> vms.backends().lacking(p.backend(), DiskSnapshots.class, "checkpoint a VM's data disk"));
         Heartbeat hb = vm.lastHeartbeat();
         long counter = -1;
         GuestChannel ch = vm.channel();

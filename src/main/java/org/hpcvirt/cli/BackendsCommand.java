@@ -24,9 +24,12 @@ public final class BackendsCommand implements Callable<Integer> {
         if (json) {
             Output.json(out, all);
         } else {
-            out.printf("%-6s %-7s %-9s %s%n", "NAME", "USABLE", "VERSION", "DETAILS");
+            int w = Math.max(9, all.stream().mapToInt(d -> d.version().length()).max().orElse(0));
+            String row = "%-7s %-6s %-" + w + "s %s%n";
+            out.printf(row, "NAME", "USABLE", "VERSION", "DETAILS");
             for (BackendRegistry.Described d : all) {
-                out.printf("%-6s %-7s %-9s %s — %s%n", d.name(), d.usable() ? "yes" : "no", d.version(), d.description(), d.reason());
+                out.printf(row, d.name(), d.usable() ? "yes" : "no", d.version(), d.description() + " — " + d.reason());
+                d.lacking().forEach((cap, why) -> out.printf("        lacks %s: %s%n", cap, why));
             }
         }
         return 0;

@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "vm", description = "Define, start, watch, pause, stop and destroy VMs.",
         subcommands = {VmCommand.Define.class, VmCommand.Start.class, VmCommand.Status.class, VmCommand.ListVms.class,
                 VmCommand.Pause.class, VmCommand.Resume.class, VmCommand.Stop.class, VmCommand.Destroy.class,
-                VmCommand.Console.class, VmCommand.Exec.class, EventsCommand.class,
+                VmCommand.Console.class, VmCommand.Export.class, VmCommand.Exec.class, EventsCommand.class,
                 CheckpointCommand.Take.class, CheckpointCommand.Restore.class, CheckpointCommand.Suspend.class,
                 CheckpointCommand.Wake.class, MigrateCommand.class})
 public final class VmCommand implements Runnable {
@@ -242,6 +242,23 @@ public final class VmCommand implements Runnable {
                         break;
                     }
                 } while (!Thread.currentThread().isInterrupted());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "export", description = {"Print a VM's definition in another tool's format, from its profile (any backend).",
+            "--format libvirt: domain XML that 'virsh define' accepts and that boots the same guest."})
+    static final class Export extends OneVm {
+        @Option(names = "--format", paramLabel = "FORMAT", descriptionKey = "Export.format",
+                description = "Format: libvirt (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @Override
+        public Integer call() {
+            try (DaemonClient c = client()) {
+                out().print(c.export(name, format).document());
+                out().flush();
             }
             return 0;
         }

@@ -258,6 +258,11 @@ public final class DaemonClient implements OperationClient {
         return execute(new Operation.Status(name), VmStatus.class);
     }
 
+    /** See {@link Operation.Export}. */
+    public org.hpcvirt.vm.VmExport export(String name, String format) {
+        return execute(new Operation.Export(name, format), org.hpcvirt.vm.VmExport.class);
+    }
+
     public VmStatus start(String name, boolean wait, Duration timeout) {
         return execute(new Operation.Start(name, wait, seconds(timeout)), VmStatus.class);
     }

@@ -156,6 +156,7 @@ final class NodeServices implements AutoCloseable {
                         op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
                 .on(Operation.Status.class, (op, ctx) -> vms.status(op.name()))
                 .on(Operation.Profile.class, (op, ctx) -> vms.get(op.name()).profile())
+                .on(Operation.Export.class, (op, ctx) -> lifecycle.export(op))
                 .on(Operation.Start.class, (op, ctx) -> lifecycle.start(op))
                 .on(Operation.Pause.class, (op, ctx) -> lifecycle.pause(op))
                 .on(Operation.Resume.class, (op, ctx) -> lifecycle.resume(op))

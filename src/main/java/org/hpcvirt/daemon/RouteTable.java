@@ -98,6 +98,8 @@ public final class RouteTable {
             get("/v1/vms/{name}", Operation.Status.class, type(VmStatus.class), "A VM's status"),
             route("DELETE", "/v1/vms/{name}", Operation.Destroy.class, type(Void.class), 204, Body.NONE, "Destroy a VM"),
             get("/v1/vms/{name}/profile", Operation.Profile.class, type(VmProfile.class), "The profile a VM was defined from"),
+            get("/v1/vms/{name}/export", Operation.Export.class, type(org.hpcvirt.vm.VmExport.class),
+                    "A VM's definition in another tool's format"),
             post("/v1/vms/{name}/start", Operation.Start.class, type(VmStatus.class), "Start a VM"),
             post("/v1/vms/{name}/pause", Operation.Pause.class, type(VmStatus.class), "Pause a VM"),
             post("/v1/vms/{name}/resume", Operation.Resume.class, type(VmStatus.class), "Resume a paused VM"),

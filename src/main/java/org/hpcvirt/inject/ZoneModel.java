@@ -53,7 +53,7 @@ public final class ZoneModel {
     /** How {@code backend} separates kernels; unknown backends are treated as {@link KernelSeparation#HARDWARE}. */
     public static KernelSeparation separation(String backend) {
         return switch (backend) {
-            case "qemu" -> KernelSeparation.EMULATED;
+            case "qemu", "libvirt" -> KernelSeparation.EMULATED;
             case "container", "lxc", "docker" -> KernelSeparation.SHARED_HOST_KERNEL;
             default -> KernelSeparation.HARDWARE;
         };

@@ -55,7 +55,11 @@ public final class MigrationSource {
 
     /** See {@link Operation.Migrate}: to the destination daemon named in the request. */
     public MigrationReport migrate(Operation.Migrate op) {
-        vms.get(op.name());
+        String backend = vms.get(op.name()).profile().backend();
+        // a backend that can never migrate is refused before the destination is even contacted
+        if (vms.backends().get(backend).lacking().containsKey(Migratable.class.getSimpleName())) {
+            throw vms.backends().lacking(backend, Migratable.class, "migrate");
+        }
         try (MigrationPeer peer = peers.apply(op)) {
             return migrate(op.name(), peer, new Migratable.MigrateOptions(Duration.ofMillis(op.maxDowntimeMs()), op.bandwidth(),
                     Duration.ofSeconds(op.timeoutSeconds()), op.channels()), Duration.ofSeconds(60));
@@ -81,11 +85,11 @@ public final class MigrationSource {
             Instance inst = vm.instance();
             VmProfile p = vm.profile();
             Migratable mig = inst.capability(Migratable.class).orElseThrow(
-                    () -> new HpcvirtException(ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot migrate"));
+                    () -> vms.backends().lacking(p.backend(), Migratable.class, "migrate"));
             Path disk = null;
             if (p.disk() != null) {
-                DiskSnapshots ds = inst.capability(DiskSnapshots.class).orElseThrow(() -> new HpcvirtException(
-                        ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot snapshot disks"));
+                DiskSnapshots ds = inst.capability(DiskSnapshots.class).orElseThrow(
+                        () -> vms.backends().lacking(p.backend(), DiskSnapshots.class, "migrate a VM's data disk"));
                 checkpoints.moveDiskToStore(vm, ds);
                 disk = ds.topLayer(CheckpointService.DATA_DRIVE).toAbsolutePath();
             }

@@ -13,6 +13,8 @@ import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.Checkpointable;
+import org.hpcvirt.backend.DefinitionExport;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.guest.CounterReading;
@@ -41,8 +43,19 @@ public final class Lifecycle {
         this.images = images;
     }
 
-    /** See {@link Operation.Define}. */
+    /**
+     * See {@link Operation.Define}. A profile with a fault-tolerance policy (other than
+     * {@code none}) on a backend that lacks checkpoints is REFUSED before anything is defined:
+     * every policy family checkpoints (reactive and hybrid periodically, proactive to pause to
+     * storage).
+     */
     public VmStatus define(VmProfile profile, String owner) {
+        VmProfile.FtSettings ft = profile.ft();
+        if (ft != null && !"none".equals(ft.policy())
+                && vms.backends().get(profile.backend()).lacking().containsKey(Checkpointable.class.getSimpleName())) {
+            throw vms.backends().lacking(profile.backend(), Checkpointable.class, "run a VM with fault-tolerance policy '"
+                    + (ft.policy() == null ? "(default)" : ft.policy()) + "'");
+        }
         return vms.status(vms.define(profile, owner));
     }
 
@@ -71,6 +84,28 @@ public final class Lifecycle {
         }
         watch.connectChannel(vm);
         return watch.awaitStarted(vm, started, op.waitForHeartbeat(), Duration.ofSeconds(op.timeoutSeconds()), "booting");
+    }
+
+    /**
+     * See {@link Operation.Export}: the definition the backend named by the format would launch for
+     * this VM (its run directory, image and data disk path as a start would use them; nothing is
+     * created). INVALID_INPUT naming the formats there are if no backend of that name exports.
+     */
+    public VmExport export(Operation.Export op) {
+        ManagedVm vm = vms.get(op.name());
+        VmProfile p = vm.profile();
+        String format = op.format() == null ? "libvirt" : op.format();
+        List<String> known = vms.backends().all().stream().filter(b -> b.capability(DefinitionExport.class).isPresent())
+                .map(Backend::name).toList();
+        DefinitionExport export = vms.backends().all().stream().filter(b -> b.name().equals(format)).findFirst()
+                .flatMap(b -> b.capability(DefinitionExport.class))
+                .orElseThrow(() -> HpcvirtException.invalid("unknown export format '" + format + "' (known: "
+                        + String.join(", ", known) + ")"));
+        Image image = images.get(p.image());
+        Path disk = p.disk() == null ? null : vms.dataDisk(p.name()).toAbsolutePath();
+        String text = export.export(new LaunchSpec(p, vms.layout().runDir(vm.name()), image.kernel(), image.initramfs(), disk,
+                null, false));
+        return new VmExport(vm.name(), format, text);
     }
 
     /** See {@link Operation.Pause}. */

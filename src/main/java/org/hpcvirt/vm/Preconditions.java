@@ -27,6 +27,7 @@ public final class Preconditions {
         rule(Operation.Status.class, EVERY, null);
         rule(Operation.Profile.class, EVERY, null);
         rule(Operation.Console.class, EVERY, null);
+        rule(Operation.Export.class, EVERY, null);
         rule(Operation.Destroy.class, EVERY, null);
         rule(Operation.Start.class, EnumSet.of(VmState.DEFINED, VmState.STOPPED, VmState.CRASHED),
                 Map.of(VmState.SUSPENDED, "a SUSPENDED VM keeps its memory in a checkpoint: use 'wake' to bring it back"

@@ -14,12 +14,15 @@ class BackendsTest {
     Path run;
 
     @Test
-    void theDefaultsAreQemuAndKvmAndCanReceiveMigrations() {
+    void theDefaultsAreQemuKvmAndLibvirtAndThoseThatCannotReceiveMigrationsSayWhy() {
         BackendRegistry r = Backends.defaults();
-        assertThat(r.all()).extracting(Backend::name).containsExactly("qemu", "kvm");
+        assertThat(r.all()).extracting(Backend::name).containsExactly("qemu", "kvm", "libvirt");
         for (Backend b : r.all()) {
-            assertThat(b.capability(IncomingLaunch.class)).as(b.name()).get().isNotSameAs(b);
+            b.capability(IncomingLaunch.class).ifPresentOrElse(il -> assertThat(il).as(b.name()).isNotSameAs(b),
+                    () -> assertThat(b.whyLacking(IncomingLaunch.class)).as(b.name()).isNotEqualTo("not implemented by this backend"));
         }
+        assertThat(r.get("qemu").capability(IncomingLaunch.class)).isPresent();
+        assertThat(r.get("libvirt").capability(IncomingLaunch.class)).isEmpty();
     }
 
     /** What the CLI does while the daemon holds the VM: memory access from the record alone (QEMU's gdb socket in the run directory). */

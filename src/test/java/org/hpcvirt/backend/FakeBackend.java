@@ -63,6 +63,7 @@ public final class FakeBackend implements Backend {
     private final List<FakeInstance> instances = new CopyOnWriteArrayList<>();
     private final Map<String, RuntimeException> failNext = new ConcurrentHashMap<>();
     private volatile ProbeResult probe = ProbeResult.ok("fake-1");
+    private final Map<String, String> lacking = new ConcurrentHashMap<>();
 
     /** A backend named {@code name} with the given features (none: only the core SPI). */
     public FakeBackend(String name, Feature... features) {
@@ -73,6 +74,16 @@ public final class FakeBackend implements Backend {
     /** A backend with every feature. */
     public static FakeBackend full(String name) {
         return new FakeBackend(name, Feature.values());
+    }
+
+    /** Makes {@link #lacking()} list {@code capability} (simple name) with {@code why}; the instances keep their features. */
+    public void lack(String capability, String why) {
+        lacking.put(capability, why);
+    }
+
+    @Override
+    public Map<String, String> lacking() {
+        return Map.copyOf(lacking);
     }
 
     public boolean has(Feature f) {

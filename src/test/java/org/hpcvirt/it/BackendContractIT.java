@@ -24,6 +24,11 @@ import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.guest.Image;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.profile.VmProfile;
+import org.hpcvirt.backend.Checkpointable;
+import org.hpcvirt.backend.DiskSnapshots;
+import org.hpcvirt.backend.Migratable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -31,9 +36,23 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The behaviour every backend must show: every registered backend answers its probe with a
  * reason and refuses to launch when it cannot run; each backend whose probe passes here (the kvm
  * backend only where KVM really boots a guest) launches, pauses, resumes, gives access to guest memory,
- * is re-attached and killed.
+ * is re-attached and killed; a capability it lacks is absent and the backend says why. libvirtd is
+ * started for the libvirt backend unless it runs, and only what this class started is stopped.
  */
 class BackendContractIT {
+    private static final LibvirtDaemons LIBVIRT = new LibvirtDaemons();
+
+    @BeforeAll
+    static void libvirtUp() {
+        String why = LIBVIRT.up();
+        assertThat(why).as("libvirtd must be startable where the contract runs").isNull();
+    }
+
+    @AfterAll
+    static void libvirtDown() {
+        LIBVIRT.down();
+    }
+
     static Stream<String> backends() {
         return Daemon.defaultBackends().all().stream().map(Backend::name);
     }
@@ -44,7 +63,7 @@ class BackendContractIT {
      */
     static Stream<String> usableBackends() {
         List<String> usable = Daemon.defaultBackends().all().stream().filter(b -> b.probe().usable()).map(Backend::name).toList();
-        assertThat(usable).as("QEMU/TCG must be usable wherever the tests run").contains("qemu");
+        assertThat(usable).as("QEMU/TCG and libvirt must be usable wherever the tests run").contains("qemu", "libvirt");
         return usable.stream();
     }
 
@@ -105,7 +124,17 @@ class BackendContractIT {
             // capabilities are objects of their own, the same one each time
             assertThat((Object) pausable).isNotSameAs(inst);
             assertThat(inst.capability(Pausable.class)).containsSame(pausable);
-            assertThat(backend.capability(IncomingLaunch.class)).get().isNotSameAs(backend);
+            backend.capability(IncomingLaunch.class).ifPresentOrElse(il -> assertThat(il).isNotSameAs(backend),
+                    () -> assertThat(backend.lacking()).containsKey("IncomingLaunch"));
+            // a capability the backend lacks is absent, and the backend says why
+            for (Class<?> c : List.of(Checkpointable.class, DiskSnapshots.class, Migratable.class)) {
+                if (inst.capability(c).isEmpty()) {
+                    assertThat(backend.lacking()).as("reason for lacking " + c.getSimpleName()).containsKey(c.getSimpleName());
+                    assertThat(backend.whyLacking(c)).isNotBlank();
+                } else {
+                    assertThat(backend.lacking()).doesNotContainKey(c.getSimpleName());
+                }
+            }
 
             // a memory-access session stops the vCPUs, reads and writes guest-physical memory and
             // registers, and resumes the vCPUs when closed

@@ -48,6 +48,25 @@ class ExampleProfilesTest {
     }
 
     @Test
+    void computeLibvirtDiffersFromComputeSmallOnlyInNameAndBackend() throws IOException {
+        VmProfile small = loader.load(examples.resolve("compute-small.yaml"));
+        VmProfile lv = loader.load(examples.resolve("compute-libvirt.yaml"));
+        assertThat(lv.name()).isEqualTo("compute-libvirt");
+        assertThat(lv.backend()).isEqualTo("libvirt");
+        assertThat(lv.withName(small.name()).withBackend(small.backend())).isEqualTo(small);
+        List<String> a = Files.readAllLines(examples.resolve("compute-small.yaml"));
+        List<String> b = Files.readAllLines(examples.resolve("compute-libvirt.yaml"));
+        assertThat(b).hasSameSizeAs(a);
+        List<String> changed = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).equals(b.get(i))) {
+                changed.add(b.get(i).substring(0, b.get(i).indexOf(':')));
+            }
+        }
+        assertThat(changed).containsExactly("name", "backend");
+    }
+
+    @Test
     void switchingSolutionIsEditingTheBackendLineOnly() throws IOException {
         String text = Files.readString(examples.resolve("compute-small.yaml"));
         VmProfile kvm = loader.parse(text.replace("backend: qemu", "backend: kvm"), "edited");

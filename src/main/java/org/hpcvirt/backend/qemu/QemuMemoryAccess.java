@@ -10,9 +10,9 @@ import org.hpcvirt.backend.qemu.gdb.GdbRemote;
  * {@link MemoryAccess} through QEMU's gdbstub on the instance's {@link QemuCommandLine#GDB_SOCKET}:
  * connecting stops the vCPUs, detaching ({@code D}) resumes them. Needs nothing but the socket's
  * path, so the CLI can use it while the daemon holds the instance. Thread-safe (each session has
- * its own connection).
+ * its own connection). Public for the libvirt backend, whose domains run the same gdbstub.
  */
-final class QemuMemoryAccess implements MemoryAccess {
+public final class QemuMemoryAccess implements MemoryAccess {
     private final Path gdbSocket;
 
     QemuMemoryAccess(Path gdbSocket) {
@@ -20,7 +20,7 @@ final class QemuMemoryAccess implements MemoryAccess {
     }
 
     /** The memory access of an instance whose run directory is {@code runDir}. */
-    static QemuMemoryAccess inRunDir(Path runDir) {
+    public static QemuMemoryAccess inRunDir(Path runDir) {
         return new QemuMemoryAccess(runDir.resolve(QemuCommandLine.GDB_SOCKET));
     }
 

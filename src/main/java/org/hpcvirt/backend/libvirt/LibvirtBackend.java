@@ -1,0 +1,223 @@
+package org.hpcvirt.backend.libvirt;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.DefinitionExport;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.InstanceRecord;
+import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.MemoryAccess;
+import org.hpcvirt.backend.ProbeResult;
+import org.hpcvirt.backend.ProcessInfo;
+import org.hpcvirt.backend.qemu.QemuCommandLine;
+import org.hpcvirt.backend.qemu.QemuMemoryAccess;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+
+/**
+ * The {@code libvirt} backend: each instance is a transient domain ({@link LibvirtDomainXml}) on the
+ * libvirtd at {@link #DEFAULT_URI}, created with virDomainCreateXML through libvirt's Java binding
+ * (JNA over libvirt.so.0). Every call to libvirtd that opens a connection has a deadline, so a
+ * libvirtd that is down or hung is a BACKEND_UNAVAILABLE, never a hang. The probe is not cached
+ * (libvirtd may come and go; a probe costs one connection). Thread-safe.
+ */
+public final class LibvirtBackend implements Backend {
+    /** The system libvirtd: its domains run as root like the qemu backend's QEMU. */
+    public static final String DEFAULT_URI = "qemu:///system";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Map<String, String> LACKING = lacking0();
+
+    private final String uri;
+    private final Duration connectTimeout;
+    private final MemoryAccess.Provider memoryAccess = record -> QemuMemoryAccess.inRunDir(record.runDir());
+    private final DefinitionExport export = LibvirtDomainXml::of;
+
+    /** A backend on {@code uri}, giving up on a connection to libvirtd after {@code connectTimeout}. */
+    public LibvirtBackend(String uri, Duration connectTimeout) {
+        this.uri = uri;
+        this.connectTimeout = connectTimeout;
+    }
+
+    /** The node's libvirt backend: {@code qemu:///system}, 3 s to connect ({@code -Dhpcvirt.libvirt.connect.ms}). */
+    public static LibvirtBackend system() {
+        return new LibvirtBackend(DEFAULT_URI, Duration.ofMillis(Long.getLong("hpcvirt.libvirt.connect.ms", 3000)));
+    }
+
+    private static Map<String, String> lacking0() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("Checkpointable", "libvirt 9.0's virDomainSave ends the domain instead of leaving it paused at the saved"
+                + " state, and it cannot restore external memory snapshots (needs libvirt 9.7); checkpoints need the qemu backend");
+        m.put("DiskSnapshots", "external disk snapshots of a running domain are not wired to libvirt here; they serve"
+                + " checkpoints and migration, which this backend lacks");
+        m.put("Migratable", "libvirt migration needs a second libvirtd (its own mount namespace and host UUID);"
+                + " not available on this host");
+        m.put("IncomingLaunch", "a libvirt domain cannot be the destination of an hpcvirt migration (see Migratable)");
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public String name() {
+        return "libvirt";
+    }
+
+    @Override
+    public String description() {
+        return "QEMU (TCG) as a libvirt domain on " + uri;
+    }
+
+    /** Opens a connection within the deadline and asks libvirtd its library and hypervisor versions. */
+    @Override
+    public ProbeResult probe() {
+        Connect c;
+        try {
+            c = LibvirtConnection.open(uri, connectTimeout);
+        } catch (HpcvirtException e) {
+            return ProbeResult.unusable(e.getMessage() + " (start it: libvirtd -d; bench/libvirt-setup.sh up does)", "");
+        }
+        try {
+            String version = "libvirt " + dotted(c.getLibVersion()) + ", QEMU " + dotted(c.getVersion());
+            String emulator = LibvirtDomainXml.emulator();
+            if (!Files.isExecutable(Path.of(emulator))) {
+                return ProbeResult.unusable(emulator + " not found (install qemu-system-x86)", version);
+            }
+            return ProbeResult.ok(version);
+        } catch (LibvirtException e) {
+            return ProbeResult.unusable("libvirtd at " + uri + " answered but failed: " + LibvirtConnection.message(e), "");
+        } finally {
+            LibvirtConnection.closeQuietly(c);
+        }
+    }
+
+    private static String dotted(long v) {
+        return (v / 1_000_000) + "." + (v / 1000 % 1000) + "." + (v % 1000);
+    }
+
+    /**
+     * {@link MemoryAccess.Provider} (the domains' QEMU gdbstub) and {@link DefinitionExport} (the domain
+     * XML this backend launches); see {@link #lacking()} for what it lacks.
+     */
+    @Override
+    public <T> Optional<T> capability(Class<T> type) {
+        if (type == MemoryAccess.Provider.class) {
+            return Optional.of(type.cast(memoryAccess));
+        }
+        if (type == DefinitionExport.class) {
+            return Optional.of(type.cast(export));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Map<String, String> lacking() {
+        return LACKING;
+    }
+
+    /**
+     * virDomainCreateXML of {@link LibvirtDomainXml#of}; returns once libvirt reports the domain
+     * running and its QEMU pid is known. A spec with incoming state is refused (restores need
+     * {@code Checkpointable}, which this backend lacks).
+     */
+    @Override
+    public Instance launch(LaunchSpec spec) {
+        if (spec.incoming() != null) {
+            throw new HpcvirtException(ErrorCode.REFUSED, "backend 'libvirt' cannot restore saved state: " + LACKING.get("Checkpointable"));
+        }
+        ProbeResult p = probe();
+        if (!p.usable()) {
+            throw new HpcvirtException(ErrorCode.BACKEND_UNAVAILABLE, "backend '" + name() + "' cannot run here: " + p.reason());
+        }
+        Path run = spec.runDir();
+        String domainName = LibvirtDomainXml.domainName(spec.profile().name());
+        try {
+            Files.createDirectories(run);
+            for (String f : List.of(QemuCommandLine.AGENT_SOCKET, QemuCommandLine.GDB_SOCKET, QemuCommandLine.CONSOLE_LOG,
+                    LibvirtInstance.DOMAIN_FILE)) {
+                Files.deleteIfExists(run.resolve(f));
+            }
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot prepare " + run, e);
+        }
+        String xml = LibvirtDomainXml.of(spec);
+        Connect c = LibvirtConnection.open(uri, connectTimeout);
+        Domain d;
+        try {
+            Files.writeString(run.resolve("domain.xml"), xml);
+            // START_PAUSED = 1: the vCPUs wait until resumed
+            d = c.domainCreateXML(xml, spec.startPaused() ? 1 : 0);
+        } catch (LibvirtException | IOException e) {
+            LibvirtConnection.closeQuietly(c);
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "libvirt cannot start domain " + domainName + ": "
+                    + (e instanceof LibvirtException le ? LibvirtConnection.message(le) : e.getMessage()));
+        }
+        try {
+            long pid = awaitPid(domainName);
+            long ticks = ProcessInfo.of(pid).map(ProcessInfo::startTicks).orElse(0L);
+            Files.writeString(run.resolve(LibvirtInstance.DOMAIN_FILE), domainName + "\n" + d.getUUIDString() + "\n");
+            return new LibvirtInstance(new InstanceRecord(name(), pid, ticks, run), c, d, domainName);
+        } catch (RuntimeException | LibvirtException | IOException e) {
+            try {
+                d.destroy();
+            } catch (LibvirtException ignored) {
+                // it may never have come up
+            }
+            LibvirtConnection.closeQuietly(c);
+            if (e instanceof HpcvirtException he) {
+                throw he;
+            }
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "domain " + domainName + " did not come up: " + e.getMessage());
+        }
+    }
+
+    private static long awaitPid(String domainName) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            long pid = LibvirtInstance.pidOf(domainName);
+            if (pid > 0 && ProcessInfo.of(pid).isPresent()) {
+                return pid;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new HpcvirtException(ErrorCode.TIMEOUT, "libvirt wrote no pid for domain " + domainName + " within "
+                        + START_TIMEOUT.toSeconds() + " s");
+            }
+            LockSupport.parkNanos(5_000_000L);
+        }
+    }
+
+    /** Finds the domain by the UUID in the run directory's {@link LibvirtInstance#DOMAIN_FILE}; NOT_FOUND if its QEMU is gone. */
+    @Override
+    public Instance attach(InstanceRecord record) {
+        if (!ProcessInfo.isAlive(record.pid(), record.startTicks())) {
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, "QEMU pid " + record.pid() + " of the libvirt domain is gone");
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(record.runDir().resolve(LibvirtInstance.DOMAIN_FILE));
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, "no " + LibvirtInstance.DOMAIN_FILE + " in " + record.runDir()
+                    + ": not a libvirt instance");
+        }
+        if (lines.size() < 2) {
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, record.runDir().resolve(LibvirtInstance.DOMAIN_FILE) + " is incomplete");
+        }
+        Connect c = LibvirtConnection.open(uri, connectTimeout);
+        try {
+            Domain d = c.domainLookupByUUIDString(lines.get(1).strip());
+            return new LibvirtInstance(record, c, d, lines.get(0).strip());
+        } catch (LibvirtException e) {
+            LibvirtConnection.closeQuietly(c);
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, "libvirt domain " + lines.get(0).strip() + " is gone: "
+                    + LibvirtConnection.message(e));
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package org.hpcvirt.backend.libvirt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.hpcvirt.api.DirectoryTree;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.backend.Checkpointable;
+import org.hpcvirt.backend.DiskSnapshots;
+import org.hpcvirt.backend.IncomingLaunch;
+import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.backend.MemoryAccess;
+import org.hpcvirt.backend.Migratable;
+import org.hpcvirt.backend.ProbeResult;
+import org.hpcvirt.profile.VmProfile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The libvirt backend without a libvirtd: what it says when libvirtd is down or hangs, and what it lacks. */
+class LibvirtBackendTest {
+    private Path dir;
+
+    @BeforeEach
+    void dir() throws Exception {
+        dir = Files.createTempDirectory(Path.of("/tmp"), "lvt");
+    }
+
+    @AfterEach
+    void clean() {
+        DirectoryTree.deleteQuietly(dir);
+    }
+
+    private static VmProfile profile() {
+        return new VmProfile("lv1", "libvirt", 1, 96L << 20, null, VmProfile.Network.NONE, "default", Duration.ofMillis(200),
+                Duration.ofSeconds(2), List.of(), "", null);
+    }
+
+    @Test
+    void libvirtdDownIsBackendUnavailableWithTheReason() {
+        LibvirtBackend b = new LibvirtBackend("qemu:///system?socket=" + dir.resolve("no-such.sock"), Duration.ofSeconds(3));
+        ProbeResult p = b.probe();
+        assertThat(p.usable()).isFalse();
+        assertThat(p.reason()).contains("cannot connect to libvirtd").contains("no-such.sock").contains("libvirtd -d");
+        assertThatThrownBy(() -> b.launch(new LaunchSpec(profile(), dir, Path.of("/k"), Path.of("/i"), null, null, false)))
+                .isInstanceOf(HpcvirtException.class)
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE))
+                .hasMessageContaining("backend 'libvirt' cannot run here");
+        assertThat(dir.resolve("domain.xml")).doesNotExist();
+    }
+
+    /** A socket that accepts but never answers: the probe gives up at its deadline instead of hanging. */
+    @Test
+    void aLibvirtdThatNeverAnswersIsUnavailableAtTheDeadline() throws Exception {
+        Path sock = dir.resolve("silent.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(sock));
+            Thread acceptor = new Thread(() -> {
+                // reads what the client sends and never answers, until the client goes away
+                try (SocketChannel c = server.accept()) {
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
+                    while (c.read(buf) >= 0) {
+                        buf.clear();
+                    }
+                } catch (java.io.IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            LibvirtBackend b = new LibvirtBackend("qemu:///system?socket=" + sock, Duration.ofMillis(800));
+            long t0 = System.nanoTime();
+            ProbeResult p = b.probe();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(p.usable()).isFalse();
+            assertThat(p.reason()).contains("did not answer within 800 ms");
+            assertThat(ms).isBetween(700L, 5000L);
+        }
+    }
+
+    @Test
+    void lacksCheckpointsAndMigrationAndSaysWhy() {
+        LibvirtBackend b = LibvirtBackend.system();
+        assertThat(b.lacking()).containsOnlyKeys("Checkpointable", "DiskSnapshots", "Migratable", "IncomingLaunch");
+        assertThat(b.whyLacking(Migratable.class)).contains("second libvirtd").contains("not available on this host");
+        assertThat(b.whyLacking(Checkpointable.class)).contains("virDomainSave");
+        assertThat(b.whyLacking(DiskSnapshots.class)).isNotBlank();
+        assertThat(b.capability(IncomingLaunch.class)).isEmpty();
+        assertThat(b.capability(MemoryAccess.Provider.class)).isPresent();
+    }
+
+    @Test
+    void aRestoreIsRefusedBeforeLibvirtdIsAsked() {
+        LibvirtBackend b = new LibvirtBackend("qemu:///system?socket=" + dir.resolve("no-such.sock"), Duration.ofSeconds(3));
+        assertThatThrownBy(() -> b.launch(new LaunchSpec(profile(), dir, Path.of("/k"), Path.of("/i"), null, dir.resolve("state"), false)))
+                .isInstanceOf(HpcvirtException.class)
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
+                .hasMessageContaining("backend 'libvirt' cannot restore saved state");
+    }
+}
