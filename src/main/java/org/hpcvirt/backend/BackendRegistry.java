@@ -26,8 +26,11 @@ public final class BackendRegistry {
      * @param usable      whether guests can be launched here
      * @param reason      why not (or "ok")
      * @param version     version of the underlying solution, or ""
+     * @param capabilities its row of the capability matrix ({@link Backend#capabilities()}), one cell per
+     *                    {@link Capability} in declaration order
      */
-    public record Described(String name, String description, boolean usable, String reason, String version) {
+    public record Described(String name, String description, boolean usable, String reason, String version,
+                            List<Capabilities.Cell> capabilities) {
     }
 
     /** Every backend with its probe result (probing each, which may take seconds the first time). */
@@ -35,7 +38,7 @@ public final class BackendRegistry {
         List<Described> out = new ArrayList<>();
         for (Backend b : backends.values()) {
             ProbeResult p = b.probe();
-            out.add(new Described(b.name(), b.description(), p.usable(), p.reason(), p.version()));
+            out.add(new Described(b.name(), b.description(), p.usable(), p.reason(), p.version(), b.capabilities().cells()));
         }
         return out;
     }
