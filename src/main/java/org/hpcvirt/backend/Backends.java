@@ -1,6 +1,7 @@
 package org.hpcvirt.backend;
 
 import java.util.List;
+import org.hpcvirt.backend.container.ContainerBackend;
 import org.hpcvirt.backend.qemu.QemuBackend;
 
 /**
@@ -12,10 +13,11 @@ public final class Backends {
     }
 
     /**
-     * A node's default backends: {@code qemu} (TCG) and {@code kvm}. A new registry each call
+     * A node's default backends: {@code qemu} (TCG), {@code kvm} and {@code container} (crun). A new registry each call
      * (nothing is probed until asked).
      */
     public static BackendRegistry defaults() {
-        return new BackendRegistry(List.of(QemuBackend.tcg(), QemuBackend.kvm()));
+        return new BackendRegistry(List.of(QemuBackend.tcg(), QemuBackend.kvm(),
+                new ContainerBackend()));
     }
 }
