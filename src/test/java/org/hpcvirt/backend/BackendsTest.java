@@ -14,12 +14,13 @@ class BackendsTest {
     Path run;
 
     @Test
-    void theDefaultsAreQemuAndKvmAndCanReceiveMigrations() {
+    void theDefaultsAreQemuKvmAndContainerAndTheVmsCanReceiveMigrations() {
         BackendRegistry r = Backends.defaults();
-        assertThat(r.all()).extracting(Backend::name).containsExactly("qemu", "kvm");
-        for (Backend b : r.all()) {
-            assertThat(b.capability(IncomingLaunch.class)).as(b.name()).get().isNotSameAs(b);
+        assertThat(r.all()).extracting(Backend::name).containsExactly("qemu", "kvm", "container");
+        for (String vm : java.util.List.of("qemu", "kvm")) {
+            assertThat(r.get(vm).capability(IncomingLaunch.class)).as(vm).get().isNotSameAs(r.get(vm));
         }
+        assertThat(r.get("container").capability(IncomingLaunch.class)).isEmpty();
     }
 
     /** What the CLI does while the daemon holds the VM: memory access from the record alone (QEMU's gdb socket in the run directory). */
