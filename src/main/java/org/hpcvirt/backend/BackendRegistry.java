@@ -68,6 +68,20 @@ public final class BackendRegistry {
     }
 
     /**
+     * Refuses a profile that asks its backend for something the backend lacks (today: a data disk
+     * on a backend without {@link Capability#DATA_DISK}), before anything is created or started.
+     *
+     * @throws HpcvirtException REFUSED naming the backend, the capability and the backend's reason;
+     *         INVALID_INPUT if the backend is unknown
+     */
+    public void requireSupported(org.hpcvirt.profile.VmProfile profile) {
+        Backend b = get(profile.backend());
+        if (profile.disk() != null) {
+            b.capabilities().require(Capability.DATA_DISK, b.name(), "profile '" + profile.name() + "' asks for a data disk");
+        }
+    }
+
+    /**
      * The memory access ({@link MemoryAccess}) of an instance that another process holds, through
      * its backend's {@link MemoryAccess.Provider} (found by {@link InstanceRecord#backend()}); empty
      * if that backend has none. Nothing is connected until the caller opens a session.

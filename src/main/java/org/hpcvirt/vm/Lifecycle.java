@@ -54,6 +54,7 @@ public final class Lifecycle {
             Preconditions.require(Operation.Start.class, vm.name(), vm.state());
             VmProfile p = vm.profile();
             Backend backend = vms.backends().usable(p.backend());
+            vms.backends().requireSupported(p);
             Image image = images.get(p.image());
             Path disk = p.disk() == null ? null : ensureDataDisk(image, p);
             watch.enterStarting(vm, VmEvent.Type.STATE_CHANGED, "starting on backend " + backend.name(), Map.of());

@@ -117,7 +117,8 @@ public final class CampaignRunner {
         for (Backend b : backends) {
             for (IsolationLevel iso : spec.isolation()) {
                 for (FaultOptions f : spec.faults()) {
-                    if (b.probe().usable() && ZoneModel.disposition(f.fault(), b.name(), iso).injectable()) {
+                    if (b.probe().usable() && ZoneModel.disposition(f.fault(), b.name(), iso).injectable()
+                            && lacking(f.fault(), b) == null) {
                         total += spec.runs();
                     }
                 }
@@ -137,7 +138,11 @@ public final class CampaignRunner {
                     List<FaultOptions> runnable = new ArrayList<>();
                     for (FaultOptions f : spec.faults()) {
                         ZoneModel.Disposition d = ZoneModel.disposition(f.fault(), b.name(), iso);
-                        if (d.injectable()) {
+                        String lacking = lacking(f.fault(), b);
+                        if (lacking != null) {
+                            skipped.add(new CampaignResult.Skipped(b.name(), iso.id(), f.fault().id(), f.fault().zone().number(),
+                                    "refused: " + lacking));
+                        } else if (d.injectable()) {
                             runnable.add(f);
                         } else {
                             skipped.add(new CampaignResult.Skipped(b.name(), iso.id(), f.fault().id(), f.fault().zone().number(),
@@ -458,5 +463,13 @@ public final class CampaignRunner {
                 bar.close();
             }
         }
+    }
+
+    /** Why {@code backend} cannot take {@code fault} (the capability it lacks and the backend's reason), or null. */
+    private static String lacking(Fault fault, Backend backend) {
+        return fault.requiredCapability().filter(c -> !backend.capabilities().has(c))
+                .map(c -> "backend '" + backend.name() + "' has no " + c.label() + " ("
+                        + backend.capabilities().reasonAbsent(c).orElse("") + ")")
+                .orElse(null);
     }
 }
