@@ -357,11 +357,34 @@ static int read_file(const char *path, char *buf, size_t n)
     return 0;
 }
 
+/* Start of PID 1 after host boot, in ms (field 22 of /proc/1/stat), or 0 if unreadable. */
+static long long pid1_start_ms(void)
+{
+    char b[1024];
+    if (read_file("/proc/1/stat", b, sizeof b) < 0) return 0;
+    char *p = strrchr(b, ')');
+    if (!p) return 0;
+    p += 2; /* field 3 */
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p) p++;
+    }
+    if (!p) return 0;
+    return (long long)(strtod(p, NULL) * 1000.0 / (double)sysconf(_SC_CLK_TCK));
+}
+
+/* The guest's uptime; in a container /proc/uptime is the host's, so it counts from the container's PID 1. */
 static long long uptime_ms(void)
 {
     char b[128];
     if (read_file("/proc/uptime", b, sizeof b) < 0) return 0;
-    return (long long)(strtod(b, NULL) * 1000.0);
+    long long up = (long long)(strtod(b, NULL) * 1000.0);
+    if (listen_fd >= 0) {
+        static long long started = -1;
+        if (started < 0) started = pid1_start_ms();
+        if (started > 0 && started <= up) up -= started;
+    }
+    return up;
 }
 
 static double loadavg1(void)
