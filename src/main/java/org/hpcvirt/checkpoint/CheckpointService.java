@@ -15,6 +15,7 @@ import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
+import org.hpcvirt.backend.Capability;
 import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.backend.Instance;
@@ -160,6 +161,8 @@ public final class CheckpointService implements AutoCloseable {
         VmState s = vm.state();
         Instance inst = vm.instance();
         VmProfile p = vm.profile();
+        // the backend's reason (e.g. criu check failing) beats a bare "cannot"
+        vms.backends().get(p.backend()).capabilities().require(Capability.CHECKPOINT, p.backend(), "checkpointing '" + vm.name() + "'");
         Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow(() -> new HpcvirtException(
                 ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot checkpoint"));
         DiskSnapshots ds = p.disk() == null ? null : inst.capability(DiskSnapshots.class).orElseThrow(() -> new HpcvirtException(

@@ -44,7 +44,7 @@ public final class ZoneModel {
                               ErrorZone behavesLike, String reason, boolean injectable) {
     }
 
-    /** Backends the model knows, with their kernel separation; {@code container} is modelled for refusals only. */
+    /** Backends the model knows, with their kernel separation ({@code container} shares the host kernel). */
     public static final List<String> KNOWN_BACKENDS = List.of("qemu", "kvm", "container");
 
     private ZoneModel() {

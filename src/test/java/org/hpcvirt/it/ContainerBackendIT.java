@@ -126,6 +126,17 @@ class ContainerBackendIT {
     }
 
     @Test
+    @Order(5)
+    void aCheckpointIsRefusedWithTheBackendsReasonAndTheContainerRunsOn() {
+        assertThatThrownBy(() -> node.client().checkpoint("box", false, null))
+                .isInstanceOf(HpcvirtException.class)
+                .hasMessageContaining("checkpointing 'box': backend 'container' has no checkpoint (")
+                .hasMessageMatching("(?s).*\\((criu not installed|criu check fails here: .+|criu check passes.+)\\)")
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED));
+        assertThat(node.client().status("box").state()).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
     @Order(6)
     void aRestartedDaemonReattachesToTheRunningContainer() throws Exception {
         String id = containerId();
