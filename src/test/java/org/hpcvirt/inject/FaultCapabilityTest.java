@@ -48,6 +48,15 @@ class FaultCapabilityTest {
     }
 
     @Test
+    void aVmmSignalIsRefusedInAContainerBecauseThereIsNoVmm() {
+        assertThatThrownBy(() -> ZoneModel.requireInjectable(Fault.VMM_SIGKILL, ContainerBackend.NAME, IsolationLevel.STRICT))
+                .isInstanceOf(HpcvirtException.class)
+                .hasMessage("refusing to inject vmm-sigkill (E-Zone 2, host user (VMM process)) on backend 'container': there is no VMM process"
+                        + " to signal: crun exits once the container runs, and the container's init is a guest process (E-Zone 4)");
+        ZoneModel.requireInjectable(Fault.VMM_SIGKILL, "qemu", IsolationLevel.STRICT);
+    }
+
+    @Test
     void theContainerBackendDeclaresNoKernelFaultsWhereverItRuns() {
         Capabilities c = new ContainerBackend().capabilities();
         assertThat(c.has(Capability.KERNEL_FAULTS)).isFalse();
