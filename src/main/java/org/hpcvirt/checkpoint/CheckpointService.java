@@ -161,10 +161,11 @@ public final class CheckpointService implements AutoCloseable {
         VmState s = vm.state();
         Instance inst = vm.instance();
         VmProfile p = vm.profile();
-        // the backend's reason (e.g. criu check failing) beats a bare "cannot"
-        vms.backends().get(p.backend()).capabilities().require(Capability.CHECKPOINT, p.backend(), "checkpointing '" + vm.name() + "'");
-        Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow(() -> new HpcvirtException(
-                ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot checkpoint"));
+        Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow(() -> {
+            // the backend's reason (e.g. criu check failing) beats a bare "cannot"
+            vms.backends().get(p.backend()).capabilities().require(Capability.CHECKPOINT, p.backend(), "checkpointing '" + vm.name() + "'");
+            return new HpcvirtException(ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot checkpoint");
+        });
         DiskSnapshots ds = p.disk() == null ? null : inst.capability(DiskSnapshots.class).orElseThrow(() -> new HpcvirtException(
                 ErrorCode.OPERATION_FAILED, "backend '" + p.backend() + "' cannot snapshot disks"));
         Heartbeat hb = vm.lastHeartbeat();
