@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # prometheus: the server and promtool, which MetricsIT runs against the daemon's metrics listener
 # libvirt-daemon-system, libvirt-clients: the libvirt backend (libvirtd, virtlogd, virsh and libvirt.so.0 for the
 # Java binding); no systemd needed: the tests start the daemons with bench/libvirt-setup.sh and stop what they started
+# crun: the container backend's runtime; criu: its checkpoint/restore (the probe runs `criu check`)
 packages=(qemu-system-x86 qemu-utils busybox-static linux-image-cloud-amd64 linux-headers-cloud-amd64
           gcc libc6-dev make binutils e2fsprogs util-linux iproute2 curl openjdk-17-jdk-headless maven xz-utils
-          prometheus libvirt-daemon-system libvirt-clients)
+          prometheus libvirt-daemon-system libvirt-clients crun criu)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +27,20 @@ if ((${#missing[@]})); then
     if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now prometheus.service > /dev/null 2>&1 || true
     fi
+fi
+
+# cgroups v1 with a cgroup2 hierarchy beside it ("hybrid"): crun refuses to run while cgroup2 holds
+# a controller (hugetlb, on the test machines). Mount each such controller as v1, which moves it
+# there; nothing uses it on cgroup2 (its subtree_control is empty) or the mount fails and says so.
+unified=/sys/fs/cgroup/unified
+if [ -f "$unified/cgroup.controllers" ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    for c in $(cat "$unified/cgroup.controllers"); do
+        echo "setup: mounting cgroup controller $c as v1 at /sys/fs/cgroup/$c (for crun)"
+        $SUDO mkdir -p "/sys/fs/cgroup/$c"
+        $SUDO mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"
+    done
 fi
 
 if [ "${1:-}" != "--no-build" ]; then

@@ -3,7 +3,11 @@
  *
  * Runs in the guest as a child of /init (which respawns it). Talks to the host over the
  * virtio-serial port named "org.hpcvirt.agent" with a line protocol described in
- * docs/guest-channel.md. Single-threaded: one poll() loop over the port and the output
+ * docs/guest-channel.md. In a container (no virtio, no kernel command line of its own) the
+ * environment says how instead: HPCVIRT_AGENT_SOCKET is a Unix socket path the agent listens
+ * on (one host connection at a time; the host connects as it does to QEMU's socket),
+ * HPCVIRT_HB_MS the heartbeat interval and HPCVIRT_BOOT_ID this boot's identity (the host's
+ * boot id would not change when the container restarts). Single-threaded: one poll() loop over the port and the output
  * pipes of running commands, woken at least every 10 ms (the memory-continuity tick).
  *
  * The host side may disconnect and reconnect at any time (restore, migration, daemon
@@ -27,6 +31,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +67,7 @@ struct job {
 };
 
 static int port_fd = -1;
+static int listen_fd = -1;         /* socket mode (HPCVIRT_AGENT_SOCKET): port_fd is the accepted connection */
 static int host_up;                /* host side connected, as far as we know */
 static char boot_id[64] = "unknown";
 static long hb_interval_ms = 500;
@@ -166,6 +174,11 @@ static void set_host_down(void)
     host_up = 0;
     /* A line cut in half would reach the next host as garbage; the reconnect sends "\n" first. */
     outq_len = 0;
+    /* Socket mode: this connection is over; the next host is accepted from listen_fd. */
+    if (listen_fd >= 0 && port_fd >= 0) {
+        close(port_fd);
+        port_fd = -1;
+    }
 }
 
 static void flush_out(void)
@@ -254,6 +267,21 @@ static int find_port(char *path, size_t pathlen)
 /* Zero-timeout poll of the port alone: is the host there? Handles the HELLO on (re)connect. */
 static void check_host(void)
 {
+    if (listen_fd >= 0) {
+        if (port_fd >= 0) {
+            struct pollfd q = {.fd = port_fd, .events = POLLOUT};
+            if (poll(&q, 1, 0) > 0 && (q.revents & (POLLHUP | POLLERR))) set_host_down();
+            if (port_fd >= 0) return;
+        }
+        int c = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0) return; /* EAGAIN: nobody is connecting */
+        port_fd = c;
+        host_up = 1;
+        logmsg("host connected");
+        send_line("", 0);
+        send_hello();
+        return;
+    }
     struct pollfd p = {.fd = port_fd, .events = POLLOUT};
     int r = poll(&p, 1, 0);
     if (r < 0) return;
@@ -329,11 +357,34 @@ static int read_file(const char *path, char *buf, size_t n)
     return 0;
 }
 
+/* Start of PID 1 after host boot, in ms (field 22 of /proc/1/stat), or 0 if unreadable. */
+static long long pid1_start_ms(void)
+{
+    char b[1024];
+    if (read_file("/proc/1/stat", b, sizeof b) < 0) return 0;
+    char *p = strrchr(b, ')');
+    if (!p) return 0;
+    p += 2; /* field 3 */
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p) p++;
+    }
+    if (!p) return 0;
+    return (long long)(strtod(p, NULL) * 1000.0 / (double)sysconf(_SC_CLK_TCK));
+}
+
+/* The guest's uptime; in a container /proc/uptime is the host's, so it counts from the container's PID 1. */
 static long long uptime_ms(void)
 {
     char b[128];
     if (read_file("/proc/uptime", b, sizeof b) < 0) return 0;
-    return (long long)(strtod(b, NULL) * 1000.0);
+    long long up = (long long)(strtod(b, NULL) * 1000.0);
+    if (listen_fd >= 0) {
+        static long long started = -1;
+        if (started < 0) started = pid1_start_ms();
+        if (started > 0 && started <= up) up -= started;
+    }
+    return up;
 }
 
 static double loadavg1(void)
@@ -346,10 +397,21 @@ static double loadavg1(void)
 static void read_config(void)
 {
     char b[4096];
-    if (read_file("/proc/sys/kernel/random/boot_id", b, 64) == 0) {
+    const char *env_boot = getenv("HPCVIRT_BOOT_ID");
+    const char *env_hb = getenv("HPCVIRT_HB_MS");
+    if (env_boot && *env_boot) {
+        snprintf(boot_id, sizeof boot_id, "%s", env_boot);
+    } else if (read_file("/proc/sys/kernel/random/boot_id", b, 64) == 0) {
         b[strcspn(b, "\n")] = 0;
         b[sizeof boot_id - 1] = 0;
         memcpy(boot_id, b, sizeof boot_id);
+    }
+    if (env_hb) {
+        char *end;
+        long v = strtol(env_hb, &end, 10);
+        if (*env_hb && *end == 0 && v >= 50 && v <= 60000) hb_interval_ms = v;
+        else logmsg("ignoring bad HPCVIRT_HB_MS=%s", env_hb);
+        return;
     }
     if (read_file("/proc/cmdline", b, sizeof b) == 0) {
         char *save = NULL;
@@ -647,7 +709,10 @@ static void handle_line(char *line)
     } else if (strcmp(verb, "SHUTDOWN") == 0) {
         logmsg("shutdown requested");
         sync();
-        reboot(RB_POWER_OFF);
+        /* In a container PID 1 is the init script, which ends the container on SIGTERM; a
+         * container has no CAP_SYS_BOOT to power anything off. */
+        if (listen_fd >= 0) kill(1, SIGTERM);
+        else reboot(RB_POWER_OFF);
         send_err(eid, "poweroff failed");
     } else {
         send_err(eid, "unknown verb");
@@ -700,6 +765,10 @@ static void read_port(void)
 
 /* ---------- main loop ---------- */
 
+static int listen_on(const char *sock_path);
+static int open_port(char *path, size_t pathlen);
+static void run_loop(void) __attribute__((noreturn));
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -715,11 +784,47 @@ int main(void)
     mem_fill();
 
     char path[300];
+    const char *sock_path = getenv("HPCVIRT_AGENT_SOCKET");
+    if (sock_path && *sock_path) {
+        if (listen_on(sock_path) < 0) return 1;
+        logmsg("listening on %s, heartbeat every %ld ms", sock_path, hb_interval_ms);
+    } else if (open_port(path, sizeof path) < 0) {
+        return 1;
+    }
+    run_loop();
+}
+
+/* Socket mode: listen on a Unix socket (replacing a stale one); the host connects to it. */
+static int listen_on(const char *sock_path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(sock_path) >= sizeof a.sun_path) {
+        logmsg("socket path too long: %s", sock_path);
+        return -1;
+    }
+    strcpy(a.sun_path, sock_path);
+    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd < 0) {
+        logmsg("socket: %s", strerror(errno));
+        return -1;
+    }
+    unlink(sock_path);
+    if (bind(listen_fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(listen_fd, 4) < 0) {
+        logmsg("cannot listen on %s: %s", sock_path, strerror(errno));
+        return -1;
+    }
+    chmod(sock_path, 0600);
+    return 0;
+}
+
+/* VM mode: find and open the virtio-serial port, waiting up to 10 s for it to appear. */
+static int open_port(char *path, size_t pathlen)
+{
     int64_t give_up = now_ms() + 10000;
-    while (find_port(path, sizeof path) < 0) {
+    while (find_port(path, pathlen) < 0) {
         if (now_ms() > give_up) {
             logmsg("no virtio port named %s", PORT_NAME);
-            return 1;
+            return -1;
         }
         usleep(50000);
     }
@@ -728,22 +833,33 @@ int main(void)
         if (port_fd >= 0) break;
         if (now_ms() > give_up) {
             logmsg("cannot open %s: %s", path, strerror(errno));
-            return 1;
+            return -1;
         }
         usleep(50000);
     }
     logmsg("using %s, heartbeat every %ld ms", path, hb_interval_ms);
+    return 0;
+}
 
+static void run_loop(void)
+{
     int64_t next_tick = now_ms() + TICK_MS;
     int64_t next_hb = now_ms();
     for (;;) {
         check_host();
-        struct pollfd pf[1 + MAX_JOBS];
-        struct job *pj[1 + MAX_JOBS];
+        struct pollfd pf[2 + MAX_JOBS];
+        struct job *pj[2 + MAX_JOBS];
         int n = 0;
+        int listen_slot = -1;
         if (host_up) {
             pf[n].fd = port_fd;
             pf[n].events = POLLIN | (outq_len ? POLLOUT : 0);
+            pj[n++] = NULL;
+        } else if (listen_fd >= 0) {
+            /* woken by a connecting host; check_host accepts it at the top of the loop */
+            listen_slot = n;
+            pf[n].fd = listen_fd;
+            pf[n].events = POLLIN;
             pj[n++] = NULL;
         }
         for (int i = 0; i < MAX_JOBS; i++) {
@@ -761,7 +877,7 @@ int main(void)
             usleep(TICK_MS * 1000);
         }
         for (int i = 0; r > 0 && i < n; i++) {
-            if (!pf[i].revents) continue;
+            if (!pf[i].revents || i == listen_slot) continue;
             if (pj[i]) {
                 job_read(pj[i]);
             } else if (pf[i].revents & (POLLHUP | POLLERR)) {

@@ -50,20 +50,28 @@ public interface Backend {
     }
 
     /**
-     * The optional capabilities this backend lacks, each with the reason a user is told (capability
-     * interface's simple name, e.g. {@code Migratable}, to a one-line reason). Empty by default;
-     * a backend lists here what {@link #capability} or {@link Instance#capability} never return,
-     * so that {@code hpcvirt backends} can show it and a refusal can say why.
+     * This backend's row of the capability matrix: what its instances can do here, and why not for
+     * each thing they cannot. A capability marked present must really be there
+     * ({@code BackendContractIT} uses each present one through {@link Instance#capability} and the
+     * backend's own {@link #capability}); the daemon refuses what needs an absent one before
+     * anything starts, quoting the reason. May probe (see {@link #probe()}); the answer is stable
+     * for the life of the backend object.
+     *
+     * <p>The default suits a backend that declares nothing more: if the probe fails, every
+     * capability is absent with the probe's reason; otherwise only {@link Capability#LIFECYCLE} is
+     * present and every other capability is absent as "not declared". Backends override it.
      */
-    default java.util.Map<String, String> lacking() {
-        return java.util.Map.of();
-    }
-
-    /**
-     * The reason this backend lacks {@code capability}, for a refusal message: the entry of
-     * {@link #lacking()} or, without one, "not implemented by this backend".
-     */
-    default String whyLacking(Class<?> capability) {
-        return lacking().getOrDefault(capability.getSimpleName(), "not implemented by this backend");
+    default Capabilities capabilities() {
+        ProbeResult p = probe();
+        if (!p.usable()) {
+            return Capabilities.none(p.reason());
+        }
+        Capabilities c = Capabilities.all();
+        for (Capability cap : Capability.values()) {
+            if (cap != Capability.LIFECYCLE) {
+                c = c.without(cap, "not declared by backend '" + name() + "'");
+            }
+        }
+        return c;
     }
 }

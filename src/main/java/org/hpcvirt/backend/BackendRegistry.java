@@ -26,10 +26,11 @@ public final class BackendRegistry {
      * @param usable      whether guests can be launched here
      * @param reason      why not (or "ok")
      * @param version     version of the underlying solution, or ""
-     * @param lacking     optional capabilities the backend lacks, each with why ({@link Backend#lacking()})
+     * @param capabilities its row of the capability matrix ({@link Backend#capabilities()}), one cell per
+     *                    {@link Capability} in declaration order
      */
     public record Described(String name, String description, boolean usable, String reason, String version,
-            Map<String, String> lacking) {
+                            List<Capabilities.Cell> capabilities) {
     }
 
     /** Every backend with its probe result (probing each, which may take seconds the first time). */
@@ -37,7 +38,7 @@ public final class BackendRegistry {
         List<Described> out = new ArrayList<>();
         for (Backend b : backends.values()) {
             ProbeResult p = b.probe();
-            out.add(new Described(b.name(), b.description(), p.usable(), p.reason(), p.version(), b.lacking()));
+            out.add(new Described(b.name(), b.description(), p.usable(), p.reason(), p.version(), b.capabilities().cells()));
         }
         return out;
     }
@@ -67,6 +68,20 @@ public final class BackendRegistry {
     }
 
     /**
+     * Refuses a profile that asks its backend for something the backend lacks (today: a data disk
+     * on a backend without {@link Capability#DATA_DISK}), before anything is created or started.
+     *
+     * @throws HpcvirtException REFUSED naming the backend, the capability and the backend's reason;
+     *         INVALID_INPUT if the backend is unknown
+     */
+    public void requireSupported(org.hpcvirt.profile.VmProfile profile) {
+        Backend b = get(profile.backend());
+        if (profile.disk() != null) {
+            b.capabilities().require(Capability.DATA_DISK, b.name(), "profile '" + profile.name() + "' asks for a data disk");
+        }
+    }
+
+    /**
      * The memory access ({@link MemoryAccess}) of an instance that another process holds, through
      * its backend's {@link MemoryAccess.Provider} (found by {@link InstanceRecord#backend()}); empty
      * if that backend has none. Nothing is connected until the caller opens a session.
@@ -79,14 +94,22 @@ public final class BackendRegistry {
 
     /**
      * The refusal of an operation that needs a capability the named backend lacks: REFUSED,
-     * "backend 'B' cannot WHAT (it lacks C): REASON", with the backend's own reason
-     * ({@link Backend#whyLacking}). Thrown by callers before anything starts.
+     * "backend 'B' cannot WHAT (it has no C): REASON", with the backend's own reason from its
+     * {@link Backend#capabilities()} row. Thrown by callers before anything starts.
      *
-     * @param what what the user asked for, e.g. "migrate"
+     * @param capability the SPI interface the operation needs (e.g. {@code Migratable})
+     * @param what       what the user asked for, e.g. "migrate"
      */
     public HpcvirtException lacking(String backendName, Class<?> capability, String what) {
-        String why = backends.containsKey(backendName) ? backends.get(backendName).whyLacking(capability) : "unknown backend";
-        return new HpcvirtException(ErrorCode.REFUSED, "backend '" + backendName + "' cannot " + what + " (it lacks "
-                + capability.getSimpleName() + "): " + why);
+        Capability cap = Capability.of(capability);
+        String why = !backends.containsKey(backendName) ? "unknown backend"
+                : backends.get(backendName).capabilities().reasonAbsent(cap).orElse("not offered by this backend");
+        return new HpcvirtException(ErrorCode.REFUSED, "backend '" + backendName + "' cannot " + what + " (it has no " + cap.label()
+                + "): " + why);
+    }
+
+    /** True if the named backend's row of the capability matrix has the capability {@code capability} stands for. */
+    public boolean has(String backendName, Class<?> capability) {
+        return get(backendName).capabilities().has(Capability.of(capability));
     }
 }

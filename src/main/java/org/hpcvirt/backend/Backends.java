@@ -1,6 +1,7 @@
 package org.hpcvirt.backend;
 
 import java.util.List;
+import org.hpcvirt.backend.container.ContainerBackend;
 import org.hpcvirt.backend.libvirt.LibvirtBackend;
 import org.hpcvirt.backend.qemu.QemuBackend;
 
@@ -13,10 +14,10 @@ public final class Backends {
     }
 
     /**
-     * A node's default backends: {@code qemu} (TCG), {@code kvm} and {@code libvirt}. A new registry each call
-     * (nothing is probed until asked).
+     * A node's default backends: {@code qemu} (TCG), {@code kvm}, {@code libvirt} and {@code container}
+     * (crun). A new registry each call (nothing is probed until asked).
      */
     public static BackendRegistry defaults() {
-        return new BackendRegistry(List.of(QemuBackend.tcg(), QemuBackend.kvm(), LibvirtBackend.system()));
+        return new BackendRegistry(List.of(QemuBackend.tcg(), QemuBackend.kvm(), LibvirtBackend.system(), new ContainerBackend()));
     }
 }

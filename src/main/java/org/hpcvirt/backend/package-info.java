@@ -17,7 +17,11 @@
  *       {@link org.hpcvirt.backend.IncomingLaunch}, {@link org.hpcvirt.backend.MemoryAccess.Provider}.</li>
  * </ul>
  * A missing capability is {@code Optional.empty()}, and callers tell the user that the backend cannot
- * do it. An unusable backend is reported by {@link org.hpcvirt.backend.Backend#probe()} with its
+ * do it. What a backend can do is also declared as a whole, with a reason for each thing it cannot:
+ * {@link org.hpcvirt.backend.Backend#capabilities()} gives its row of the capability matrix
+ * ({@link org.hpcvirt.backend.Capability} → present, or absent with a reason, in
+ * {@link org.hpcvirt.backend.Capabilities}), which {@code hpcvirt backends} prints and the daemon uses
+ * to refuse, before anything starts, what needs an absent capability. An unusable backend is reported by {@link org.hpcvirt.backend.Backend#probe()} with its
  * reason; there is no silent fallback to another backend.
  *
  * <p>Ownership: whoever launches or attaches an instance owns it and closes it
@@ -25,7 +29,8 @@
  * {@link org.hpcvirt.backend.Instance#kill()} ends it). Backends, registries and instances are
  * thread-safe; capabilities say what they allow concurrently.
  *
- * <p>Implementations live in sub-packages ({@code backend.qemu}: QEMU with TCG or KVM). Nothing
+ * <p>Implementations live in sub-packages ({@code backend.qemu}: QEMU with TCG or KVM;
+ * {@code backend.container}: OCI containers run by crun). Nothing
  * outside them names an implementation except {@link org.hpcvirt.backend.Backends}, the composition
  * point that builds a node's {@link org.hpcvirt.backend.BackendRegistry}.
  */

@@ -15,6 +15,7 @@ import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
+import org.hpcvirt.backend.Capability;
 import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.DiskSnapshots;
 import org.hpcvirt.backend.Instance;

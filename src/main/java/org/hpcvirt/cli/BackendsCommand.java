@@ -8,8 +8,14 @@ import org.hpcvirt.daemon.Daemon;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code hpcvirt backends}: each backend's probe result on this host (probed locally, no daemon needed). */
-@Command(name = "backends", description = "Show which virtualization solutions can run here, and why not.")
+/**
+ * {@code hpcvirt backends}: each backend's probe result on this host and its capability matrix
+ * (lifecycle, pause, checkpoint, migrate, memory access, kernel faults, data disk) with the reason for
+ * every absent capability; probed locally, no daemon needed. {@code --json} prints the same as
+ * {@code GET /v1/backends}.
+ */
+@Command(name = "backends", mixinStandardHelpOptions = true,
+        description = "Show which virtualization solutions can run here, what each can do, and why not.")
 public final class BackendsCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -24,13 +30,16 @@ public final class BackendsCommand implements Callable<Integer> {
         if (json) {
             Output.json(out, all);
         } else {
-            int w = Math.max(9, all.stream().mapToInt(d -> d.version().length()).max().orElse(0));
-            String row = "%-7s %-6s %-" + w + "s %s%n";
-            out.printf(row, "NAME", "USABLE", "VERSION", "DETAILS");
+            int w = Math.max(4, all.stream().mapToInt(d -> d.name().length()).max().orElse(0));
+            int v = Math.max(9, all.stream().mapToInt(d -> d.version().length()).max().orElse(0));
+            out.printf("%-" + w + "s  %-6s  %-" + v + "s %s%n", "NAME", "USABLE", "VERSION", "DETAILS");
             for (BackendRegistry.Described d : all) {
-                out.printf(row, d.name(), d.usable() ? "yes" : "no", d.version(), d.description() + " — " + d.reason());
-                d.lacking().forEach((cap, why) -> out.printf("        lacks %s: %s%n", cap, why));
+                out.printf("%-" + w + "s  %-6s  %-" + v + "s %s — %s%n", d.name(), d.usable() ? "yes" : "no", d.version(), d.description(),
+                        d.reason());
             }
+            out.println();
+            out.print(CapabilityTable.render(all));
+            out.flush();
         }
         return 0;
     }

@@ -48,7 +48,8 @@ public final class VmCommand implements Runnable {
         out.printf("backend:    %s%n", s.backend());
         out.printf("cpus:       %d%n", s.cpus());
         out.printf("memory:     %s%n", DataSize.format(s.memoryBytes()));
-        out.printf("qemu pid:   %s%n", s.pid() > 0 ? s.pid() : "-");
+        // the process the backend runs the guest in: QEMU for qemu and kvm, the container's init for container
+        out.printf("%-11s %s%n", (s.backend().equals("kvm") ? "qemu" : s.backend()) + " pid:", s.pid() > 0 ? s.pid() : "-");
         out.printf("heartbeat:  %s%n", s.lastHeartbeatSeq() < 0 ? "none yet"
                 : "seq " + s.lastHeartbeatSeq() + ", " + s.lastHeartbeatAgeMs() + " ms ago, guest uptime "
                 + s.guestUptimeMs() / 1000.0 + " s, load " + s.guestLoad());
@@ -109,7 +110,7 @@ public final class VmCommand implements Runnable {
         public Integer call() {
             try (DaemonClient c = client()) {
                 VmStatus s = c.start(name, waitFor, Duration.ofSeconds(timeout));
-                out().printf("%s %s (qemu pid %d)%s%n", name, s.state(), s.pid(),
+                out().printf("%s %s (%s pid %d)%s%n", name, s.state(), s.backend().equals("kvm") ? "qemu" : s.backend(), s.pid(),
                         s.lastHeartbeatSeq() >= 0 ? ", heartbeat seq " + s.lastHeartbeatSeq() : "");
             }
             return 0;
@@ -152,10 +153,12 @@ public final class VmCommand implements Runnable {
                     Output.json(out, all);
                     return 0;
                 }
-                out.printf("%-16s %-10s %-10s %-7s %4s %7s %8s %10s %8s%n", "NAME", "OWNER", "STATE", "BACKEND", "CPUS", "MEMORY", "PID",
+                // BACKEND is as wide as the longest name shown (7 for qemu and kvm, as before)
+                String b = "%-" + Math.max(7, all.stream().mapToInt(s -> s.backend().length()).max().orElse(0)) + "s";
+                out.printf("%-16s %-10s %-10s " + b + " %4s %7s %8s %10s %8s%n", "NAME", "OWNER", "STATE", "BACKEND", "CPUS", "MEMORY", "PID",
                         "HB-SEQ", "HB-AGE");
                 for (VmStatus s : all) {
-                    out.printf("%-16s %-10s %-10s %-7s %4d %7s %8s %10s %8s%n", s.name(), s.owner(), s.state(), s.backend(), s.cpus(),
+                    out.printf("%-16s %-10s %-10s " + b + " %4d %7s %8s %10s %8s%n", s.name(), s.owner(), s.state(), s.backend(), s.cpus(),
                             DataSize.format(s.memoryBytes()), s.pid() > 0 ? s.pid() : "-",
                             s.lastHeartbeatSeq() >= 0 ? s.lastHeartbeatSeq() : "-",
                             s.lastHeartbeatAgeMs() >= 0 ? s.lastHeartbeatAgeMs() + "ms" : "-");

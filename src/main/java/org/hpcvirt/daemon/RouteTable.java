@@ -92,7 +92,7 @@ public final class RouteTable {
 
     private static final List<Route> ROUTES = List.of(
             get("/v1/node", Operation.NodeInfo.class, map(), "Facts about this node daemon"),
-            get("/v1/backends", Operation.ListBackends.class, list(BackendRegistry.Described.class), "Backends and their probe results"),
+            get("/v1/backends", Operation.ListBackends.class, list(BackendRegistry.Described.class), "Backends, their probe results and capability rows"),
             get("/v1/vms", Operation.ListVms.class, list(VmStatus.class), "Every VM of the node"),
             route("POST", "/v1/vms", Operation.Define.class, type(VmStatus.class), 201, Body.JSON, "Define a VM from a profile"),
             get("/v1/vms/{name}", Operation.Status.class, type(VmStatus.class), "A VM's status"),

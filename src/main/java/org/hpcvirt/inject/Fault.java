@@ -2,8 +2,11 @@ package org.hpcvirt.inject;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.backend.Capabilities;
+import org.hpcvirt.backend.Capability;
 
 /**
  * Every fault hpcvirt knows, with its error zone and the options it accepts. {@link #HOST_KERNEL_PANIC}
@@ -79,6 +82,27 @@ public enum Fault {
     /** True if the fault is a soft error whose outcome is judged against the workload's golden result. */
     public boolean isSoftError() {
         return this == BITFLIP_WORKLOAD || this == BITFLIP_MEMORY || this == BITFLIP_REGISTER;
+    }
+
+    /**
+     * The backend capability the fault needs, if any: a soft error reads and writes guest memory
+     * ({@link Capability#MEMORY_ACCESS}); any other fault that starts in the guest kernel needs a guest
+     * kernel of the VM's own ({@link Capability#KERNEL_FAULTS}). User and VMM faults need none.
+     */
+    public Optional<Capability> requiredCapability() {
+        if (isSoftError()) {
+            return Optional.of(Capability.MEMORY_ACCESS);
+        }
+        return zone == ErrorZone.GUEST_KERNEL ? Optional.of(Capability.KERNEL_FAULTS) : Optional.empty();
+    }
+
+    /**
+     * Refuses the fault on a backend that lacks {@link #requiredCapability()}: REFUSED, naming the
+     * fault, the backend, the capability and the backend's reason. Nothing has been done when it throws.
+     */
+    public void requireSupportedBy(String backend, Capabilities capabilities) {
+        requiredCapability().ifPresent(c -> capabilities.require(c, backend, "refusing to inject " + id + " ("
+                + zone.label() + ", " + zone.place() + ")"));
     }
 
     /** The option names the fault accepts. */

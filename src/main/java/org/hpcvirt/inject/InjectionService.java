@@ -37,6 +37,7 @@ public final class InjectionService {
         Fault f = Fault.parse(op.fault());
         IsolationLevel iso = IsolationLevel.parse(op.isolation());
         String backend = vm.profile().backend();
+        f.requireSupportedBy(backend, vms.backends().get(backend).capabilities());
         ZoneModel.requireInjectable(f, backend, iso);
         FaultOptions fo = new FaultOptions(f, op.options() == null ? Map.of() : new LinkedHashMap<>(op.options()));
         InjectionContext ctx = new InjectionContext(op.seed() == null ? new Random() : new Random(op.seed()),

@@ -16,7 +16,8 @@ import org.hpcvirt.enclave.IsolationLevel;
  * {@code kvm} it behaves like E-Zone 4 while devices stay virtual; once devices are mapped into the guest
  * and memory is shared for performance, a dying guest kernel can wedge a device or corrupt shared memory:
  * the spread is {@link Effect#VARIED}. A backend that shares the host kernel (a container backend) makes
- * E-Zone 3 the same as E-Zone 1: global, and refused.
+ * E-Zone 3 the same as E-Zone 1: global, and refused; it has no VMM process either, so E-Zone 2
+ * faults (signals to the VMM) are refused there too.
  */
 public final class ZoneModel {
     /** How a backend separates the guest kernel from the host kernel. */
@@ -44,7 +45,7 @@ public final class ZoneModel {
                               ErrorZone behavesLike, String reason, boolean injectable) {
     }
 
-    /** Backends the model knows, with their kernel separation; {@code container} is modelled for refusals only. */
+    /** Backends the model knows, with their kernel separation ({@code container} shares the host kernel). */
     public static final List<String> KNOWN_BACKENDS = List.of("qemu", "kvm", "container");
 
     private ZoneModel() {
@@ -65,10 +66,11 @@ public final class ZoneModel {
         return switch (zone) {
             case HOST_KERNEL -> new Disposition(zone, backend, isolation, Effect.GLOBAL, zone,
                     "the host kernel runs every VM of the node", false);
-            case HOST_USER -> new Disposition(zone, backend, isolation, Effect.LIMITED, zone,
-                    sep == KernelSeparation.SHARED_HOST_KERNEL
-                            ? "the container runtime is one host process per container"
-                            : "each VM has its own VMM process", true);
+            case HOST_USER -> sep == KernelSeparation.SHARED_HOST_KERNEL
+                    ? new Disposition(zone, backend, isolation, Effect.LIMITED, zone,
+                            "there is no VMM process to signal: crun exits once the container runs, and the container's"
+                                    + " init is a guest process (E-Zone 4)", false)
+                    : new Disposition(zone, backend, isolation, Effect.LIMITED, zone, "each VM has its own VMM process", true);
             case GUEST_USER -> new Disposition(zone, backend, isolation, Effect.LIMITED, zone,
                     "the kernel under the process contains its failure", true);
             case GUEST_KERNEL -> guestKernel(backend, isolation, sep);
@@ -98,10 +100,15 @@ public final class ZoneModel {
     /**
      * Checks that {@code fault} may be injected on {@code backend} at {@code isolation}.
      *
-     * @throws HpcvirtException REFUSED, explaining why, when the fault would hit the real host kernel
+     * @throws HpcvirtException REFUSED, explaining why, when the fault would hit the real host kernel or
+     *         its target does not exist on this backend (a VMM signal in a container)
      */
     public static void requireInjectable(Fault fault, String backend, IsolationLevel isolation) {
         Disposition d = disposition(fault, backend, isolation);
+        if (!d.injectable() && fault.zone() == ErrorZone.HOST_USER) {
+            throw new HpcvirtException(ErrorCode.REFUSED, "refusing to inject " + fault.id() + " (" + fault.zone().label()
+                    + ", " + fault.zone().place() + ") on backend '" + backend + "': " + d.reason());
+        }
         if (!d.injectable()) {
             throw new HpcvirtException(ErrorCode.REFUSED, "refusing to inject " + fault.id() + " (" + fault.zone().label()
                     + ", " + fault.zone().place() + ") on backend '" + backend + "': " + d.reason()

@@ -57,7 +57,7 @@ public final class MigrationSource {
     public MigrationReport migrate(Operation.Migrate op) {
         String backend = vms.get(op.name()).profile().backend();
         // a backend that can never migrate is refused before the destination is even contacted
-        if (vms.backends().get(backend).lacking().containsKey(Migratable.class.getSimpleName())) {
+        if (!vms.backends().has(backend, Migratable.class)) {
             throw vms.backends().lacking(backend, Migratable.class, "migrate");
         }
         try (MigrationPeer peer = peers.apply(op)) {

@@ -52,7 +52,7 @@ public final class Lifecycle {
     public VmStatus define(VmProfile profile, String owner) {
         VmProfile.FtSettings ft = profile.ft();
         if (ft != null && !"none".equals(ft.policy())
-                && vms.backends().get(profile.backend()).lacking().containsKey(Checkpointable.class.getSimpleName())) {
+                && !vms.backends().has(profile.backend(), Checkpointable.class)) {
             throw vms.backends().lacking(profile.backend(), Checkpointable.class, "run a VM with fault-tolerance policy '"
                     + (ft.policy() == null ? "(default)" : ft.policy()) + "'");
         }
@@ -67,6 +67,7 @@ public final class Lifecycle {
             Preconditions.require(Operation.Start.class, vm.name(), vm.state());
             VmProfile p = vm.profile();
             Backend backend = vms.backends().usable(p.backend());
+            vms.backends().requireSupported(p);
             Image image = images.get(p.image());
             Path disk = p.disk() == null ? null : ensureDataDisk(image, p);
             watch.enterStarting(vm, VmEvent.Type.STATE_CHANGED, "starting on backend " + backend.name(), Map.of());

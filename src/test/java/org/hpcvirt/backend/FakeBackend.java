@@ -1,5 +1,7 @@
 package org.hpcvirt.backend;
 
+import org.hpcvirt.backend.Capabilities;
+import org.hpcvirt.backend.Capability;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -76,14 +78,26 @@ public final class FakeBackend implements Backend {
         return new FakeBackend(name, Feature.values());
     }
 
-    /** Makes {@link #lacking()} list {@code capability} (simple name) with {@code why}; the instances keep their features. */
+    /**
+     * Makes {@link #capabilities()} mark the cell of {@code capability} (an SPI interface's simple
+     * name, e.g. {@code Migratable}) absent with {@code why}; the instances keep their features.
+     */
     public void lack(String capability, String why) {
         lacking.put(capability, why);
     }
 
+    /** Every cell present (the fake's instances offer what their features say), except what {@link #lack} took away. */
     @Override
-    public Map<String, String> lacking() {
-        return Map.copyOf(lacking);
+    public Capabilities capabilities() {
+        Capabilities c = Capabilities.all();
+        for (Map.Entry<String, String> e : lacking.entrySet()) {
+            try {
+                c = c.without(Capability.of(Class.forName("org.hpcvirt.backend." + e.getKey())), e.getValue());
+            } catch (ClassNotFoundException ex) {
+                throw new IllegalArgumentException("no SPI interface " + e.getKey(), ex);
+            }
+        }
+        return c;
     }
 
     public boolean has(Feature f) {

@@ -96,6 +96,16 @@ class CliIT {
         String kvmLine = r.out().lines().filter(l -> l.startsWith("kvm")).findFirst().orElseThrow();
         // whatever this host can do, the line says yes, or no with a reason
         assertThat(kvmLine.contains(" yes ") || kvmLine.contains(" no ")).isTrue();
+        // the capability matrix: a row per backend, a column per capability, a reason for every "no"
+        assertThat(r.out()).contains("BACKEND    LIFECYCLE  PAUSE  CHECKPOINT  MIGRATE  MEMORY ACCESS  KERNEL FAULTS  DATA DISK");
+        String matrix = r.out().substring(r.out().indexOf("BACKEND    LIFECYCLE"));
+        String containerRow = matrix.lines().filter(l -> l.startsWith("container ")).findFirst().orElseThrow();
+        assertThat(containerRow.split("\\s+")).containsExactly("container", "yes", "yes", "no", "no", "no", "no", "no");
+        assertThat(r.out()).contains("container — kernel faults: the guest kernel is the host kernel")
+                .containsPattern("container — checkpoint: (criu not installed|criu check fails here: .+)");
+        Run json = cli("backends", "--json");
+        assertThat(json.exit()).isZero();
+        assertThat(json.out()).contains("\"capability\" : \"kernel faults\"");
     }
 
     @Test

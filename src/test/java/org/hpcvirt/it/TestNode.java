@@ -171,6 +171,30 @@ public final class TestNode implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Containers (backend {@code container}) whose bundle is under this node's home: their processes
+     * do not name the home, so {@link #processesOfThisNode()} misses them; crun deletes them with
+     * their cgroups. Nothing to do where crun is not installed.
+     */
+    private void deleteContainersOfThisNode() {
+        try {
+            Process list = new ProcessBuilder("crun", "list").redirectErrorStream(true).start();
+            String out = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            list.waitFor();
+            for (String line : out.lines().skip(1).toList()) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 4 && f[3].startsWith(layout.home().toString())) {
+                    new ProcessBuilder("crun", "delete", "--force", f[0]).redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+                }
+            }
+        } catch (IOException e) {
+            // no crun here: no containers either
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
         if (client != null) {
@@ -179,6 +203,7 @@ public final class TestNode implements AutoCloseable {
         for (long pid : processesOfThisNode()) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
+        deleteContainersOfThisNode();
         await().atMost(Duration.ofSeconds(20)).until(() -> processesOfThisNode().isEmpty());
         org.hpcvirt.api.DirectoryTree.delete(layout.home());
     }

@@ -17,6 +17,8 @@ import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.backend.MemoryAccess;
+import org.hpcvirt.backend.Capabilities;
+import org.hpcvirt.backend.Capability;
 import org.hpcvirt.backend.ProbeResult;
 import org.hpcvirt.backend.ProcessInfo;
 import org.hpcvirt.backend.qemu.QemuCommandLine;
@@ -36,7 +38,6 @@ public final class LibvirtBackend implements Backend {
     /** The system libvirtd: its domains run as root like the qemu backend's QEMU. */
     public static final String DEFAULT_URI = "qemu:///system";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final Map<String, String> LACKING = lacking0();
 
     private final String uri;
     private final Duration connectTimeout;
@@ -54,17 +55,12 @@ public final class LibvirtBackend implements Backend {
         return new LibvirtBackend(DEFAULT_URI, Duration.ofMillis(Long.getLong("hpcvirt.libvirt.connect.ms", 3000)));
     }
 
-    private static Map<String, String> lacking0() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("Checkpointable", "libvirt 9.0's virDomainSave ends the domain instead of leaving it paused at the saved"
-                + " state, and it cannot restore external memory snapshots (needs libvirt 9.7); checkpoints need the qemu backend");
-        m.put("DiskSnapshots", "external disk snapshots of a running domain are not wired to libvirt here; they serve"
-                + " checkpoints and migration, which this backend lacks");
-        m.put("Migratable", "libvirt migration needs a second libvirtd (its own mount namespace and host UUID);"
-                + " not available on this host");
-        m.put("IncomingLaunch", "a libvirt domain cannot be the destination of an hpcvirt migration (see Migratable)");
-        return java.util.Collections.unmodifiableMap(m);
-    }
+    /** Why checkpoints (and the disk snapshots they take) are absent here. */
+    static final String NO_CHECKPOINT = "libvirt 9.0's virDomainSave ends the domain instead of leaving it paused at the saved"
+            + " state, and it cannot restore external memory snapshots (needs libvirt 9.7); checkpoints need the qemu backend";
+    /** Why migration (either end) is absent here. */
+    static final String NO_MIGRATION = "libvirt migration needs a second libvirtd (its own mount namespace and host UUID);"
+            + " not available on this host";
 
     @Override
     public String name() {
@@ -105,7 +101,7 @@ public final class LibvirtBackend implements Backend {
 
     /**
      * {@link MemoryAccess.Provider} (the domains' QEMU gdbstub) and {@link DefinitionExport} (the domain
-     * XML this backend launches); see {@link #lacking()} for what it lacks.
+     * XML this backend launches); see {@link #capabilities()} for what it lacks.
      */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
@@ -118,9 +114,14 @@ public final class LibvirtBackend implements Backend {
         return Optional.empty();
     }
 
+    /** Everything a QEMU guest has except checkpoints and migration (see {@link #NO_CHECKPOINT}, {@link #NO_MIGRATION}). */
     @Override
-    public Map<String, String> lacking() {
-        return LACKING;
+    public Capabilities capabilities() {
+        ProbeResult p = probe();
+        if (!p.usable()) {
+            return Capabilities.none(p.reason());
+        }
+        return Capabilities.all().without(Capability.CHECKPOINT, NO_CHECKPOINT).without(Capability.MIGRATE, NO_MIGRATION);
     }
 
     /**
@@ -131,7 +132,7 @@ public final class LibvirtBackend implements Backend {
     @Override
     public Instance launch(LaunchSpec spec) {
         if (spec.incoming() != null) {
-            throw new HpcvirtException(ErrorCode.REFUSED, "backend 'libvirt' cannot restore saved state: " + LACKING.get("Checkpointable"));
+            throw new HpcvirtException(ErrorCode.REFUSED, "backend 'libvirt' cannot restore saved state: " + NO_CHECKPOINT);
         }
         ProbeResult p = probe();
         if (!p.usable()) {

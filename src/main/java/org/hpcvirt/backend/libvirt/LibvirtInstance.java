@@ -247,7 +247,7 @@ final class LibvirtInstance implements Instance {
         listeners.add(listener);
     }
 
-    /** Pausable and MemoryAccess; Checkpointable, DiskSnapshots and Migratable are absent (see {@link LibvirtBackend#lacking()}). */
+    /** Pausable and MemoryAccess; Checkpointable, DiskSnapshots and Migratable are absent (see {@link LibvirtBackend#capabilities()}). */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
         return Optional.ofNullable(capabilities.get(type)).map(type::cast);

@@ -18,6 +18,7 @@ import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.Capabilities;
 import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceRecord;
@@ -175,6 +176,17 @@ public final class QemuBackend implements Backend {
     @Override
     public Instance launch(LaunchSpec spec) {
         return launch(spec, true);
+    }
+
+    /**
+     * Every capability where the probe passes (pause, checkpoint and migration through QMP, memory
+     * access through the gdbstub, kernel faults inside a guest kernel of its own, qcow2 data disks);
+     * none, for the probe's reason, where it fails.
+     */
+    @Override
+    public Capabilities capabilities() {
+        ProbeResult p = probe();
+        return p.usable() ? Capabilities.all() : Capabilities.none(p.reason());
     }
 
     /**

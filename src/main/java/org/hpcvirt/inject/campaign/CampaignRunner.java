@@ -29,6 +29,7 @@ import org.hpcvirt.api.DirectoryTree;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
+import org.hpcvirt.backend.Capability;
 import org.hpcvirt.backend.BackendRegistry;
 import org.hpcvirt.backend.Checkpointable;
 import org.hpcvirt.backend.Instance;
@@ -117,7 +118,8 @@ public final class CampaignRunner {
         for (Backend b : backends) {
             for (IsolationLevel iso : spec.isolation()) {
                 for (FaultOptions f : spec.faults()) {
-                    if (b.probe().usable() && ZoneModel.disposition(f.fault(), b.name(), iso).injectable()) {
+                    if (b.probe().usable() && snapshotProblem(spec, b) == null
+                            && ZoneModel.disposition(f.fault(), b.name(), iso).injectable() && lacking(f.fault(), b) == null) {
                         total += spec.runs();
                     }
                 }
@@ -133,11 +135,21 @@ public final class CampaignRunner {
                     progress.line("backend " + b.name() + ": not runnable here: " + probe.reason());
                     continue;
                 }
+                String snapshot = snapshotProblem(spec, b);
+                if (snapshot != null) {
+                    skipped.add(new CampaignResult.Skipped(b.name(), "*", "*", 0, "not runnable: " + snapshot));
+                    progress.line("backend " + b.name() + ": not runnable: " + snapshot);
+                    continue;
+                }
                 for (IsolationLevel iso : spec.isolation()) {
                     List<FaultOptions> runnable = new ArrayList<>();
                     for (FaultOptions f : spec.faults()) {
                         ZoneModel.Disposition d = ZoneModel.disposition(f.fault(), b.name(), iso);
-                        if (d.injectable()) {
+                        String lacking = lacking(f.fault(), b);
+                        if (lacking != null) {
+                            skipped.add(new CampaignResult.Skipped(b.name(), iso.id(), f.fault().id(), f.fault().zone().number(),
+                                    "refused: " + lacking));
+                        } else if (d.injectable()) {
                             runnable.add(f);
                         } else {
                             skipped.add(new CampaignResult.Skipped(b.name(), iso.id(), f.fault().id(), f.fault().zone().number(),
@@ -197,9 +209,9 @@ public final class CampaignRunner {
                     workloadTimeout = Duration.ofMillis(Math.max(5000, g.elapsedMs() * spec.hangFactor()));
                     progress.line(cell + ": golden checksum " + g.result() + " in " + g.elapsedMs() + " ms");
                 }
-                Checkpointable cp = base.capability(Checkpointable.class).orElseThrow(() -> new HpcvirtException(
-                        ErrorCode.BACKEND_UNAVAILABLE, "backend " + backend.name() + " cannot save state (no snapshot reset)"));
                 if (spec.reset() == CampaignSpec.Reset.SNAPSHOT) {
+                    Checkpointable cp = base.capability(Checkpointable.class).orElseThrow(() -> new HpcvirtException(
+                            ErrorCode.BACKEND_UNAVAILABLE, "backend " + backend.name() + " cannot save state (no snapshot reset)"));
                     cp.saveState(state, Checkpointable.SaveOptions.paused());
                 }
             } finally {
@@ -458,5 +470,22 @@ public final class CampaignRunner {
                 bar.close();
             }
         }
+    }
+
+    /** Why {@code backend} cannot take {@code fault} (the capability it lacks and the backend's reason), or null. */
+    private static String lacking(Fault fault, Backend backend) {
+        return fault.requiredCapability().filter(c -> !backend.capabilities().has(c))
+                .map(c -> "backend '" + backend.name() + "' has no " + c.label() + " ("
+                        + backend.capabilities().reasonAbsent(c).orElse("") + ")")
+                .orElse(null);
+    }
+
+    /** Why {@code backend} cannot run the campaign's snapshot resets (it has no checkpoint), or null. */
+    private static String snapshotProblem(CampaignSpec spec, Backend backend) {
+        if (spec.reset() != CampaignSpec.Reset.SNAPSHOT || backend.capabilities().has(Capability.CHECKPOINT)) {
+            return null;
+        }
+        return "reset: snapshot needs a checkpoint, and backend '" + backend.name() + "' has none ("
+                + backend.capabilities().reasonAbsent(Capability.CHECKPOINT).orElse("") + "); use reset: reboot";
     }
 }
