@@ -94,18 +94,18 @@ public final class BackendRegistry {
 
     /**
      * The refusal of an operation that needs a capability the named backend lacks: REFUSED,
-     * "backend 'B' cannot WHAT (it has no C): REASON", with the backend's own reason from its
-     * {@link Backend#capabilities()} row. Thrown by callers before anything starts.
+     * "WHAT: backend 'B' has no C (REASON)", with the backend's own reason from its
+     * {@link Backend#capabilities()} row (the same words as {@link Capabilities#require}). Thrown by
+     * callers before anything starts.
      *
      * @param capability the SPI interface the operation needs (e.g. {@code Migratable})
-     * @param what       what the user asked for, e.g. "migrate"
+     * @param what       what the user asked for, e.g. "migrating 'm1'"
      */
     public HpcvirtException lacking(String backendName, Class<?> capability, String what) {
         Capability cap = Capability.of(capability);
         String why = !backends.containsKey(backendName) ? "unknown backend"
                 : backends.get(backendName).capabilities().reasonAbsent(cap).orElse("not offered by this backend");
-        return new HpcvirtException(ErrorCode.REFUSED, "backend '" + backendName + "' cannot " + what + " (it has no " + cap.label()
-                + "): " + why);
+        return new HpcvirtException(ErrorCode.REFUSED, what + ": backend '" + backendName + "' has no " + cap.label() + " (" + why + ")");
     }
 
     /** True if the named backend's row of the capability matrix has the capability {@code capability} stands for. */

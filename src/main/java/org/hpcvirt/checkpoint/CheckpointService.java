@@ -162,9 +162,9 @@ public final class CheckpointService implements AutoCloseable {
         Instance inst = vm.instance();
         VmProfile p = vm.profile();
         Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow(
-                () -> vms.backends().lacking(p.backend(), Checkpointable.class, "checkpoint"));
+                () -> vms.backends().lacking(p.backend(), Checkpointable.class, "checkpointing '" + vm.name() + "'"));
         DiskSnapshots ds = p.disk() == null ? null : inst.capability(DiskSnapshots.class).orElseThrow(
-                () -> vms.backends().lacking(p.backend(), DiskSnapshots.class, "checkpoint a VM's data disk"));
+                () -> vms.backends().lacking(p.backend(), DiskSnapshots.class, "checkpointing the data disk of '" + vm.name() + "'"));
         Heartbeat hb = vm.lastHeartbeat();
         long counter = -1;
         GuestChannel ch = vm.channel();

@@ -84,7 +84,7 @@ public final class MigrationDestination implements AutoCloseable {
             }
         }
         IncomingLaunch il = vms.backends().usable(profile.backend()).capability(IncomingLaunch.class).orElseThrow(
-                () -> vms.backends().lacking(profile.backend(), IncomingLaunch.class, "receive a migration"));
+                () -> vms.backends().lacking(profile.backend(), IncomingLaunch.class, "receiving '" + profile.name() + "' by migration"));
         ManagedVm vm = vms.define(profile, op.owner() != null ? op.owner() : org.hpcvirt.vm.store.VmStore.LEGACY_OWNER);
         String name = profile.name();
         String uri;

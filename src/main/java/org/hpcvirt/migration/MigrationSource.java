@@ -58,7 +58,7 @@ public final class MigrationSource {
         String backend = vms.get(op.name()).profile().backend();
         // a backend that can never migrate is refused before the destination is even contacted
         if (!vms.backends().has(backend, Migratable.class)) {
-            throw vms.backends().lacking(backend, Migratable.class, "migrate");
+            throw vms.backends().lacking(backend, Migratable.class, "migrating '" + op.name() + "'");
         }
         try (MigrationPeer peer = peers.apply(op)) {
             return migrate(op.name(), peer, new Migratable.MigrateOptions(Duration.ofMillis(op.maxDowntimeMs()), op.bandwidth(),
@@ -85,11 +85,11 @@ public final class MigrationSource {
             Instance inst = vm.instance();
             VmProfile p = vm.profile();
             Migratable mig = inst.capability(Migratable.class).orElseThrow(
-                    () -> vms.backends().lacking(p.backend(), Migratable.class, "migrate"));
+                    () -> vms.backends().lacking(p.backend(), Migratable.class, "migrating '" + vm.name() + "'"));
             Path disk = null;
             if (p.disk() != null) {
                 DiskSnapshots ds = inst.capability(DiskSnapshots.class).orElseThrow(
-                        () -> vms.backends().lacking(p.backend(), DiskSnapshots.class, "migrate a VM's data disk"));
+                        () -> vms.backends().lacking(p.backend(), DiskSnapshots.class, "migrating the data disk of '" + vm.name() + "'"));
                 checkpoints.moveDiskToStore(vm, ds);
                 disk = ds.topLayer(CheckpointService.DATA_DRIVE).toAbsolutePath();
             }

@@ -53,7 +53,7 @@ public final class Lifecycle {
         VmProfile.FtSettings ft = profile.ft();
         if (ft != null && !"none".equals(ft.policy())
                 && !vms.backends().has(profile.backend(), Checkpointable.class)) {
-            throw vms.backends().lacking(profile.backend(), Checkpointable.class, "run a VM with fault-tolerance policy '"
+            throw vms.backends().lacking(profile.backend(), Checkpointable.class, "defining '" + profile.name() + "' with fault-tolerance policy '"
                     + (ft.policy() == null ? "(default)" : ft.policy()) + "'");
         }
         return vms.status(vms.define(profile, owner));

@@ -23,7 +23,7 @@ class BackendsTest {
         assertThat(r.get("libvirt").capability(IncomingLaunch.class)).isEmpty();
         assertThat(r.get("container").capability(IncomingLaunch.class)).isEmpty();
         assertThat(r.lacking("libvirt", IncomingLaunch.class, "receive a migration").getMessage())
-                .startsWith("backend 'libvirt' cannot receive a migration (it has no migrate): ");
+                .startsWith("receive a migration: backend 'libvirt' has no migrate (");
     }
 
     /** What the CLI does while the daemon holds the VM: memory access from the record alone (QEMU's gdb socket in the run directory). */

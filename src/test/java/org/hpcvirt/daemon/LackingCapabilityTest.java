@@ -54,8 +54,8 @@ class LackingCapabilityTest {
         HpcvirtException e = refusal(() -> fake.run(new Operation.Define(String.format(PROFILE, "ft1") + "ft:\n  policy: reactive\n",
                 "ft1.yaml", null)));
         assertThat(e.code()).isEqualTo(ErrorCode.REFUSED);
-        assertThat(e.getMessage()).isEqualTo("backend 'fake' cannot run a VM with fault-tolerance policy 'reactive' (it has no"
-                + " checkpoint): the fake cannot save state");
+        assertThat(e.getMessage()).isEqualTo("defining 'ft1' with fault-tolerance policy 'reactive': backend 'fake' has no"
+                + " checkpoint (the fake cannot save state)");
         assertThatThrownBy(() -> fake.state("ft1")).isInstanceOf(HpcvirtException.class).hasMessageContaining("not found");
         // without a policy, or with policy none, the same backend is fine
         fake.run(new Operation.Define(String.format(PROFILE, "ft2") + "ft:\n  policy: none\n", "ft2.yaml", null));
@@ -68,7 +68,7 @@ class LackingCapabilityTest {
         int calls = fake.backend.last().calls().size();
         HpcvirtException e = refusal(() -> fake.run(new Operation.Migrate("m1", "http://127.0.0.1:9", null, null, null, null)));
         assertThat(e.code()).isEqualTo(ErrorCode.REFUSED);
-        assertThat(e.getMessage()).isEqualTo("backend 'fake' cannot migrate (it has no migrate): the fake has no second host");
+        assertThat(e.getMessage()).isEqualTo("migrating 'm1': backend 'fake' has no migrate (the fake has no second host)");
         assertThat(fake.state("m1")).isEqualTo(VmState.RUNNING);
         assertThat(fake.backend.last().calls()).hasSize(calls);
     }
@@ -98,6 +98,6 @@ class LackingCapabilityTest {
         };
         BackendRegistry r = new BackendRegistry(java.util.List.of(bare));
         assertThat(r.lacking("bare", Migratable.class, "migrate").getMessage())
-                .isEqualTo("backend 'bare' cannot migrate (it has no migrate): not declared by backend 'bare'");
+                .isEqualTo("migrate: backend 'bare' has no migrate (not declared by backend 'bare')");
     }
 }

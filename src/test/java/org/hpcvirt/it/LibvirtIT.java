@@ -96,11 +96,11 @@ class LibvirtIT {
 
         assertThatThrownBy(() -> c.checkpoint("lv1", false, null)).isInstanceOf(HpcvirtException.class)
                 .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
-                .hasMessageContaining("backend 'libvirt' cannot checkpoint (it lacks Checkpointable): ");
+                .hasMessageContaining("checkpointing 'lv1': backend 'libvirt' has no checkpoint (libvirt 9.0's virDomainSave");
         assertThatThrownBy(() -> c.execute(new Operation.Migrate("lv1", "http://127.0.0.1:9", null, null, null, null)))
                 .isInstanceOf(HpcvirtException.class)
                 .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
-                .hasMessageContaining("backend 'libvirt' cannot migrate (it lacks Migratable): libvirt migration needs a second libvirtd");
+                .hasMessageContaining("migrating 'lv1': backend 'libvirt' has no migrate (libvirt migration needs a second libvirtd");
         assertThat(c.status("lv1").state()).isEqualTo(VmState.RUNNING);
 
         // a guest panic: libvirt's crashed event is GUEST_PANICKED, and the domain is kept for inspection
