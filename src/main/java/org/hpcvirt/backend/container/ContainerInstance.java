@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +18,7 @@ import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.Pausable;
-import org.hpcvirt.backend.ProcessInfo;
+import org.hpcvirt.backend.ProcessInstance;
 import org.hpcvirt.backend.RunState;
 
 /**
@@ -29,16 +28,14 @@ import org.hpcvirt.backend.RunState;
  * has detached); EXITED is reported exactly once, and an exited container's crun state and cgroups
  * are deleted then. Its only capability is {@link Pausable} ({@code crun pause}, the freezer).
  */
-final class ContainerInstance implements Instance {
+final class ContainerInstance extends ProcessInstance {
     /** File in the run directory holding the container id, for {@link ContainerBackend#attach}. */
     static final String ID_FILE = "container.id";
     static final String CHANNEL_DIR = "channel";
     static final String CONSOLE_LOG = "console.log";
     private static final ScheduledThreadPoolExecutor EXIT_CHECKS = exitChecks();
 
-    private final InstanceRecord record;
     private final String containerId;
-    private final CopyOnWriteArrayList<InstanceListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean exitReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ScheduledFuture<?> exitCheck;
@@ -57,7 +54,7 @@ final class ContainerInstance implements Instance {
     };
 
     ContainerInstance(InstanceRecord record, String containerId) {
-        this.record = record;
+        super(record);
         this.containerId = containerId;
         exitCheck = EXIT_CHECKS.scheduleWithFixedDelay(this::checkExit, 500, 500, TimeUnit.MILLISECONDS);
     }
@@ -90,30 +87,9 @@ final class ContainerInstance implements Instance {
         }
     }
 
-    private void fire(InstanceListener.Kind kind, String name, Map<String, Object> data) {
-        for (InstanceListener l : listeners) {
-            try {
-                l.onEvent(kind, name, data);
-            } catch (RuntimeException e) {
-                // one faulty listener must not hide events from the others
-            }
-        }
-    }
 
-    @Override
-    public InstanceRecord record() {
-        return record;
-    }
 
-    @Override
-    public long pid() {
-        return record.pid();
-    }
 
-    @Override
-    public boolean isAlive() {
-        return ProcessInfo.isAlive(record.pid(), record.startTicks());
-    }
 
     @Override
     public Path guestChannelSocket() {
@@ -179,10 +155,6 @@ final class ContainerInstance implements Instance {
         Crun.deleteQuietly(containerId);
     }
 
-    @Override
-    public void addListener(InstanceListener listener) {
-        listeners.add(listener);
-    }
 
     /** {@link Pausable} only: checkpoint, migration, disk snapshots and memory access are absent (see the backend's matrix). */
     @Override

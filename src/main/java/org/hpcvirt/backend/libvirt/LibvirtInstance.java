@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +20,7 @@ import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.Pausable;
-import org.hpcvirt.backend.ProcessInfo;
+import org.hpcvirt.backend.ProcessInstance;
 import org.hpcvirt.backend.RunState;
 import org.hpcvirt.backend.qemu.QemuCommandLine;
 import org.hpcvirt.backend.qemu.QemuMemoryAccess;
@@ -42,16 +41,14 @@ import org.libvirt.event.LifecycleListener;
  * Capabilities: {@link Pausable} (virDomainSuspend/Resume) and {@link MemoryAccess} (the gdbstub of
  * the domain's QEMU, as for the qemu backend), each its own object.
  */
-final class LibvirtInstance implements Instance {
+final class LibvirtInstance extends ProcessInstance {
     /** File in the run directory naming the domain: its name on the first line, its UUID on the second. */
     static final String DOMAIN_FILE = "libvirt.domain";
     private static final ScheduledThreadPoolExecutor EXIT_CHECKS = exitChecks();
 
-    private final InstanceRecord record;
     private final Connect conn;
     private final Domain domain;
     private final String domainName;
-    private final CopyOnWriteArrayList<InstanceListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean exitReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LifecycleListener lifecycle = this::onLifecycle;
@@ -60,7 +57,7 @@ final class LibvirtInstance implements Instance {
 
     /** Takes ownership of {@code conn}: {@link #close()} closes it. */
     LibvirtInstance(InstanceRecord record, Connect conn, Domain domain, String domainName) {
-        this.record = record;
+        super(record);
         this.conn = conn;
         this.domain = domain;
         this.domainName = domainName;
@@ -141,30 +138,9 @@ final class LibvirtInstance implements Instance {
         }
     }
 
-    private void fire(InstanceListener.Kind kind, String name, Map<String, Object> data) {
-        for (InstanceListener l : listeners) {
-            try {
-                l.onEvent(kind, name, data);
-            } catch (RuntimeException e) {
-                // one faulty listener must not hide events from the others
-            }
-        }
-    }
 
-    @Override
-    public InstanceRecord record() {
-        return record;
-    }
 
-    @Override
-    public long pid() {
-        return record.pid();
-    }
 
-    @Override
-    public boolean isAlive() {
-        return ProcessInfo.isAlive(record.pid(), record.startTicks());
-    }
 
     @Override
     public Path guestChannelSocket() {
@@ -242,10 +218,6 @@ final class LibvirtInstance implements Instance {
         checkExit();
     }
 
-    @Override
-    public void addListener(InstanceListener listener) {
-        listeners.add(listener);
-    }
 
     /** Pausable and MemoryAccess; Checkpointable, DiskSnapshots and Migratable are absent (see {@link LibvirtBackend#capabilities()}). */
     @Override

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +23,7 @@ import org.hpcvirt.backend.MemoryAccess;
 import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProcessInfo;
+import org.hpcvirt.backend.ProcessInstance;
 import org.hpcvirt.backend.RunState;
 
 /**
@@ -34,7 +34,7 @@ import org.hpcvirt.backend.RunState;
  * {@link QemuMigratable}, {@link QemuMemoryAccess}); they share this instance's QMP session and
  * migration status.
  */
-public final class QemuInstance implements Instance {
+public final class QemuInstance extends ProcessInstance {
     static final Duration QMP_TIMEOUT = Duration.ofSeconds(30);
     /** Unix socket in the run directory through which state files go to and from QEMU. */
     static final String STATE_SOCKET = "state.sock";
@@ -46,10 +46,8 @@ public final class QemuInstance implements Instance {
      */
     private static final ScheduledThreadPoolExecutor EXIT_CHECKS = exitChecks();
 
-    private final InstanceRecord record;
     private final Process process;
     private final QmpConnection qmp;
-    private final CopyOnWriteArrayList<InstanceListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean exitReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ScheduledFuture<?> exitCheck;
@@ -64,7 +62,7 @@ public final class QemuInstance implements Instance {
     private volatile java.time.Instant lastResume;
 
     QemuInstance(InstanceRecord record, Process process, QmpConnection qmp) {
-        this.record = record;
+        super(record);
         this.process = process;
         this.qmp = qmp;
         this.capabilities = Map.of(
@@ -127,30 +125,9 @@ public final class QemuInstance implements Instance {
         fire(kind, ev.name(), data == null ? Map.of() : data);
     }
 
-    private void fire(InstanceListener.Kind kind, String name, Map<String, Object> data) {
-        for (InstanceListener l : listeners) {
-            try {
-                l.onEvent(kind, name, data);
-            } catch (RuntimeException e) {
-                // one faulty listener must not hide events from the others
-            }
-        }
-    }
 
-    @Override
-    public InstanceRecord record() {
-        return record;
-    }
 
-    @Override
-    public long pid() {
-        return record.pid();
-    }
 
-    @Override
-    public boolean isAlive() {
-        return ProcessInfo.isAlive(record.pid(), record.startTicks());
-    }
 
     @Override
     public Path guestChannelSocket() {
@@ -348,10 +325,6 @@ public final class QemuInstance implements Instance {
         checkExit();
     }
 
-    @Override
-    public void addListener(InstanceListener listener) {
-        listeners.add(listener);
-    }
 
     /** Pausable, Checkpointable, DiskSnapshots, Migratable and MemoryAccess, each its own object. */
     @Override
