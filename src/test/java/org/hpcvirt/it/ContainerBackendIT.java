@@ -1,25 +1,23 @@
 package org.hpcvirt.it;
 
+import static org.hpcvirt.it.InProcessCli.hpcvirt;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.VmState;
-import org.hpcvirt.cli.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import picocli.CommandLine;
 
 /**
  * A {@code container} VM of a real daemon: it reaches RUNNING on its agent's heartbeats, runs under
@@ -48,18 +46,6 @@ class ContainerBackendIT {
         }
     }
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run hpcvirt(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.newCommandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static String containerId() throws Exception {
         return Files.readString(node.layout().runDir("box").resolve("container.id")).strip();
@@ -94,7 +80,7 @@ class ContainerBackendIT {
     @Test
     @Order(3)
     void aGuestUserFaultRunsAndKillsOnlyItsProcess() {
-        Run r = hpcvirt("inject", "segfault", "box");
+        InProcessCli.Run r = hpcvirt("inject", "segfault", "box");
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("faulting process exit status: 139");
         assertThat(node.client().status("box").state()).isEqualTo(VmState.RUNNING);
@@ -103,7 +89,7 @@ class ContainerBackendIT {
     @Test
     @Order(4)
     void aKernelFaultIsRefusedNamingBackendCapabilityAndReason() {
-        Run r = hpcvirt("inject", "kerncrash", "box");
+        InProcessCli.Run r = hpcvirt("inject", "kerncrash", "box");
         assertThat(r.code()).as(r.toString()).isEqualTo(ErrorCode.REFUSED.exitCode());
         assertThat(r.err()).contains("refusing to inject kerncrash").contains("backend 'container' has no kernel faults")
                 .contains("the guest kernel is the host kernel").doesNotContain("Exception").doesNotContain("\tat ");

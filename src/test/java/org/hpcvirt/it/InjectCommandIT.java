@@ -1,20 +1,18 @@
 package org.hpcvirt.it;
 
+import static org.hpcvirt.it.InProcessCli.hpcvirt;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.VmState;
-import org.hpcvirt.cli.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import picocli.CommandLine;
 
 /**
  * {@code hpcvirt inject} against a VM of a real daemon: a refused E-Zone 1 fault, a guest-user fault, a
@@ -40,23 +38,11 @@ class InjectCommandIT {
         }
     }
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run hpcvirt(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.newCommandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     @Order(1)
     void hostKernelFaultIsRefused() {
-        Run r = hpcvirt("inject", "host-kernel-panic", "victim");
+        InProcessCli.Run r = hpcvirt("inject", "host-kernel-panic", "victim");
         assertThat(r.code()).as(r.toString()).isEqualTo(ErrorCode.REFUSED.exitCode());
         assertThat(r.err()).contains("refusing to inject host-kernel-panic").doesNotContain("Exception");
         assertThat(node.client().status("victim").state()).isEqualTo(VmState.RUNNING);
@@ -65,7 +51,7 @@ class InjectCommandIT {
     @Test
     @Order(2)
     void guestSegfaultKillsOnlyTheProcess() {
-        Run r = hpcvirt("inject", "segfault", "victim");
+        InProcessCli.Run r = hpcvirt("inject", "segfault", "victim");
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("faulting process exit status: 139");
         assertThat(node.client().status("victim").state()).isEqualTo(VmState.RUNNING);
@@ -77,7 +63,7 @@ class InjectCommandIT {
     @Test
     @Order(3)
     void bitFlipThroughTheGdbstubCorruptsTheWorkloadResult() {
-        Run r = hpcvirt("inject", "bitflip-workload", "victim", "-o", "bits=1", "-o", "offset=0", "--seed", "1");
+        InProcessCli.Run r = hpcvirt("inject", "bitflip-workload", "victim", "-o", "bits=1", "-o", "offset=0", "--seed", "1");
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("golden checksum: ").contains("(≠ golden: SDC)");
         assertThat(node.client().status("victim").state()).isEqualTo(VmState.RUNNING);
@@ -86,7 +72,7 @@ class InjectCommandIT {
     @Test
     @Order(4)
     void vmmSignalIsDetectedByTheDaemon() {
-        Run r = hpcvirt("inject", "vmm-sigsegv", "victim", "--watch", "20s");
+        InProcessCli.Run r = hpcvirt("inject", "vmm-sigsegv", "victim", "--watch", "20s");
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("SIGSEGV to QEMU pid").contains("detected: QEMU_EXITED");
         assertThat(node.processesOfThisNode()).as("the daemon survives").contains(node.daemonPid());
