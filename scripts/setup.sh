@@ -38,8 +38,10 @@ if [ -f "$unified/cgroup.controllers" ] && [ ! -f /sys/fs/cgroup/cgroup.controll
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     for c in $(cat "$unified/cgroup.controllers"); do
         echo "setup: mounting cgroup controller $c as v1 at /sys/fs/cgroup/$c (for crun)"
-        $SUDO mkdir -p "/sys/fs/cgroup/$c"
-        $SUDO mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"
+        # not fatal: without it only the container backend is unusable, and its probe says why
+        if ! { $SUDO mkdir -p "/sys/fs/cgroup/$c" && $SUDO mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"; }; then
+            echo "setup: could not mount $c as v1; the container backend will be unusable here" >&2
+        fi
     done
 fi
 
