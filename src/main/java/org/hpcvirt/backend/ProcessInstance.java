@@ -1,8 +1,12 @@
 package org.hpcvirt.backend;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
 
 /**
  * What every {@link Instance} backed by one host process shares: its {@link InstanceRecord}, the
@@ -43,6 +47,32 @@ public abstract class ProcessInstance implements Instance {
     @Override
     public boolean isAlive() {
         return ProcessInfo.isAlive(record.pid(), record.startTicks());
+    }
+
+    /**
+     * After the process was sent its end: returns once it is gone, true; false if the thread was
+     * interrupted while waiting.
+     *
+     * @param survived the message if it still runs after 10 s
+     * @throws HpcvirtException OPERATION_FAILED with {@code survived} if it still runs after 10 s
+     */
+    protected final boolean awaitGone(String survived) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (isAlive()) {
+            if (System.nanoTime() > deadline) {
+                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, survived);
+            }
+            if (!pauseWhileAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One wait of {@link #awaitGone}: 20 ms by default; false to stop waiting (the thread was interrupted). */
+    protected boolean pauseWhileAlive() {
+        LockSupport.parkNanos(20_000_000L);
+        return true;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package org.hpcvirt.backend.container;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,9 +9,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import org.hpcvirt.api.DaemonThreads;
-import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
@@ -142,14 +139,7 @@ final class ContainerInstance extends ProcessInstance {
             Crun.state(containerId).filter(s -> s.status().equals("paused"))
                     .ifPresent(s -> Crun.run(List.of("resume", containerId), Crun.TIMEOUT));
             Crun.run(List.of("kill", containerId, "KILL"), Crun.TIMEOUT);
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (isAlive()) {
-                if (System.nanoTime() > deadline) {
-                    throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "container " + containerId + " (pid " + record.pid()
-                            + ") survived SIGKILL for 10 s");
-                }
-                LockSupport.parkNanos(10_000_000L);
-            }
+            awaitGone("container " + containerId + " (pid " + record.pid() + ") survived SIGKILL for 10 s");
         }
         reportExit();
         Crun.deleteQuietly(containerId);

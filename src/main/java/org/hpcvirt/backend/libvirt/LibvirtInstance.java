@@ -3,7 +3,6 @@ package org.hpcvirt.backend.libvirt;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -11,7 +10,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import org.hpcvirt.api.DaemonThreads;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
@@ -207,14 +205,7 @@ final class LibvirtInstance extends ProcessInstance {
                 }
             }
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (isAlive()) {
-            if (System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "domain " + domainName + " (QEMU pid " + record.pid()
-                        + ") still runs 10 s after virDomainDestroy");
-            }
-            LockSupport.parkNanos(20_000_000L);
-        }
+        awaitGone("domain " + domainName + " (QEMU pid " + record.pid() + ") still runs 10 s after virDomainDestroy");
         checkExit();
     }
 

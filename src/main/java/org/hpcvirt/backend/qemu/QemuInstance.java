@@ -306,23 +306,24 @@ public final class QemuInstance extends ProcessInstance {
         if (h.isPresent() && isAlive()) {
             h.get().destroyForcibly();
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (isAlive()) {
-            if (System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "QEMU pid " + record.pid() + " survived SIGKILL for 10 s");
-            }
-            if (process != null) {
-                try {
-                    process.waitFor(100, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            } else {
-                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
-            }
+        if (awaitGone("QEMU pid " + record.pid() + " survived SIGKILL for 10 s")) {
+            checkExit();
         }
-        checkExit();
+    }
+
+    /** A child QEMU is waited for (which also reaps it); an attached one is polled. */
+    @Override
+    protected boolean pauseWhileAlive() {
+        if (process == null) {
+            return super.pauseWhileAlive();
+        }
+        try {
+            process.waitFor(100, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
 
