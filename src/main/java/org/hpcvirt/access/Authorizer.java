@@ -98,7 +98,7 @@ public final class Authorizer implements Dispatcher.Guard {
     @Override
     public Object visible(Operation op, RequestContext ctx, Object result) {
         Caller c = ctx.caller();
-        if (c.anyOwner() || readOthers || !(result instanceof List<?> list)) {
+        if (seesAll(c) || !(result instanceof List<?> list)) {
             return result;
         }
         if (op instanceof Operation.ListVms) {
@@ -115,10 +115,18 @@ public final class Authorizer implements Dispatcher.Guard {
      * everyone sees). For the event history and stream.
      */
     public boolean maySee(Caller caller, String vm) {
-        if (vm == null || caller.anyOwner() || readOthers) {
+        if (vm == null || seesAll(caller)) {
             return true;
         }
         return vmOwner.apply(vm).map(caller.name()::equals).orElse(false);
+    }
+
+    /**
+     * True if {@code caller} may see every user's VMs and checkpoints: an administrator, a node or a
+     * token, or anyone when the node lets users read others' ({@code readOthers}).
+     */
+    public boolean seesAll(Caller caller) {
+        return caller.anyOwner() || readOthers;
     }
 
     private void require(Caller c, String owner, String what, boolean look) {

@@ -4,12 +4,14 @@ import org.hpcvirt.api.HpcvirtException;
 
 /** What may be an owner's name: a Unix user name (what {@code useradd} accepts, at most 32 characters). */
 public final class Owners {
+    private static final java.util.regex.Pattern USER = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9._-]{0,31}\\$?");
+
     private Owners() {
     }
 
     /** Who owns what a caller creates without naming an owner: a local user themselves; for nodes, tokens and the daemon, root. */
     public static String defaultFor(org.hpcvirt.api.Caller caller) {
-        return caller.local() && caller.name().matches("[A-Za-z_][A-Za-z0-9._-]{0,31}\\$?") ? caller.name()
+        return caller.local() && USER.matcher(caller.name()).matches() ? caller.name()
                 : org.hpcvirt.vm.store.VmStore.LEGACY_OWNER;
     }
 
@@ -19,7 +21,7 @@ public final class Owners {
      * @throws HpcvirtException INVALID_INPUT naming the problem otherwise
      */
     public static String checked(String name) {
-        if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9._-]{0,31}\\$?")) {
+        if (name == null || !USER.matcher(name).matches()) {
             throw HpcvirtException.invalid("owner: '" + name + "' is not a user name (letters, digits, '.', '_', '-'; at most 32)");
         }
         return name;

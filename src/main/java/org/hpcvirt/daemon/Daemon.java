@@ -226,7 +226,7 @@ public final class Daemon implements AutoCloseable {
         r.get(MetricsServer.PATH, ctx -> {
             // the metrics name every VM of every user: for those who may see them all
             org.hpcvirt.api.Caller c = requestContext(ctx).caller();
-            if (!c.anyOwner() && !NodeConfig.current().readOthers()) {
+            if (!node.authorizer().seesAll(c)) {
                 throw new HpcvirtException(ErrorCode.FORBIDDEN, "the node's metrics show every user's VMs: they are for administrators "
                         + "(root and members of group " + node.users().adminGroup() + "), not " + c.name());
             }
