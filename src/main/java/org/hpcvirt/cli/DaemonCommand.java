@@ -148,11 +148,10 @@ public final class DaemonCommand implements Runnable {
         public Integer call() {
             NodeLayout layout = NodeLayout.fromEnvironment();
             PrintWriter out = spec.commandLine().getOut();
-            if (!DaemonClient.running(layout)) {
+            if (!DaemonClient.stop(layout, java.time.Duration.ofSeconds(15))) {
                 out.println("hpcvirtd not running for " + layout.home());
                 return 0;
             }
-            DaemonClient.stop(layout, java.time.Duration.ofSeconds(15));
             out.println("hpcvirtd stopped (VMs keep running)");
             return 0;
         }

@@ -51,7 +51,7 @@ public final class DaemonClient implements OperationClient {
     private static final ObjectMapper JSON = Json.mapper();
 
     /** Longest a single request may take (a migration or a wait for a heartbeat included). */
-    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(15);
+    static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(15);
 
     private final String endpoint;
     private final String base;
@@ -60,20 +60,33 @@ public final class DaemonClient implements OperationClient {
     private final org.hpcvirt.cluster.TlsMaterial tls;
     /** The node socket, for one-shot requests without an HTTP client (fast CLI start); null over TCP. */
     private final Path socket;
+    /** Longest one request of this client may take. */
+    private final Duration requestTimeout;
     /** Jetty's client, started on first use: TCP requests and the event stream. */
     private HttpClient http;
 
     /** A client of the daemon listening on the Unix socket {@code socket}. */
     public DaemonClient(Path socket) {
-        this(socket.toString(), "http://hpcvirtd", null, null, socket);
+        this(socket, REQUEST_TIMEOUT);
     }
 
-    private DaemonClient(String endpoint, String base, String token, org.hpcvirt.cluster.TlsMaterial tls, Path socket) {
+    /**
+     * A client of the daemon on the Unix socket {@code socket} whose every request gives up after
+     * {@code requestTimeout} with DAEMON_UNAVAILABLE: for calls that must not wait on a wedged daemon
+     * (stopping it, probing it).
+     */
+    public DaemonClient(Path socket, Duration requestTimeout) {
+        this(socket.toString(), "http://hpcvirtd", null, null, socket, requestTimeout);
+    }
+
+    private DaemonClient(String endpoint, String base, String token, org.hpcvirt.cluster.TlsMaterial tls, Path socket,
+            Duration requestTimeout) {
         this.endpoint = endpoint;
         this.base = base;
         this.token = token;
         this.tls = tls;
         this.socket = socket;
+        this.requestTimeout = requestTimeout;
     }
 
     private synchronized HttpClient http() {
@@ -130,7 +143,7 @@ public final class DaemonClient implements OperationClient {
             throw HpcvirtException.invalid("talking to the daemon at " + url + " needs a node certificate (--tls DIR/nodes/NAME) or a token");
         }
         String b = (https ? "https://" : "http://") + u.getRawAuthority();
-        return new DaemonClient(b, b, auth.token(), https ? auth.tls() : null, null);
+        return new DaemonClient(b, b, auth.token(), https ? auth.tls() : null, null, REQUEST_TIMEOUT);
     }
 
     /** Where this client sends its requests (socket path or URL), for messages. */
@@ -436,12 +449,14 @@ public final class DaemonClient implements OperationClient {
 
     /**
      * Asks the daemon serving {@code layout} to stop and waits until it no longer answers (its VMs
-     * keep running). Returns at once if none runs.
+     * keep running). Returns false at once if none runs. Waits at most about {@code timeout} in any
+     * step: a daemon that accepts connections but does not answer is an error naming its pid.
      *
-     * @throws HpcvirtException TIMEOUT if it still answers after {@code timeout}
+     * @return whether a daemon ran and is now stopped
+     * @throws HpcvirtException TIMEOUT if it does not answer, or still answers after {@code timeout}
      */
-    public static void stop(NodeLayout layout, Duration timeout) {
-        DaemonLauncher.stop(layout, timeout);
+    public static boolean stop(NodeLayout layout, Duration timeout) {
+        return DaemonLauncher.stop(layout, timeout);
     }
 
     /** Asks the daemon to stop (its VMs keep running). */
@@ -472,10 +487,11 @@ public final class DaemonClient implements OperationClient {
         }
         if (socket != null) {
             try {
-                UnixHttp.Response r = UnixHttp.send(socket, method, path, json, null, REQUEST_TIMEOUT);
+                UnixHttp.Response r = UnixHttp.send(socket, method, path, json, null, requestTimeout);
                 return new Answer(r.status(), r.header("X-Next-Offset"), r.body());
             } catch (IOException e) {
-                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + endpoint + " did not answer", e);
+                throw new HpcvirtException(ErrorCode.DAEMON_UNAVAILABLE, "daemon at " + endpoint + " did not answer"
+                        + (e instanceof java.net.SocketTimeoutException ? " within " + requestTimeout.toSeconds() + " s" : ""), e);
             }
         }
         Request r = newRequest(HttpMethod.fromString(method), path, json);
@@ -499,7 +515,7 @@ public final class DaemonClient implements OperationClient {
     private Request newRequest(HttpMethod method, String path, String json) {
         Request r = http().newRequest(base + path).transport(socket != null ? new Transport.TCPUnix(socket) : Transport.TCP_IP)
                 .method(method)
-                .timeout(REQUEST_TIMEOUT.toMinutes(), TimeUnit.MINUTES);
+                .timeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
         if (token != null) {
             r.headers(h -> h.put("Authorization", "Bearer " + token));
         }

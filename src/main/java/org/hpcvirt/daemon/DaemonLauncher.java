@@ -116,24 +116,42 @@ final class DaemonLauncher {
 
     /**
      * Asks the daemon serving {@code layout} to stop and waits until it no longer answers (its VMs
-     * keep running). Returns at once if none runs.
+     * keep running). Returns false at once if none runs. No step waits longer than {@code timeout}:
+     * a daemon that accepts connections but does not answer is reported, not waited for.
      *
-     * @throws HpcvirtException TIMEOUT if it still answers after {@code timeout}
+     * @return whether a daemon was running and is now stopped
+     * @throws HpcvirtException TIMEOUT if it does not answer, or still answers after {@code timeout}
      */
-    static void stop(NodeLayout layout, Duration timeout) {
-        if (!DaemonProbe.answers(layout.daemonSocket())) {
-            return;
+    static boolean stop(NodeLayout layout, Duration timeout) {
+        Path socket = layout.daemonSocket();
+        if (!DaemonProbe.answers(socket, timeout)) {
+            if (DaemonProbe.accepts(socket)) {
+                throw wedged(layout, timeout, "accepts connections on " + socket + " but does not answer");
+            }
+            return false;
         }
-        try (DaemonClient c = new DaemonClient(layout.daemonSocket())) {
+        try (DaemonClient c = new DaemonClient(socket, timeout)) {
             c.stopDaemon();
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (DaemonProbe.answers(layout.daemonSocket())) {
+        while (DaemonProbe.answers(socket, timeout)) {
             if (System.nanoTime() > deadline) {
-                throw new HpcvirtException(ErrorCode.TIMEOUT, "hpcvirtd still answers " + timeout.toSeconds()
-                        + " s after it was asked to stop");
+                throw wedged(layout, timeout, "still answers " + timeout.toSeconds() + " s after it was asked to stop");
             }
             LockSupport.parkNanos(50_000_000L);
         }
+        return true;
+    }
+
+    private static HpcvirtException wedged(NodeLayout layout, Duration timeout, String what) {
+        String pid;
+        try {
+            pid = Files.readString(layout.daemonPidFile()).strip();
+        } catch (IOException e) {
+            pid = null;
+        }
+        return new HpcvirtException(ErrorCode.TIMEOUT, "hpcvirtd" + (pid == null ? "" : " (pid " + pid + ")") + " " + what
+                + " (waited " + timeout.toSeconds() + " s); stop it with kill" + (pid == null ? " (see fuser " + layout.daemonSocket() + ")" : " " + pid)
+                + ": its VMs keep running and the next daemon re-attaches them");
     }
 }
