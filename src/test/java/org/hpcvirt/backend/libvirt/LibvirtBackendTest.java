@@ -109,11 +109,24 @@ class LibvirtBackendTest {
     }
 
     @Test
-    void aRestoreIsRefusedBeforeLibvirtdIsAsked() {
+    void aRestoreWithLibvirtdDownIsBackendUnavailable() {
         LibvirtBackend b = new LibvirtBackend("qemu:///system?socket=" + dir.resolve("no-such.sock"), Duration.ofSeconds(3));
         assertThatThrownBy(() -> b.launch(new LaunchSpec(profile(), dir, Path.of("/k"), Path.of("/i"), null, dir.resolve("state"), false)))
                 .isInstanceOf(HpcvirtException.class)
-                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
-                .hasMessageContaining("backend 'libvirt' cannot restore saved state");
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE))
+                .hasMessageContaining("backend 'libvirt' cannot run here");
+    }
+
+    /** A state file another backend wrote (here: not a libvirt save image at all) is refused, naming the file. */
+    @Test
+    void aStateFileLibvirtDidNotWriteIsRefused() throws Exception {
+        LibvirtBackend b = LibvirtBackend.system();
+        Path state = java.nio.file.Files.writeString(dir.resolve("qemu-state.bin"), "QEVM not a libvirt save image");
+        boolean usable = b.probe().usable();
+        assertThatThrownBy(() -> b.launch(new LaunchSpec(profile(), dir, Path.of("/k"), Path.of("/i"), null, state, true)))
+                .isInstanceOf(HpcvirtException.class)
+                .satisfies(e -> assertThat(((HpcvirtException) e).code())
+                        .isEqualTo(usable ? ErrorCode.REFUSED : ErrorCode.BACKEND_UNAVAILABLE))
+                .hasMessageContaining(usable ? "state file " + state + " is not one backend 'libvirt' wrote" : "cannot run here");
     }
 }
