@@ -143,6 +143,30 @@ class LibvirtCheckpointIT {
 
     @Test
     @Order(3)
+    void suspendFreesTheDomainAndWakeContinues() {
+        exec("echo suspended > /data/s && sync");
+        CheckpointManifest m = node.client().suspend("lvc");
+        assertThat(node.client().status("lvc").state()).isEqualTo(VmState.SUSPENDED);
+        assertThat(node.client().status("lvc").pid()).isZero();
+        VmStatus w = node.client().wake("lvc", T);
+        assertThat(w.state()).isEqualTo(VmState.RUNNING);
+        assertThat(exec("cat /data/s /data/f")).isEqualTo("suspended\none\n");
+        heartbeatsGoOnFrom(m);
+    }
+
+    /** libvirt restores a domain only under the name and UUID it was saved with: not while that domain runs. */
+    @Test
+    @Order(4)
+    void aRestoreUnderAnotherNameWhileTheSavedDomainRunsIsAClearError() {
+        CheckpointManifest m = checkpoint(false);
+        assertThatThrownBy(() -> node.client().restore(m.id(), "lvc2", true, T)).isInstanceOf(HpcvirtException.class)
+                .hasMessageContaining("keeps the name it was saved with, and domain " + DOMAIN + " runs: stop it first");
+        assertThat(node.client().list()).extracting(VmStatus::name).doesNotContain("lvc2");
+        assertThat(node.client().status("lvc").state()).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
+    @Order(5)
     void aLibvirtCheckpointIsNotRestoredOntoAnotherBackend() {
         CheckpointManifest m = node.client().checkpoints("lvc").get(0);
         node.define("lvq", "disk:\n  size: 64M\n");

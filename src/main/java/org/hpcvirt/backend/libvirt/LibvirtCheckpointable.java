@@ -26,7 +26,9 @@ import org.hpcvirt.backend.RunState;
  * complete (libvirt 9.0 has no flag to keep it paused), which is what the {@code atCompletion}
  * hook asks for; without that hook the guest is paused again after the save, as the SPI requires
  * — it then ran for a moment past the saved state. The file's size and SHA-256 are read back after
- * libvirt wrote it. One save at a time per instance.
+ * libvirt wrote it. A save that outlasts {@code options.timeout()} is aborted (virDomainAbortJob)
+ * and is a TIMEOUT; {@code maxBandwidthBytesPerSec} and {@code downtimeLimit} are not applied
+ * (a snapshot has no parameters for them). One save at a time per instance.
  */
 final class LibvirtCheckpointable implements Checkpointable {
     /** virDomainSnapshotCreateFlags LIVE: copy memory while the guest runs. */
@@ -99,13 +101,33 @@ final class LibvirtCheckpointable implements Checkpointable {
         boolean watching = !pausedHere && wasRunning && watch.register(inst);
         long done;
         try {
+            java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
+            // virDomainSnapshotCreateXML has no deadline of its own: past the timeout, its job is aborted
+            java.util.concurrent.CompletableFuture.delayedExecutor(options.timeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .execute(() -> {
+                        if (!finished.get()) {
+                            aborted.set(true);
+                            try {
+                                inst.domain().abortJob();
+                            } catch (org.libvirt.LibvirtException ignored) {
+                                // the job ended meanwhile
+                            }
+                        }
+                    });
             try {
                 disks.createSnapshot(xml.toString(), flags, "a checkpoint");
             } catch (HpcvirtException e) {
                 if (pausedHere || (wasRunning && inst.runState() == RunState.PAUSED)) {
                     pausable.resume();
                 }
+                if (aborted.get()) {
+                    throw new HpcvirtException(ErrorCode.TIMEOUT, "the checkpoint of domain " + inst.domainName() + " took longer than "
+                            + options.timeout().toSeconds() + " s and was cancelled");
+                }
                 throw e;
+            } finally {
+                finished.set(true);
             }
             done = System.nanoTime();
             if (!pausedHere && wasRunning) {
