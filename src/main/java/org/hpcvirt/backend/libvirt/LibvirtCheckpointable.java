@@ -79,7 +79,6 @@ final class LibvirtCheckpointable implements Checkpointable {
                 hookMicros = (System.nanoTime() - h0) / 1000;
             }
         } catch (RuntimeException e) {
-            disks.takeDeferred();
             if (pausedHere) {
                 pausable.resume();
             }

@@ -163,9 +163,4 @@ final class LibvirtNative {
             // the job or domain is gone already
         }
     }
-
-    /** libvirt's message of the last failed call on this thread, for errors of the binding's calls. */
-    static String lastError() {
-        return String.valueOf(api().virGetLastErrorMessage());
-    }
 }
