@@ -89,6 +89,11 @@ public final class RestoreService implements AutoCloseable {
             synchronized (vm) {
                 Preconditions.require(Operation.Restore.class, name, vm.state());
                 VmProfile p = vm.profile();
+                if (m.backend() != null && !m.backend().equals(p.backend())) {
+                    throw HpcvirtException.invalid("checkpoint " + op.id() + " was taken by backend '" + m.backend() + "', VM '" + name
+                            + "' runs on backend '" + p.backend() + "'; a checkpoint is restored only by the backend that took it"
+                            + " (restore with --name NEW)");
+                }
                 if (p.cpus() != m.profile().cpus() || p.memoryBytes() != m.profile().memoryBytes()
                         || (p.disk() == null) != m.layers().isEmpty()) {
                     throw HpcvirtException.invalid("VM '" + name + "' has other virtual hardware than checkpoint " + op.id()

@@ -187,8 +187,8 @@ public final class CheckpointCommand implements Runnable {
         public Integer call() {
             try (DaemonClient c = node == null ? VmCommand.client() : DaemonClient.remote(node, remoteAuth(tls, tokenFile, insecure))) {
                 VmStatus s = c.restore(id, newName, true, Duration.ofSeconds(timeout));
-                spec.commandLine().getOut().printf("%s %s (qemu pid %d), heartbeat seq %d, guest uptime %.1f s%n", s.name(), s.state(),
-                        s.pid(), s.lastHeartbeatSeq(), s.guestUptimeMs() / 1000.0);
+                spec.commandLine().getOut().printf("%s %s (%s pid %d), heartbeat seq %d, guest uptime %.1f s%n", s.name(), s.state(),
+                        processName(s), s.pid(), s.lastHeartbeatSeq(), s.guestUptimeMs() / 1000.0);
             }
             return 0;
         }
@@ -222,7 +222,7 @@ public final class CheckpointCommand implements Runnable {
         public Integer call() {
             try (DaemonClient c = VmCommand.client()) {
                 VmStatus s = node == null ? c.wake(name, Duration.ofSeconds(timeout)) : c.wakeOn(name, node, Duration.ofSeconds(timeout));
-                out().printf("%s %s (qemu pid %d), heartbeat seq %d%n", s.name(), s.state(), s.pid(), s.lastHeartbeatSeq());
+                out().printf("%s %s (%s pid %d), heartbeat seq %d%n", s.name(), s.state(), processName(s), s.pid(), s.lastHeartbeatSeq());
             }
             return 0;
         }
@@ -246,5 +246,10 @@ public final class CheckpointCommand implements Runnable {
         }
         throw org.hpcvirt.api.HpcvirtException.invalid("--node needs --tls DIR (or $" + org.hpcvirt.daemon.TcpListener.ENV_TLS
                 + "): a node's directory from 'hpcvirt cluster init', or the cluster directory with --token-file");
+    }
+
+    /** What runs the restored guest, as {@code vm start} names it: the backend's name, kvm's being a QEMU. */
+    private static String processName(VmStatus s) {
+        return s.backend() == null || s.backend().equals("kvm") ? "qemu" : s.backend();
     }
 }

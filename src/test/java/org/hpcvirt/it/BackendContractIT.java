@@ -231,6 +231,83 @@ class BackendContractIT {
         }
     }
 
+    /**
+     * Where CHECKPOINT is declared: a paused save leaves the guest paused at the saved state with the
+     * file's size and checksum; the instance is killed; a launch from that file with a wrong checksum
+     * is refused before anything runs, one with the right checksum starts paused, and once resumed
+     * the guest's heartbeats go on from where they were (the same boot, no reboot).
+     */
+    @ParameterizedTest
+    @MethodSource("usableBackends")
+    void saveAndRestoreWhereDeclared(String name) throws Exception {
+        Backend backend = Daemon.defaultBackends().get(name);
+        if (!backend.capabilities().has(Capability.CHECKPOINT)) {
+            assertThat(backend.capabilities().reasonAbsent(Capability.CHECKPOINT)).isPresent();
+            return;
+        }
+        Image image = new ImageStore(TestNode.sharedImages()).get(TestNode.IMAGE);
+        Path run = Files.createTempDirectory(Path.of("/tmp"), "hvc");
+        Path state = Files.createTempFile(Path.of("/tmp"), "hvc-state", ".bin");
+        VmProfile p = new VmProfile("ckpt-" + name, name, 1, 96L << 20, null, VmProfile.Network.NONE, TestNode.IMAGE,
+                Duration.ofMillis(200), Duration.ofSeconds(2), List.of(), "", null);
+        Instance inst = backend.launch(new LaunchSpec(p, run, image.kernel(), image.initramfs(), null, null, false));
+        Instance restored = null;
+        try {
+            assertThat(inst.capability(DiskSnapshots.class)).as(name + " checkpoints, so it snapshots disks").isPresent();
+            long before = heartbeats(inst).get(1).seq();
+            Checkpointable cp = inst.capability(Checkpointable.class).orElseThrow();
+            Checkpointable.SaveResult r = cp.saveState(state, Checkpointable.SaveOptions.paused());
+            // QEMU calls the state after a save to a file post-migrate: stopped just the same
+            assertThat(inst.runState()).as("left paused at the saved state").isIn(RunState.PAUSED, RunState.MIGRATED);
+            assertThat(r.fileBytes()).isEqualTo(Files.size(state)).isPositive();
+            String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(state)));
+            if (r.sha256() != null) {
+                assertThat(r.sha256()).isEqualTo(sha);
+            }
+            inst.kill();
+            inst.close();
+
+            assertThatThrownBy(() -> backend.launch(new LaunchSpec(p, run, image.kernel(), image.initramfs(), null, state, true,
+                    "0".repeat(64))))
+                    .isInstanceOf(HpcvirtException.class)
+                    .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(org.hpcvirt.api.ErrorCode.REFUSED));
+            restored = backend.launch(new LaunchSpec(p, run, image.kernel(), image.initramfs(), null, state, true, sha));
+            assertThat(restored.runState()).isEqualTo(RunState.PAUSED);
+            restored.capability(Pausable.class).orElseThrow().resume();
+            assertThat(restored.runState()).isEqualTo(RunState.RUNNING);
+            List<Heartbeat> after = heartbeats(restored);
+            assertThat(after.get(0).seq()).as("the restored guest goes on counting").isGreaterThanOrEqualTo(before);
+            assertThat(after.get(1).seq()).isGreaterThan(after.get(0).seq());
+        } finally {
+            inst.kill();
+            inst.close();
+            if (restored != null) {
+                restored.kill();
+                restored.close();
+            }
+            Files.deleteIfExists(state);
+            org.hpcvirt.api.DirectoryTree.delete(run);
+        }
+    }
+
+    /** Two heartbeats of the guest agent on the instance's channel socket. */
+    private static List<Heartbeat> heartbeats(Instance inst) {
+        List<Heartbeat> beats = new CopyOnWriteArrayList<>();
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+            beats.clear();
+            try (GuestChannel ch = GuestChannel.connect(inst.guestChannelSocket(), new GuestChannel.Listener() {
+                @Override
+                public void onHeartbeat(Heartbeat hb) {
+                    beats.add(hb);
+                }
+            })) {
+                await().atMost(Duration.ofSeconds(3)).until(() -> beats.size() >= 2);
+                return true;
+            }
+        });
+        return List.copyOf(beats);
+    }
+
     /** A killed container leaves neither crun state nor a cgroup in any hierarchy (a no-op for VMs). */
     private static void assertNoContainerLeft(Path run) throws Exception {
         Path idFile = run.resolve("container.id");

@@ -55,9 +55,6 @@ public final class LibvirtBackend implements Backend {
         return new LibvirtBackend(DEFAULT_URI, Duration.ofMillis(Long.getLong("hpcvirt.libvirt.connect.ms", 3000)));
     }
 
-    /** Why checkpoints (and the disk snapshots they take) are absent here. */
-    static final String NO_CHECKPOINT = "libvirt 9.0's virDomainSave ends the domain instead of leaving it paused at the saved"
-            + " state, and it cannot restore external memory snapshots (needs libvirt 9.7); checkpoints need the qemu backend";
     /** Why migration (either end) is absent here. */
     static final String NO_MIGRATION = "libvirt migration needs a second libvirtd (its own mount namespace and host UUID);"
             + " not available on this host";
@@ -114,32 +111,43 @@ public final class LibvirtBackend implements Backend {
         return Optional.empty();
     }
 
-    /** Everything a QEMU guest has except checkpoints and migration (see {@link #NO_CHECKPOINT}, {@link #NO_MIGRATION}). */
+    /**
+     * Everything a QEMU guest has except migration (see {@link #NO_MIGRATION}). Checkpoints are
+     * external memory and disk snapshots and restores with a replacement domain XML
+     * ({@link LibvirtCheckpointable}, {@link LibvirtRestore}).
+     */
     @Override
     public Capabilities capabilities() {
         ProbeResult p = probe();
         if (!p.usable()) {
             return Capabilities.none(p.reason());
         }
-        return Capabilities.all().without(Capability.CHECKPOINT, NO_CHECKPOINT).without(Capability.MIGRATE, NO_MIGRATION);
+        return Capabilities.all().without(Capability.MIGRATE, NO_MIGRATION);
     }
 
     /**
-     * virDomainCreateXML of {@link LibvirtDomainXml#of}; returns once libvirt reports the domain
-     * running and its QEMU pid is known. A spec with incoming state is refused (restores need
-     * {@code Checkpointable}, which this backend lacks).
+     * virDomainCreateXML of {@link LibvirtDomainXml#of}, or with {@link LaunchSpec#incoming()} a
+     * restore of that state file ({@link LibvirtRestore}: its SHA-256 checked first, the domain keeps
+     * the name it was saved with); returns once libvirt reports the domain running (or paused, with
+     * {@code startPaused}) and its QEMU pid is known.
      */
     @Override
     public Instance launch(LaunchSpec spec) {
-        if (spec.incoming() != null) {
-            throw new HpcvirtException(ErrorCode.REFUSED, "backend 'libvirt' cannot restore saved state: " + NO_CHECKPOINT);
-        }
         ProbeResult p = probe();
         if (!p.usable()) {
             throw new HpcvirtException(ErrorCode.BACKEND_UNAVAILABLE, "backend '" + name() + "' cannot run here: " + p.reason());
         }
         Path run = spec.runDir();
         String domainName = LibvirtDomainXml.domainName(spec.profile().name());
+        Connect c = LibvirtConnection.open(uri, connectTimeout);
+        if (spec.incoming() != null) {
+            try {
+                domainName = LibvirtRestore.savedName(c, spec.incoming());
+            } catch (RuntimeException e) {
+                LibvirtConnection.closeQuietly(c);
+                throw e;
+            }
+        }
         try {
             Files.createDirectories(run);
             for (String f : List.of(QemuCommandLine.AGENT_SOCKET, QemuCommandLine.GDB_SOCKET, QemuCommandLine.CONSOLE_LOG,
@@ -147,17 +155,25 @@ public final class LibvirtBackend implements Backend {
                 Files.deleteIfExists(run.resolve(f));
             }
         } catch (IOException e) {
+            LibvirtConnection.closeQuietly(c);
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot prepare " + run, e);
         }
-        String xml = LibvirtDomainXml.of(spec);
-        Connect c = LibvirtConnection.open(uri, connectTimeout);
         Domain d;
         try {
-            Files.writeString(run.resolve("domain.xml"), xml);
-            // START_PAUSED = 1: the vCPUs wait until resumed
-            d = c.domainCreateXML(xml, spec.startPaused() ? 1 : 0);
-        } catch (LibvirtException | IOException e) {
+            if (spec.incoming() != null) {
+                LibvirtRestore.restore(c, spec, domainName);
+                d = c.domainLookupByName(domainName);
+            } else {
+                String xml = LibvirtDomainXml.of(spec);
+                Files.writeString(run.resolve("domain.xml"), xml);
+                // START_PAUSED = 1: the vCPUs wait until resumed
+                d = c.domainCreateXML(xml, spec.startPaused() ? 1 : 0);
+            }
+        } catch (LibvirtException | IOException | RuntimeException e) {
             LibvirtConnection.closeQuietly(c);
+            if (e instanceof HpcvirtException he) {
+                throw he;
+            }
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "libvirt cannot start domain " + domainName + ": "
                     + (e instanceof LibvirtException le ? LibvirtConnection.message(le) : e.getMessage()));
         }

@@ -37,7 +37,7 @@ final class LibvirtConnection {
         CompletableFuture<Connect> f = new CompletableFuture<>();
         Thread t = DaemonThreads.named("libvirt-connect").newThread(() -> {
             try {
-                f.complete(new Connect(uri, false));
+                f.complete(new LibvirtNative.Conn(uri));
             } catch (LibvirtException | RuntimeException | LinkageError e) {
                 f.completeExceptionally(e);
             }

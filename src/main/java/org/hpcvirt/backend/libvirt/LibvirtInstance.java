@@ -36,8 +36,10 @@ import org.libvirt.event.LifecycleListener;
  * /proc as well, so EXITED is reported (exactly once) even when libvirtd is gone. The domain's
  * name and UUID are written to {@link #DOMAIN_FILE} in the run directory at launch: that file, with
  * the {@link InstanceRecord}, is what {@link LibvirtBackend#attach} finds the domain by.
- * Capabilities: {@link Pausable} (virDomainSuspend/Resume) and {@link MemoryAccess} (the gdbstub of
- * the domain's QEMU, as for the qemu backend), each its own object.
+ * Capabilities: {@link Pausable} (virDomainSuspend/Resume), {@link MemoryAccess} (the gdbstub of
+ * the domain's QEMU, as for the qemu backend), {@link org.hpcvirt.backend.Checkpointable}
+ * ({@link LibvirtCheckpointable}) and {@link org.hpcvirt.backend.DiskSnapshots}
+ * ({@link LibvirtDiskSnapshots}), each its own object.
  */
 final class LibvirtInstance extends ProcessInstance {
     /** File in the run directory naming the domain: its name on the first line, its UUID on the second. */
@@ -59,9 +61,13 @@ final class LibvirtInstance extends ProcessInstance {
         this.conn = conn;
         this.domain = domain;
         this.domainName = domainName;
+        LibvirtPausable pausable = new LibvirtPausable(this);
+        LibvirtDiskSnapshots disks = new LibvirtDiskSnapshots(this);
         this.capabilities = Map.of(
-                Pausable.class, new LibvirtPausable(this),
-                MemoryAccess.class, QemuMemoryAccess.inRunDir(record.runDir()));
+                Pausable.class, pausable,
+                MemoryAccess.class, QemuMemoryAccess.inRunDir(record.runDir()),
+                org.hpcvirt.backend.Checkpointable.class, new LibvirtCheckpointable(this, pausable, disks),
+                org.hpcvirt.backend.DiskSnapshots.class, disks);
         try {
             domain.addLifecycleListener(lifecycle);
         } catch (LibvirtException e) {
@@ -210,7 +216,7 @@ final class LibvirtInstance extends ProcessInstance {
     }
 
 
-    /** Pausable and MemoryAccess; Checkpointable, DiskSnapshots and Migratable are absent (see {@link LibvirtBackend#capabilities()}). */
+    /** Pausable, MemoryAccess, Checkpointable and DiskSnapshots; Migratable is absent (see {@link LibvirtBackend#capabilities()}). */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
         return Optional.ofNullable(capabilities.get(type)).map(type::cast);

@@ -23,11 +23,15 @@ final class LibvirtPausable implements Pausable {
         }
     }
 
+    /** Like QEMU's {@code cont}, resuming a running domain succeeds (libvirt itself refuses it). */
     @Override
     public void resume() {
         try {
             inst.domain().resume();
         } catch (LibvirtException e) {
+            if (inst.runState() == org.hpcvirt.backend.RunState.RUNNING) {
+                return;
+            }
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "libvirt cannot resume domain " + inst.domainName() + ": "
                     + LibvirtConnection.message(e));
         }

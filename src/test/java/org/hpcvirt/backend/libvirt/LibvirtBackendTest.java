@@ -90,14 +90,14 @@ class LibvirtBackendTest {
     }
 
     @Test
-    void lacksCheckpointsAndMigrationAndSaysWhy() {
+    void checkpointsButLacksMigrationAndSaysWhy() {
         LibvirtBackend b = LibvirtBackend.system();
         assertThat(LibvirtBackend.NO_MIGRATION).contains("second libvirtd").contains("not available on this host");
-        assertThat(LibvirtBackend.NO_CHECKPOINT).contains("virDomainSave");
         if (b.probe().usable()) {
             Capabilities c = b.capabilities();
             assertThat(c.reasonAbsent(Capability.MIGRATE)).contains(LibvirtBackend.NO_MIGRATION);
-            assertThat(c.reasonAbsent(Capability.CHECKPOINT)).contains(LibvirtBackend.NO_CHECKPOINT);
+            assertThat(c.has(Capability.CHECKPOINT)).isTrue();
+            assertThat(c.has(Capability.MIGRATE)).isFalse();
             assertThat(c.has(Capability.PAUSE)).isTrue();
             assertThat(c.has(Capability.MEMORY_ACCESS)).isTrue();
         } else {
@@ -109,11 +109,24 @@ class LibvirtBackendTest {
     }
 
     @Test
-    void aRestoreIsRefusedBeforeLibvirtdIsAsked() {
+    void aRestoreWithLibvirtdDownIsBackendUnavailable() {
         LibvirtBackend b = new LibvirtBackend("qemu:///system?socket=" + dir.resolve("no-such.sock"), Duration.ofSeconds(3));
         assertThatThrownBy(() -> b.launch(new LaunchSpec(profile(), dir, Path.of("/k"), Path.of("/i"), null, dir.resolve("state"), false)))
                 .isInstanceOf(HpcvirtException.class)
-                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
-                .hasMessageContaining("backend 'libvirt' cannot restore saved state");
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE))
+                .hasMessageContaining("backend 'libvirt' cannot run here");
+    }
+
+    /** A state file another backend wrote (here: not a libvirt save image at all) is refused, naming the file. */
+    @Test
+    void aStateFileLibvirtDidNotWriteIsRefused() throws Exception {
+        LibvirtBackend b = LibvirtBackend.system();
+        Path state = java.nio.file.Files.writeString(dir.resolve("qemu-state.bin"), "QEVM not a libvirt save image");
+        boolean usable = b.probe().usable();
+        assertThatThrownBy(() -> b.launch(new LaunchSpec(profile(), dir, Path.of("/k"), Path.of("/i"), null, state, true)))
+                .isInstanceOf(HpcvirtException.class)
+                .satisfies(e -> assertThat(((HpcvirtException) e).code())
+                        .isEqualTo(usable ? ErrorCode.REFUSED : ErrorCode.BACKEND_UNAVAILABLE))
+                .hasMessageContaining(usable ? "state file " + state + " is not one backend 'libvirt' wrote" : "cannot run here");
     }
 }
