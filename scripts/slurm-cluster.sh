@@ -101,15 +101,12 @@ in_ctl() {
 
 # live pids whose command line names DIR (daemons, QEMUs, munged) — besides this script
 pids_naming_dir() {
-    local p
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [ "$p" != $$ ] && [ "$p" != "$BASHPID" ] || continue
-        local line
+    local p line
+    for p in $(pgrep -f -- "$dir/" || true); do
         line=$({ tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null) || continue
         case "$line" in
             *slurm-cluster.sh*) ;;
-            *"$dir/"*) echo "$p" ;;
+            *) echo "$p" ;;
         esac
     done
 }
@@ -134,7 +131,8 @@ stop_all() {
     pids=$(cluster_pids | sort -u)
     if [ -n "$pids" ]; then
         kill -TERM $pids 2>/dev/null || true
-        for i in $(seq 1 50); do
+        # slurmstepd and job steps may ignore SIGTERM: 3 s, then SIGKILL
+        for i in $(seq 1 30); do
             pids=$(cluster_pids | sort -u)
             [ -n "$pids" ] || break
             sleep 0.1
