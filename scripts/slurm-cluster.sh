@@ -154,6 +154,9 @@ stop_all() {
 }
 
 down() {
+    if [ -n "$(our_namespaces)" ] && [ -s "$dirfile" ] && [ "$(cat "$dirfile")" != "$dir" ]; then
+        die "down: the running cluster is in $(cat "$dirfile"), not in $dir"
+    fi
     stop_all
     if [ -d "$dir" ]; then
         [ -e "$dir/$marker" ] || die "down: $dir was not made by this script (no $marker); not deleting it"
@@ -171,12 +174,12 @@ ensure_packages() {
     ((${#missing[@]})) || return 0
     echo "installing ${missing[*]}"
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends \
-        "${missing[@]}" > "$dir.apt.log" 2>&1; then
-        apt-get update -q >> "$dir.apt.log" 2>&1 || die "apt-get update failed, see $dir.apt.log"
+        "${missing[@]}" > "$dir/log/apt.log" 2>&1; then
+        # the package lists may be missing or stale: update them once, then try again
+        apt-get update -q >> "$dir/log/apt.log" 2>&1 || die "apt-get update failed, see $dir/log/apt.log"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends \
-            "${missing[@]}" >> "$dir.apt.log" 2>&1 || die "cannot install ${missing[*]}, see $dir.apt.log"
+            "${missing[@]}" >> "$dir/log/apt.log" 2>&1 || die "cannot install ${missing[*]}, see $dir/log/apt.log"
     fi
-    rm -f "$dir.apt.log"
 }
 
 start_munge() {
@@ -356,8 +359,8 @@ up() {
     mkdir -p "$dir"
     touch "$dir/$marker"
     echo "$dir" > "$dirfile"
-    ensure_packages
     mkdir -p "$dir/etc" "$dir/lib" "$dir/log" "$dir/run" "$dir/state" "$dir/record"
+    ensure_packages
     for i in $(seq 1 "$count"); do mkdir -p "$dir/spool/hvs-n$i"; done
     start_munge
     make_network

@@ -118,6 +118,27 @@ public final class SlurmCluster implements AutoCloseable {
         return run(args, Map.of());
     }
 
+    /** A command in compute node {@code i}'s network namespace (where its slurmd, Prolog and daemon run); exit code and output. */
+    public NetnsNodes.Result onNode(int i, String... command) {
+        List<String> args = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + node(i)));
+        args.addAll(List.of(command));
+        try {
+            Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(SCRIPT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(args + " did not finish in " + SCRIPT_TIMEOUT);
+            }
+            return new NetnsNodes.Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + args, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /**
      * Submits a batch job ({@code sbatch --parsable OPTIONS… SCRIPT}) and returns its id.
      *

@@ -61,6 +61,10 @@ class SlurmClusterIT {
             assertThat(cluster.home(i).resolve("images")).isSymbolicLink();
             assertThat(cluster.home(i).resolve("images").toRealPath().toString()).isEqualTo(cluster.images().toString());
         }
+        // node 2 reaches node 1's daemon over the cluster's network (its TLS listener answers)
+        NetnsNodes.Result r = cluster.onNode(2, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                "--cacert", cluster.dir().resolve("cluster/ca.pem").toString(), "https://" + SlurmCluster.address(1) + ":7700/v1/node");
+        assertThat(r.output()).as("curl from hvs-n2 to hvs-n1's daemon").isEqualTo("401");
     }
 
     @Test
