@@ -264,6 +264,8 @@ SwitchType=switch/none
 MpiDefault=none
 MailProg=/bin/true
 SchedulerType=sched/backfill
+# schedule a batch job at submission instead of up to 3 s later (the default batch_sched_delay)
+SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
