@@ -69,9 +69,14 @@ public final class SlurmCluster implements AutoCloseable {
             }
             c.namespaceIds.addAll(currentNamespaceIds());
         } catch (RuntimeException e) {
-            String logs = c.logTails();
-            c.close();
-            throw new IllegalStateException(e.getMessage() + logs, e);
+            IllegalStateException failure = new IllegalStateException(e.getMessage() + c.logTails(), e);
+            try {
+                c.close();
+            } catch (RuntimeException teardown) {
+                // e.g. another cluster is up: the script refuses to touch it, and says so here
+                failure.addSuppressed(teardown);
+            }
+            throw failure;
         }
         return c;
     }
