@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # libvirt-daemon-system, libvirt-clients: the libvirt backend (libvirtd, virtlogd, virsh and libvirt.so.0 for the
 # Java binding); no systemd needed: the tests start the daemons with bench/libvirt-setup.sh and stop what they started
 # crun: the container backend's runtime; criu: its checkpoint/restore (the probe runs `criu check`)
+# slurm-wlm, munge, libslurm-dev: the Slurm test cluster of scripts/slurm-cluster.sh and its SPANK plugin's headers
 packages=(qemu-system-x86 qemu-utils busybox-static linux-image-cloud-amd64 linux-headers-cloud-amd64
           gcc libc6-dev make binutils e2fsprogs util-linux iproute2 curl openjdk-17-jdk-headless maven xz-utils
-          prometheus libvirt-daemon-system libvirt-clients crun criu)
+          prometheus libvirt-daemon-system libvirt-clients crun criu slurm-wlm munge libslurm-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +27,10 @@ if ((${#missing[@]})); then
     # (listening on all addresses, port 9090) is not wanted where this script just installed it
     if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now prometheus.service > /dev/null 2>&1 || true
+    fi
+    # likewise Slurm's and munge's services: scripts/slurm-cluster.sh runs its own, with its own key and config
+    if [[ " ${missing[*]} " == *" slurm-wlm "* ]] && [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now slurmctld.service slurmd.service munge.service > /dev/null 2>&1 || true
     fi
 fi
 
