@@ -32,7 +32,8 @@ import org.libvirt.LibvirtException;
  * public call to start a domain waiting for incoming state (its migration protocol starts the
  * destination's QEMU itself), so until the domain arrives this instance has no process: pid 0,
  * {@link RunState#INCOMING}, alive until killed or closed. {@link Migratable#awaitIncomingAndResume}
- * waits for the domain to be complete (paused) in this node's libvirtd, resumes it and adopts it as a full {@link LibvirtInstance}
+ * waits for the domain to run in this node's libvirtd (libvirt resumes it there at the end of the stream)
+ * and adopts it as a full {@link LibvirtInstance}
  * (its events, pause, agent socket in this run directory, its own Migratable); from then on every
  * method forwards to it and {@link #pid()} is its QEMU. Thread-safe; the caller owns it like any
  * instance.
@@ -78,9 +79,14 @@ final class LibvirtIncoming implements Instance {
         return a != null ? a.isAlive() : !ended;
     }
 
+    /**
+     * The arrived domain's agent socket; before it is adopted, a path that does not exist (the
+     * guest already runs there once libvirt's migration is complete, but its heartbeats are to count
+     * only once the source's daemon has asked this node to take over).
+     */
     @Override
     public Path guestChannelSocket() {
-        return runDir.resolve(QemuCommandLine.AGENT_SOCKET);
+        return arrived != null ? arrived.guestChannelSocket() : runDir.resolve(QemuCommandLine.AGENT_SOCKET + ".arriving");
     }
 
     @Override
@@ -262,7 +268,7 @@ final class LibvirtIncoming implements Instance {
             return t;
         }
 
-        /** Waits for the domain to be complete here (paused, libvirt's migration job over), resumes it and adopts it. */
+        /** Waits for the domain to run here (libvirt resumes it when complete; a paused one is resumed) and adopts it. */
         @Override
         public void awaitIncomingAndResume(Duration timeout) {
             if (target == null) {

@@ -21,16 +21,15 @@ import org.libvirt.event.SuspendedDetail;
 /**
  * {@link Migratable} of a running libvirt domain (the source side): libvirt's own live migration
  * (virDomainMigrate2 with a connection to the destination's libvirtd, {@code VIR_MIGRATE_LIVE},
- * {@code VIR_MIGRATE_PAUSED}, disks on shared storage) to a {@link LibvirtMigrationTarget}. Once the
- * stream is complete libvirt leaves the domain paused on the destination (whose daemon resumes it when
- * the source asks, {@link LibvirtIncoming}) and removes it here; if anything fails before that,
- * libvirt resumes it here. Over one connection only: the binding has no
+ * disks on shared storage) to a {@link LibvirtMigrationTarget}. libvirt's own protocol decides the
+ * switch-over: the destination's libvirtd resumes the guest as soon as the stream is complete (its
+ * Finish step), and only then is the domain removed here (Confirm); if anything fails before, libvirt
+ * resumes it here. So the guest never runs twice, and it runs on the destination before the
+ * destination's daemon adopts it ({@link LibvirtIncoming}). Over one connection only: the binding has no
  * virDomainMigrate3 for parallel connections. Not thread-safe: one migration at a time.
  */
 final class LibvirtMigratable implements Migratable {
     private static final long VIR_MIGRATE_LIVE = 1;
-    /** The domain stays paused on the destination until its daemon resumes it (as a QEMU destination does). */
-    private static final long VIR_MIGRATE_PAUSED = 32;
     private static final int VIR_DOMAIN_XML_MIGRATABLE = 8;
     private static final Duration ABORT_WAIT = Duration.ofSeconds(30);
 
@@ -44,9 +43,9 @@ final class LibvirtMigratable implements Migratable {
 
     /**
      * Migrates to {@code uri} (a {@link LibvirtMigrationTarget}); returns once libvirt reports the
-     * domain complete (paused) there and gone here. {@code downtimeMs} is measured here: from
-     * libvirt's "suspended for migration" event to the return of the migration call; the guest stays
-     * paused until the destination resumes it.
+     * domain running there and gone here. {@code downtimeMs} is measured in this process from the
+     * source's "suspended for migration" event to the destination's "resumed" event (both libvirtd
+     * report them to this process, on its two connections); -1 if either event did not come.
      */
     @Override
     public Checkpointable.SaveResult migrate(String uri, MigrateOptions options) {
@@ -64,9 +63,20 @@ final class LibvirtMigratable implements Migratable {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot reach the destination's libvirtd: " + e.getMessage());
         }
         long[] suspendedAt = {0};
+        long[] resumedAt = {0};
         LifecycleListener onSuspend = (dom, ev) -> {
             if (ev.getDetail() == SuspendedDetail.MIGRATED && suspendedAt[0] == 0) {
                 suspendedAt[0] = System.nanoTime();
+            }
+            return 0;
+        };
+        LifecycleListener onResume = (dom, ev) -> {
+            try {
+                if (ev.getType() == org.libvirt.event.DomainEventType.RESUMED && resumedAt[0] == 0 && name.equals(dom.getName())) {
+                    resumedAt[0] = System.nanoTime();
+                }
+            } catch (LibvirtException e) {
+                // a domain without a name is not ours
             }
             return 0;
         };
@@ -80,6 +90,7 @@ final class LibvirtMigratable implements Migratable {
             long mib = options.maxBandwidthBytesPerSec() <= 0 ? 0 : Math.max(1, (options.maxBandwidthBytesPerSec() + (1 << 20) - 1) >> 20);
             try {
                 d.addLifecycleListener(onSuspend);
+                dest.addLifecycleListener(onResume);
             } catch (LibvirtException e) {
                 // without the event the downtime is unknown (-1); the migration itself does not need it
             }
@@ -87,7 +98,7 @@ final class LibvirtMigratable implements Migratable {
             CompletableFuture<Void> done = new CompletableFuture<>();
             DaemonThreads.named("libvirt-migrate").newThread(() -> {
                 try {
-                    Domain there = d.migrate(dest, VIR_MIGRATE_LIVE | VIR_MIGRATE_PAUSED, xml, null, t.migrateUri(), mib);
+                    Domain there = d.migrate(dest, VIR_MIGRATE_LIVE, xml, null, t.migrateUri(), mib);
                     if (there != null) {
                         there.free();
                     }
@@ -99,7 +110,12 @@ final class LibvirtMigratable implements Migratable {
             long bytes = awaitMigration(d, done, options.timeout(), name, t);
             long end = System.nanoTime();
             inst.markMigratedAway();
-            long downtime = suspendedAt[0] == 0 ? -1 : (end - suspendedAt[0]) / 1_000_000;
+            // the destination's event may trail the call's return by a moment
+            long waitEvent = System.nanoTime() + 2_000_000_000L;
+            while (resumedAt[0] == 0 && System.nanoTime() < waitEvent) {
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+            }
+            long downtime = suspendedAt[0] == 0 || resumedAt[0] == 0 ? -1 : (resumedAt[0] - suspendedAt[0]) / 1_000_000;
             return new Checkpointable.SaveResult(bytes, (end - t0) / 1_000_000, downtime, 0, null, -1, Map.of());
         } catch (LibvirtException e) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "libvirt cannot migrate domain " + name + ": " + LibvirtConnection.message(e));
@@ -109,6 +125,11 @@ final class LibvirtMigratable implements Migratable {
                 inst.connection().removeLifecycleListener(onSuspend);
             } catch (LibvirtException | RuntimeException e) {
                 // the domain may be gone with its events
+            }
+            try {
+                dest.removeLifecycleListener(onResume);
+            } catch (LibvirtException | RuntimeException e) {
+                // closed next anyway
             }
             LibvirtConnection.closeQuietly(dest);
         }
