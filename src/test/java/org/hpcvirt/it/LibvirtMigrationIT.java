@@ -99,6 +99,24 @@ class LibvirtMigrationIT {
 
     @Test
     @Order(3)
+    void aMigrationThatTakesTooLongIsCancelledAndTheGuestKeepsRunning() {
+        // 1 MiB/s for ~90 MiB of RAM: far longer than the 3 s allowed
+        assertThatThrownBy(() -> pair.client("b").migrate("lvm", pair.url("a"), 300, 1L << 20, Duration.ofSeconds(3)))
+                .isInstanceOf(HpcvirtException.class)
+                .satisfies(e -> System.out.println("migration that takes too long: " + e.getMessage()))
+                .hasMessageContaining("did not finish within 3 s; cancelled")
+                .hasMessageContaining("the VM keeps running here");
+        VmStatus s = pair.client("b").status("lvm");
+        assertThat(s.state()).isEqualTo(VmState.RUNNING);
+        long seq = s.lastHeartbeatSeq();
+        await().atMost(T).until(() -> pair.client("b").status("lvm").lastHeartbeatSeq() > seq + 3);
+        assertThat(pair.inNode("b", "virsh", "-c", "qemu:///system", "domstate", "hpcvirt-lvm").strip()).isEqualTo("running");
+        await().atMost(T).until(() -> pair.inNode("a", "virsh", "-c", "qemu:///system", "list", "--all", "--name").isBlank());
+        await().atMost(T).until(() -> pair.client("a").list().isEmpty());
+    }
+
+    @Test
+    @Order(4)
     void migrationToANodeWhoseLibvirtdIsGoneFailsAndTheGuestKeepsRunning() {
         String pid = pair.inNode("a", "sh", "-c", "cat " + pair.layout("a").home().getParent().resolve("lv/a/libvirtd.pid")).strip();
         pair.inNode("a", "kill", pid);
