@@ -17,6 +17,8 @@ set -u
 cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 up|down DIR | run DIR a|b CMD..." >&2; exit 2; }
 NET=10.200.70
+# which DIR the running pair belongs to (so that a leftover of a crashed run can be named and taken down)
+OWNER=/run/hvlm-pair.dir
 ns_name() { echo "hvlm-$1"; }
 addr() { [ "$1" = a ] && echo "$NET.1" || echo "$NET.2"; }
 # run a command in node $1's network and mount namespaces
@@ -81,11 +83,15 @@ up)
         command -v "$t" >/dev/null 2>&1 || { echo "not available: $t not installed"; exit 0; }
     done
     for n in a b; do
-        [ -e "/run/netns/$(ns_name "$n")" ] && { echo "not available: network namespace $(ns_name "$n") exists (run: $0 down DIR)"; exit 0; }
+        if [ -e "/run/netns/$(ns_name "$n")" ]; then
+            echo "not available: network namespace $(ns_name "$n") exists (a pair is up: $0 down $(cat "$OWNER" 2>/dev/null || echo DIR))"
+            exit 0
+        fi
     done
     mkdir -p "$dir/ns" || { echo "not available: cannot create $dir"; exit 0; }
     dir=$(cd "$dir" && pwd)
     rm -f "$dir/why"
+    echo "$dir" > "$OWNER"
     # a private mount to hold the persisted mount namespaces
     mountpoint -q "$dir/ns" || { mount --bind "$dir/ns" "$dir/ns" && mount --make-private "$dir/ns"; } \
         || fail "cannot bind-mount $dir/ns"
@@ -127,6 +133,7 @@ down)
     done
     mountpoint -q "$dir/ns" && umount "$dir/ns"
     rm -rf "$dir/ns" "$dir/why"
+    [ "$(cat "$OWNER" 2>/dev/null)" = "$dir" ] && rm -f "$OWNER"
     ;;
 run)
     n=${3:-}; shift 3 || exit 2

@@ -101,8 +101,9 @@ public final class LibvirtBackend implements Backend {
     }
 
     /**
-     * {@link MemoryAccess.Provider} (the domains' QEMU gdbstub) and {@link DefinitionExport} (the domain
-     * XML this backend launches); see {@link #capabilities()} for what it lacks.
+     * {@link MemoryAccess.Provider} (the domains' QEMU gdbstub), {@link DefinitionExport} (the domain
+     * XML this backend launches) and, where the node can migrate ({@link #migrationUnavailable}),
+     * {@link IncomingLaunch}; see {@link #capabilities()} for what it lacks.
      */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
