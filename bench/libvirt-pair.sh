@@ -27,7 +27,7 @@ fail() { echo "not available: $*"; "$0" down "$dir" >/dev/null 2>&1; exit 0; }
 
 node_up() {
     n=$1; d="$dir/$n"
-    mkdir -p "$d/run" "$d/lib" "$d/log" "$d/cache"
+    mkdir -p "$d/lib" "$d/log" "$d/cache"
     rm -rf "$d/etc"; cp -a /etc/libvirt "$d/etc" || return 1
     # no domains, networks or pools of the host's libvirt: this libvirtd starts empty
     rm -rf "$d/etc/qemu" "$d/etc/storage" "$d/etc/nwfilter"; mkdir -p "$d/etc/qemu"
@@ -124,6 +124,14 @@ down)
             done
         fi
         stop_pidfile "$d/libvirtd.pid"
+        # a QEMU left behind by a libvirtd that was already gone (its pid file is in the node's /run/libvirt)
+        if [ -e "$dir/ns/$n" ]; then
+            # driver.pid is libvirtd's own; a pid is killed only if it still is a QEMU (not a reused pid)
+            for pid in $(in_node "$n" sh -c 'for f in /run/libvirt/qemu/*.pid; do
+                    [ "${f##*/}" = driver.pid ] || [ ! -f "$f" ] || { cat "$f"; echo; }; done'); do
+                tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q qemu-system && kill -9 "$pid"
+            done
+        fi
         stop_pidfile "$d/virtlogd.pid"
         if [ -e "$dir/ns/$n" ]; then
             umount "$dir/ns/$n" 2>/dev/null
