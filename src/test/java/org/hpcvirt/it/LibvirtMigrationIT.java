@@ -91,6 +91,11 @@ class LibvirtMigrationIT {
         await().atMost(T).until(() -> pair.client("b").status("lvm").lastHeartbeatSeq() > seq + 3);
         assertThat(pair.client("b").exec("lvm", "echo here", T).output()).contains("here");
         assertThat(pair.client("a").list()).as("the source forgets the VM").isEmpty();
+        java.util.List<org.hpcvirt.api.VmEvent> atA = pair.client("a").events("lvm", 0, 10_000);
+        assertThat(atA).as("node a's events of the VM").anyMatch(e -> e.type() == org.hpcvirt.api.VmEvent.Type.MIGRATION
+                && e.message().startsWith("migrated to " + pair.url("b")));
+        assertThat(atA).as("the source QEMU ending with the move is no crash")
+                .noneMatch(e -> e.type() == org.hpcvirt.api.VmEvent.Type.QEMU_EXITED || e.state() == VmState.CRASHED);
         assertThat(ProcessHandle.of(mid.pid()).map(ProcessHandle::isAlive).orElse(false)).as("source QEMU gone").isFalse();
         // pause and resume work on the adopted domain
         assertThat(pair.client("b").pause("lvm").state()).isEqualTo(VmState.PAUSED);
