@@ -153,6 +153,7 @@ public final class MigrationDestination implements AutoCloseable {
             long t0 = System.nanoTime();
             // a failed resume leaves the deadline armed: the waiting QEMU still goes if nobody aborts it
             mig.awaitIncomingAndResume(Duration.ofSeconds(op.timeoutSeconds()));
+            watch.refreshProcess(vm);
             waiting.remove(vm.name());
             vm.markResumed();
             long ms = (System.nanoTime() - t0) / 1_000_000;

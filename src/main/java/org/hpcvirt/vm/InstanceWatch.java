@@ -89,6 +89,18 @@ public final class InstanceWatch implements AutoCloseable {
         });
     }
 
+    /**
+     * Records the pid of the VM's instance again: an instance whose process came only after it was
+     * adopted (a libvirt domain arriving by migration) has another pid now. Caller holds the VM's monitor.
+     */
+    public void refreshProcess(ManagedVm vm) {
+        Instance inst = vm.instance;
+        if (inst != null && inst.pid() != vm.record.pid()) {
+            vm.record = vm.record.withProcess(inst.pid(), inst.record().startTicks(), inst.record().runDir());
+            vms.persist(vm);
+        }
+    }
+
     /** Kills the VM's VMM process without the exit counting as a crash. Caller holds the VM's monitor. */
     public void release(ManagedVm vm) {
         Instance inst = vm.instance;

@@ -97,7 +97,7 @@ class LibvirtIT {
         assertThatThrownBy(() -> c.execute(new Operation.Migrate("lv1", "http://127.0.0.1:9", null, null, null, null)))
                 .isInstanceOf(HpcvirtException.class)
                 .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED))
-                .hasMessageContaining("migrating 'lv1': backend 'libvirt' has no migrate (libvirt migration needs a second libvirtd");
+                .hasMessageContaining("migrating 'lv1': backend 'libvirt' has no migrate (libvirtd at qemu:///system has no TCP listener on port 16509");
         assertThat(c.status("lv1").state()).isEqualTo(VmState.RUNNING);
 
         // a guest panic: libvirt's crashed event is GUEST_PANICKED, and the domain is kept for inspection

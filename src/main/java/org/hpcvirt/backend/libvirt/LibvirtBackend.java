@@ -14,6 +14,7 @@ import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.backend.Backend;
 import org.hpcvirt.backend.DefinitionExport;
 import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.IncomingLaunch;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.LaunchSpec;
 import org.hpcvirt.backend.MemoryAccess;
@@ -43,6 +44,7 @@ public final class LibvirtBackend implements Backend {
     private final Duration connectTimeout;
     private final MemoryAccess.Provider memoryAccess = record -> QemuMemoryAccess.inRunDir(record.runDir());
     private final DefinitionExport export = LibvirtDomainXml::of;
+    private final IncomingLaunch incoming = this::launchIncoming;
 
     /** A backend on {@code uri}, giving up on a connection to libvirtd after {@code connectTimeout}. */
     public LibvirtBackend(String uri, Duration connectTimeout) {
@@ -55,9 +57,8 @@ public final class LibvirtBackend implements Backend {
         return new LibvirtBackend(DEFAULT_URI, Duration.ofMillis(Long.getLong("hpcvirt.libvirt.connect.ms", 3000)));
     }
 
-    /** Why migration (either end) is absent here. */
-    static final String NO_MIGRATION = "libvirt migration needs a second libvirtd (its own mount namespace and host UUID);"
-            + " not available on this host";
+    /** Why migration is absent where the probe itself fails. */
+    static final String NO_MIGRATION = "libvirtd does not answer";
 
     @Override
     public String name() {
@@ -97,8 +98,9 @@ public final class LibvirtBackend implements Backend {
     }
 
     /**
-     * {@link MemoryAccess.Provider} (the domains' QEMU gdbstub) and {@link DefinitionExport} (the domain
-     * XML this backend launches); see {@link #capabilities()} for what it lacks.
+     * {@link MemoryAccess.Provider} (the domains' QEMU gdbstub), {@link DefinitionExport} (the domain
+     * XML this backend launches) and, where the node can migrate ({@link #migrationUnavailable}),
+     * {@link IncomingLaunch}; see {@link #capabilities()} for what it lacks.
      */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
@@ -108,12 +110,15 @@ public final class LibvirtBackend implements Backend {
         if (type == DefinitionExport.class) {
             return Optional.of(type.cast(export));
         }
+        if (type == IncomingLaunch.class && migrationUnavailable().isEmpty()) {
+            return Optional.of(type.cast(incoming));
+        }
         return Optional.empty();
     }
 
     /**
-     * Everything a QEMU guest has except migration (see {@link #NO_MIGRATION}). Checkpoints are
-     * external memory and disk snapshots and restores with a replacement domain XML
+     * Everything a QEMU guest has, migration only where the node can ({@link #migrationUnavailable}).
+     * Checkpoints are external memory and disk snapshots and restores with a replacement domain XML
      * ({@link LibvirtCheckpointable}, {@link LibvirtRestore}).
      */
     @Override
@@ -122,7 +127,48 @@ public final class LibvirtBackend implements Backend {
         if (!p.usable()) {
             return Capabilities.none(p.reason());
         }
-        return Capabilities.all().without(Capability.MIGRATE, NO_MIGRATION);
+        Capabilities c = Capabilities.all();
+        Optional<String> noMigration = migrationUnavailable();
+        return noMigration.isEmpty() ? c : c.without(Capability.MIGRATE, noMigration.get());
+    }
+
+    /** Why this node cannot migrate libvirt domains (see {@link LibvirtMigrationTarget#whyNot}), or empty if it can. */
+    Optional<String> migrationUnavailable() {
+        Connect c;
+        try {
+            c = LibvirtConnection.open(uri, connectTimeout);
+        } catch (HpcvirtException e) {
+            return Optional.of(NO_MIGRATION + ": " + e.getMessage());
+        }
+        try {
+            return LibvirtMigrationTarget.whyNot(c, uri, connectTimeout);
+        } finally {
+            LibvirtConnection.closeQuietly(c);
+        }
+    }
+
+    /** {@link IncomingLaunch}: a {@link LibvirtIncoming} waiting for the domain of {@code spec} to arrive in this node's libvirtd. */
+    private Instance launchIncoming(LaunchSpec spec) {
+        Path run = spec.runDir();
+        try {
+            Files.createDirectories(run);
+            for (String f : List.of(QemuCommandLine.AGENT_SOCKET, QemuCommandLine.GDB_SOCKET, QemuCommandLine.CONSOLE_LOG,
+                    LibvirtInstance.DOMAIN_FILE)) {
+                Files.deleteIfExists(run.resolve(f));
+            }
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot prepare " + run, e);
+        }
+        return new LibvirtIncoming(this, uri, connectTimeout, run.toAbsolutePath().normalize(),
+                LibvirtDomainXml.domainName(spec.profile().name()));
+    }
+
+    /** The instance, with {@link LibvirtMigratable} where this node can migrate. */
+    private LibvirtInstance withMigration(LibvirtInstance inst) {
+        if (migrationUnavailable().isEmpty()) {
+            inst.offerMigration(new LibvirtMigratable(inst, connectTimeout));
+        }
+        return inst;
     }
 
     /**
@@ -181,7 +227,7 @@ public final class LibvirtBackend implements Backend {
             long pid = awaitPid(domainName);
             long ticks = ProcessInfo.of(pid).map(ProcessInfo::startTicks).orElse(0L);
             Files.writeString(run.resolve(LibvirtInstance.DOMAIN_FILE), domainName + "\n" + d.getUUIDString() + "\n");
-            return new LibvirtInstance(new InstanceRecord(name(), pid, ticks, run), c, d, domainName);
+            return withMigration(new LibvirtInstance(new InstanceRecord(name(), pid, ticks, run), c, d, domainName));
         } catch (RuntimeException | LibvirtException | IOException e) {
             try {
                 d.destroy();
@@ -230,7 +276,7 @@ public final class LibvirtBackend implements Backend {
         Connect c = LibvirtConnection.open(uri, connectTimeout);
         try {
             Domain d = c.domainLookupByUUIDString(lines.get(1).strip());
-            return new LibvirtInstance(record, c, d, lines.get(0).strip());
+            return withMigration(new LibvirtInstance(record, c, d, lines.get(0).strip()));
         } catch (LibvirtException e) {
             LibvirtConnection.closeQuietly(c);
             throw new HpcvirtException(ErrorCode.NOT_FOUND, "libvirt domain " + lines.get(0).strip() + " is gone: "

@@ -17,6 +17,7 @@ import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.InstanceListener;
 import org.hpcvirt.backend.InstanceRecord;
 import org.hpcvirt.backend.MemoryAccess;
+import org.hpcvirt.backend.Migratable;
 import org.hpcvirt.backend.Pausable;
 import org.hpcvirt.backend.ProcessInstance;
 import org.hpcvirt.backend.RunState;
@@ -29,6 +30,7 @@ import org.libvirt.LibvirtException;
 import org.libvirt.event.CrashedDetail;
 import org.libvirt.event.DomainEvent;
 import org.libvirt.event.LifecycleListener;
+import org.libvirt.event.StoppedDetail;
 
 /**
  * One transient libvirt domain with this instance's own connection to libvirtd. Events come from
@@ -54,6 +56,12 @@ final class LibvirtInstance extends ProcessInstance {
     private final LifecycleListener lifecycle = this::onLifecycle;
     private final ScheduledFuture<?> exitCheck;
     private final Map<Class<?>, Object> capabilities;
+    /** Set when the node can migrate ({@link LibvirtMigratable}); null: Migratable is absent. */
+    private volatile Migratable migratable;
+    /** An outgoing migration runs: the QEMU may end because the domain moved, which is no exit. */
+    private volatile boolean migrating;
+    /** The domain moved to another libvirtd: its QEMU here is gone, and that is no exit of the guest. */
+    private volatile boolean migratedAway;
 
     /** Takes ownership of {@code conn}: {@link #close()} closes it. */
     LibvirtInstance(InstanceRecord record, Connect conn, Domain domain, String domainName) {
@@ -99,6 +107,25 @@ final class LibvirtInstance extends ProcessInstance {
         return domainName;
     }
 
+    Connect connection() {
+        return conn;
+    }
+
+    /** Offers {@link Migratable} from now on (the backend found the node able to migrate). */
+    void offerMigration(Migratable m) {
+        this.migratable = m;
+    }
+
+    /** An outgoing migration starts ({@code true}) or failed ({@code false}): while it runs, the QEMU ending is not reported as an exit. */
+    void migrating(boolean on) {
+        this.migrating = on;
+    }
+
+    /** The domain moved to another libvirtd: {@link RunState#MIGRATED}, and its QEMU ending here is no exit. */
+    void markMigratedAway() {
+        this.migratedAway = true;
+    }
+
     /**
      * The one mapping of libvirt's lifecycle events to {@link InstanceListener.Kind}: a crash with
      * detail PANICKED (pvpanic) is GUEST_PANICKED, suspended/resumed are STOPPED/RESUMED, shutdown is
@@ -116,6 +143,12 @@ final class LibvirtInstance extends ProcessInstance {
     }
 
     private int onLifecycle(Domain d, DomainEvent ev) {
+        if (ev.getDetail() == StoppedDetail.MIGRATED) {
+            migratedAway = true;
+        }
+        if (migratedAway) {
+            return 0;
+        }
         InstanceListener.Kind kind = kindOf(ev);
         String name = "LIBVIRT_" + ev.getType() + "_" + ev.getDetail();
         if (kind == InstanceListener.Kind.EXITED) {
@@ -130,7 +163,7 @@ final class LibvirtInstance extends ProcessInstance {
     }
 
     private void checkExit() {
-        if (!closed.get() && !isAlive()) {
+        if (!closed.get() && !migrating && !migratedAway && !isAlive()) {
             reportExit("EXITED");
         }
     }
@@ -159,6 +192,9 @@ final class LibvirtInstance extends ProcessInstance {
     /** virDomainGetInfo's state through {@link #runStateOf}; EXITED once the QEMU is gone, UNKNOWN if libvirtd does not answer. */
     @Override
     public RunState runState() {
+        if (migratedAway) {
+            return RunState.MIGRATED;
+        }
         if (!isAlive()) {
             return RunState.EXITED;
         }
@@ -216,9 +252,12 @@ final class LibvirtInstance extends ProcessInstance {
     }
 
 
-    /** Pausable, MemoryAccess, Checkpointable and DiskSnapshots; Migratable is absent (see {@link LibvirtBackend#capabilities()}). */
+    /** Pausable, MemoryAccess, Checkpointable, DiskSnapshots and, where the node can migrate, Migratable (see {@link LibvirtBackend#capabilities()}). */
     @Override
     public <T> Optional<T> capability(Class<T> type) {
+        if (type == Migratable.class) {
+            return Optional.ofNullable(migratable).map(type::cast);
+        }
         return Optional.ofNullable(capabilities.get(type)).map(type::cast);
     }
 
