@@ -21,7 +21,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Live migration of a {@code backend: libvirt} VM between two daemons, each with its own libvirtd
  * ({@link LibvirtPair}): the guest, booted on node a, moves to node b through libvirt's own
  * migration and keeps its heartbeat sequence; b lists it RUNNING with its QEMU as the pid; a forgets
- * it. Then a migration to a node whose libvirtd is gone fails and the VM keeps running where it is.
+ * it; a file written on its data disk before the move is there after it. Then a migration to a node whose libvirtd is gone fails and the VM keeps running where it is.
  * Steps run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -35,6 +35,7 @@ class LibvirtMigrationIT {
         pair = LibvirtPair.up();
         assertThat(pair.unavailable()).as("two libvirtd must be startable here").isNull();
         String yaml = "name: lvm\nbackend: libvirt\ncpus: 1\nmemory: 128M\nimage: " + TestNode.IMAGE + "\n"
+                + "disk:\n  size: 64M\n"
                 + "heartbeat:\n  interval: 200ms\n  timeout: 2s\n";
         pair.client("a").define(yaml, "lvm.yaml");
         assertThat(pair.client("a").start("lvm", true, BOOT).state()).as(pair.log("a")).isEqualTo(VmState.RUNNING);
@@ -71,6 +72,7 @@ class LibvirtMigrationIT {
     void runningGuestMovesToNodeBWithItsHeartbeatSequence() {
         VmStatus before = pair.client("a").status("lvm");
         await().atMost(T).until(() -> pair.client("a").status("lvm").lastHeartbeatSeq() > before.lastHeartbeatSeq() + 2);
+        assertThat(pair.client("a").exec("lvm", "echo before-move > /data/f && sync && cat /data/f", T).output()).contains("before-move");
         VmStatus mid = pair.client("a").status("lvm");
 
         MigrationReport r = pair.client("a").migrate("lvm", pair.url("b"), 300, 0, Duration.ofMinutes(2));
@@ -90,6 +92,8 @@ class LibvirtMigrationIT {
         long seq = there.lastHeartbeatSeq();
         await().atMost(T).until(() -> pair.client("b").status("lvm").lastHeartbeatSeq() > seq + 3);
         assertThat(pair.client("b").exec("lvm", "echo here", T).output()).contains("here");
+        assertThat(pair.client("b").exec("lvm", "cat /data/f && echo after-move >> /data/f && sync && cat /data/f", T).output())
+                .as("the data disk came along (shared store) and takes writes at b").contains("before-move\nbefore-move\nafter-move");
         assertThat(pair.client("a").list()).as("the source forgets the VM").isEmpty();
         java.util.List<org.hpcvirt.api.VmEvent> atA = pair.client("a").events("lvm", 0, 10_000);
         assertThat(atA).as("node a's events of the VM").anyMatch(e -> e.type() == org.hpcvirt.api.VmEvent.Type.MIGRATION

@@ -160,6 +160,11 @@ final class LibvirtIncoming implements Instance {
 
     @Override
     public <T> Optional<T> capability(Class<T> type) {
+        LibvirtInstance a = arrived;
+        if (a != null) {
+            // adopted: everything the arrived domain offers (checkpoints, disk snapshots included)
+            return a.capability(type);
+        }
         if (type == Migratable.class) {
             return Optional.of(type.cast(migratable));
         }

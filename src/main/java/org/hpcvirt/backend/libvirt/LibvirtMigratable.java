@@ -30,6 +30,13 @@ import org.libvirt.event.SuspendedDetail;
  */
 final class LibvirtMigratable implements Migratable {
     private static final long VIR_MIGRATE_LIVE = 1;
+    /**
+     * libvirt calls a migration with a disk outside a filesystem it knows to be shared (NFS, GFS2,
+     * Ceph, …) "unsafe" and refuses it. hpcvirt's checkpoint store is shared between the nodes by
+     * configuration (HPCVIRT_STORE; {@code MigrationSource} moves the data disk there before the
+     * move), which libvirt cannot see, e.g. a directory both nodes of one machine use.
+     */
+    private static final long VIR_MIGRATE_UNSAFE = 512;
     private static final int VIR_DOMAIN_XML_MIGRATABLE = 8;
     private static final Duration ABORT_WAIT = Duration.ofSeconds(30);
 
@@ -98,7 +105,7 @@ final class LibvirtMigratable implements Migratable {
             CompletableFuture<Void> done = new CompletableFuture<>();
             DaemonThreads.named("libvirt-migrate").newThread(() -> {
                 try {
-                    Domain there = d.migrate(dest, VIR_MIGRATE_LIVE, xml, null, t.migrateUri(), mib);
+                    Domain there = d.migrate(dest, VIR_MIGRATE_LIVE | (xml.contains("<alias name='ua-data'/>") ? VIR_MIGRATE_UNSAFE : 0), xml, null, t.migrateUri(), mib);
                     if (there != null) {
                         there.free();
                     }
