@@ -133,29 +133,32 @@ public final class ContinuumBenchmark {
         List<ContinuumResult.ZoneCell> zones = new ArrayList<>();
         try {
             Path binary = extractBinary(image, work);
-            out.println("native: " + options.runs() + " runs of each workload …");
+            // native runs before and after the instances, so a change of the machine's load during the benchmark
+            // shows in native's samples too instead of only in the backends'
+            out.println("native: " + options.runs() + " runs of each workload (as many again at the end) …");
             out.flush();
-            try (NativeSite site = new NativeSite(binary, Files.createDirectories(work.resolve("n")))) {
-                solutions.add(measure("native", site, sizes));
-            }
+            NativeSite nativeSite = new NativeSite(binary, Files.createDirectories(work.resolve("n")));
+            Samples nativeSamples = measure("native", nativeSite, sizes, new Samples());
             for (String name : options.backends()) {
                 Backend b = registry.get(name);
                 ProbeResult probe = b.probe();
                 host.put("backend " + name, probe.usable() ? probe.version() : "not runnable here");
                 if (!probe.usable()) {
                     out.println(name + ": not runnable here: " + probe.reason());
-                    solutions.add(new ContinuumResult.Solution(name, "not runnable here: " + probe.reason(), null, null, Map.of()));
+                    solutions.add(new ContinuumResult.Solution(name, "not runnable here: " + probe.reason(), null, false, null, Map.of()));
                     continue;
                 }
                 out.println(name + ": booting two instances, then " + options.runs() + " runs of each workload …");
                 out.flush();
                 try (InstanceSite site = new InstanceSite(b, image, Files.createDirectories(work.resolve(name.substring(0, 1))))) {
-                    solutions.add(measure(name, site, sizes));
+                    solutions.add(solution(name, site, measure(name, site, sizes, new Samples())));
                 } catch (HpcvirtException e) {
                     out.println(name + ": failed: " + HpcvirtException.chain(e));
-                    solutions.add(new ContinuumResult.Solution(name, "failed: " + HpcvirtException.chain(e), null, null, Map.of()));
+                    solutions.add(new ContinuumResult.Solution(name, "failed: " + HpcvirtException.chain(e), null, false, null, Map.of()));
                 }
             }
+            out.println("native: " + options.runs() + " more runs of each workload …");
+            solutions.add(0, solution("native", nativeSite, measure("native", nativeSite, sizes, nativeSamples)));
             if (options.faultRuns() > 0) {
                 for (String name : options.backends()) {
                     Backend b = registry.get(name);
@@ -225,6 +228,9 @@ public final class ContinuumBenchmark {
         /** Where that directory is, in words. */
         String fileWhere();
 
+        /** Whether the file I/O goes to a disk-backed file system, as natively. */
+        boolean fileCompared();
+
         /** How the round trip is made, in words. */
         String roundTripHow();
 
@@ -235,10 +241,13 @@ public final class ContinuumBenchmark {
         void close();
     }
 
-    private ContinuumResult.Solution measure(String name, Site site, ContinuumResult.Sizes s) {
-        Map<String, List<Double>> samples = new LinkedHashMap<>();
-        Map<String, String> checksums = new LinkedHashMap<>();
-        List<Double> rt = new ArrayList<>();
+    /** Samples of each workload (seconds; µs for the round trip) and the first checksum of each, gathered over runs. */
+    private static final class Samples {
+        final Map<String, List<Double>> values = new LinkedHashMap<>();
+        final Map<String, String> checksums = new LinkedHashMap<>();
+    }
+
+    private Samples measure(String name, Site site, ContinuumResult.Sizes s, Samples into) {
         for (int run = 1; run <= options.runs(); run++) {
             List<List<String>> calls = List.of(List.of("cpu", Long.toString(s.cpuIterations())),
                     List.of("mem", Integer.toString(s.memMib()), Integer.toString(s.memReps())),
@@ -246,21 +255,30 @@ public final class ContinuumBenchmark {
                     List.of("fileio", site.fileDir(), Integer.toString(s.fileMib())));
             for (List<String> call : calls) {
                 KernelResult k = KernelResult.parse(site.kernels(call), name);
-                samples.computeIfAbsent(k.kernel(), x -> new ArrayList<>()).add(k.seconds());
-                checksums.putIfAbsent(k.kernel(), k.checksum());
+                into.values.computeIfAbsent(k.kernel(), x -> new ArrayList<>()).add(k.seconds());
+                into.checksums.putIfAbsent(k.kernel(), k.checksum());
             }
-            rt.addAll(site.roundTrips(s.roundTrips()));
+            into.values.computeIfAbsent("roundtrip", x -> new ArrayList<>()).addAll(site.roundTrips(s.roundTrips()));
         }
+        return into;
+    }
+
+    private ContinuumResult.Solution solution(String name, Site site, Samples samples) {
         Map<String, ContinuumResult.Measure> w = new LinkedHashMap<>();
-        samples.forEach((k, xs) -> w.put(k, new ContinuumResult.Measure(Stats.median(xs), null, "s", List.copyOf(xs), checksums.get(k))));
-        double[] sorted = rt.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        w.put("roundtrip", new ContinuumResult.Measure(Stats.median(rt), sorted[(int) Math.min(sorted.length - 1,
-                Math.ceil(0.95 * sorted.length) - 1)], "µs", List.copyOf(rt), null));
-        out.printf(java.util.Locale.ROOT, "%s: cpu %.3f s, mem %.3f s, syscall %.3f s, fileio %.3f s, round trip %.0f µs%n", name,
-                w.get("cpu").median(), w.get("mem").median(), w.get("syscall").median(), w.get("fileio").median(),
+        samples.values.forEach((k, xs) -> {
+            if (k.equals("roundtrip")) {
+                double[] sorted = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                double p95 = sorted[(int) Math.max(0, Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1))];
+                w.put(k, new ContinuumResult.Measure(Stats.median(xs), p95, "µs", List.copyOf(xs), null));
+            } else {
+                w.put(k, new ContinuumResult.Measure(Stats.median(xs), null, "s", List.copyOf(xs), samples.checksums.get(k)));
+            }
+        });
+        out.printf(java.util.Locale.ROOT, "%s: cpu %.3f s, mem %.3f s, syscall %.3f s, fileio %.3f s, round trip %.0f µs (medians)%n",
+                name, w.get("cpu").median(), w.get("mem").median(), w.get("syscall").median(), w.get("fileio").median(),
                 w.get("roundtrip").median());
         out.flush();
-        return new ContinuumResult.Solution(name, null, site.fileWhere(), site.roundTripHow(), w);
+        return new ContinuumResult.Solution(name, null, site.fileWhere(), site.fileCompared(), site.roundTripHow(), w);
     }
 
     private List<ContinuumResult.ZoneCell> campaign(Backend b, Path work) {
@@ -279,7 +297,8 @@ public final class ContinuumBenchmark {
                 String refused = r.skipped().stream().filter(s -> s.backend().equals(b.name())
                                 && (s.isolation().equals("*") || s.isolation().equals(iso.id()))
                                 && (s.fault().equals("*") || s.fault().equals(f.fault().id())))
-                        .map(CampaignResult.Skipped::reason).findFirst().orElse(null);
+                        .map(CampaignResult.Skipped::reason).map(x -> x.startsWith("refused: ") ? x.substring(9) : x)
+                        .findFirst().orElse(null);
                 List<RunRecord> runs = r.records().stream().filter(x -> x.backend().equals(b.name()) && x.isolation().equals(iso.id())
                         && x.fault().equals(f.fault().id())).toList();
                 List<RunRecord> done = runs.stream().filter(x -> !x.outcome().equals("broken")).toList();
@@ -344,6 +363,11 @@ public final class ContinuumBenchmark {
                 type = "unknown";
             }
             return "the host's " + dir.getParent().getParent() + " (" + type + ")";
+        }
+
+        @Override
+        public boolean fileCompared() {
+            return true;
         }
 
         @Override
@@ -436,7 +460,7 @@ public final class ContinuumBenchmark {
                     instances.add(inst);
                     AtomicLong n = new AtomicLong();
                     beats.add(n);
-                    channels.add(GuestChannel.connect(inst.guestChannelSocket(), new GuestChannel.Listener() {
+                    channels.add(connect(inst, new GuestChannel.Listener() {
                         @Override
                         public void onHeartbeat(Heartbeat heartbeat) {
                             n.incrementAndGet();
@@ -464,6 +488,21 @@ public final class ContinuumBenchmark {
             }
         }
 
+        /** Connects, retrying while the instance lives (a container's agent creates its socket only once it runs). */
+        private static GuestChannel connect(Instance inst, GuestChannel.Listener listener) {
+            long deadline = System.nanoTime() + BOOT.toNanos();
+            while (true) {
+                try {
+                    return GuestChannel.connect(inst.guestChannelSocket(), listener);
+                } catch (HpcvirtException e) {
+                    if (!inst.isAlive() || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    LockSupport.parkNanos(20_000_000L);
+                }
+            }
+        }
+
         @Override
         public String kernels(List<String> args) {
             List<String> argv = new ArrayList<>();
@@ -486,6 +525,11 @@ public final class ContinuumBenchmark {
         public String fileWhere() {
             return disk ? "the data disk (/data: ext4 on virtio-blk, a qcow2 overlay on the host's file system)"
                     : "the instance's own file system (/tmp, a tmpfs in RAM): " + backend.name() + " has no data disk";
+        }
+
+        @Override
+        public boolean fileCompared() {
+            return disk;
         }
 
         @Override

@@ -62,12 +62,17 @@ public final class ContinuumReport {
         return Math.exp(logSum / xs.size());
     }
 
-    /** Geometric mean of {@code s}'s relative performance over every workload both it and native measured, or empty. */
+    /**
+     * Geometric mean of {@code s}'s relative performance over every workload both it and native measured, or empty;
+     * file I/O only where it ran on a file system comparable with native's.
+     */
     public static OptionalDouble relativeGeomean(ContinuumResult r, ContinuumResult.Solution s) {
         ContinuumResult.Solution n = solution(r, "native").orElse(null);
         List<Double> rel = new ArrayList<>();
         for (String w : ContinuumResult.WORKLOADS) {
-            relative(n, s, w).ifPresent(rel::add);
+            if (!w.equals("fileio") || s.fileCompared()) {
+                relative(n, s, w).ifPresent(rel::add);
+            }
         }
         return rel.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(geomean(rel));
     }
@@ -107,6 +112,9 @@ public final class ContinuumReport {
             for (String w : ContinuumResult.WORKLOADS) {
                 OptionalDouble rel = relative(n, s, w);
                 b.append(' ').append(w).append(' ').append(rel.isPresent() ? String.format(Locale.ROOT, "%.3f", rel.getAsDouble()) : "—");
+                if (w.equals("fileio") && !s.fileCompared()) {
+                    b.append(" (tmpfs, not in the geomean)");
+                }
             }
             b.append(System.lineSeparator());
         }
@@ -134,7 +142,9 @@ public final class ContinuumReport {
             for (String iso : levels) {
                 b.append("| ").append(s.name()).append(" | ").append(iso).append(" | ");
                 for (String w : ContinuumResult.WORKLOADS) {
-                    b.append(workloadCell(s.workloads().get(w), relative(n, s, w))).append(" | ");
+                    b.append(w.equals("fileio") && !s.fileCompared()
+                            ? workloadCell(s.workloads().get(w), OptionalDouble.empty()) + " (tmpfs, not compared)"
+                            : workloadCell(s.workloads().get(w), relative(n, s, w))).append(" | ");
                 }
                 OptionalDouble g = relativeGeomean(r, s);
                 b.append(g.isPresent() ? String.format(Locale.ROOT, "**%.3f**", g.getAsDouble()) : "—").append(" | ");
@@ -148,8 +158,9 @@ public final class ContinuumReport {
             }
         }
         b.append('\n');
-        b.append("Times are medians of ").append(r.runs()).append(" runs (round trip: median of every round trip, p95 in "
-                + "the JSON); the ratio in brackets is native time / time here (1.000 = native, higher is faster).\n");
+        b.append("Times are medians of ").append(r.runs()).append(" runs (native: ").append(2 * r.runs())
+                .append(", half before and half after the instances; round trip: median of every round trip, p95 in the JSON); the ratio in brackets is native time / time here (1.000 = native, higher is faster); "
+                + "the geomean is over the workloads with a ratio (file I/O into a tmpfs is not compared with native's disk).\n");
         b.append("Sizes: cpu ").append(r.sizes().cpuIterations()).append(" iterations, mem triad 3 × ").append(r.sizes().memMib())
                 .append(" MiB × ").append(r.sizes().memReps()).append(", syscall ").append(r.sizes().syscalls())
                 .append(" getppid calls, file I/O ").append(r.sizes().fileMib()).append(" MiB written + fsync + read back, ")

@@ -40,10 +40,13 @@ public record ContinuumResult(String date, String started, Map<String, String> h
      * @param name      native, container, libvirt, qemu, kvm
      * @param status    null if measured, else why not ("not runnable here: …")
      * @param fileWhere where the file I/O ran (data disk, the instance's own file system, …)
+     * @param fileCompared whether that is a disk-backed file system like native's, so the file I/O ratio means
+     *                  something (false for a tmpfs in RAM: left out of the geometric mean)
      * @param roundTrip how the round trip was made, in words
      * @param workloads per workload name, its measurement
      */
-    public record Solution(String name, String status, String fileWhere, String roundTrip, Map<String, Measure> workloads) {
+    public record Solution(String name, String status, String fileWhere, boolean fileCompared, String roundTrip,
+                           Map<String, Measure> workloads) {
     }
 
     /**
