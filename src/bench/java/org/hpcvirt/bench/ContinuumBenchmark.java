@@ -47,6 +47,7 @@ import org.hpcvirt.guest.Image;
 import org.hpcvirt.guest.ImageStore;
 import org.hpcvirt.inject.Fault;
 import org.hpcvirt.inject.FaultOptions;
+import org.hpcvirt.inject.ZoneModel;
 import org.hpcvirt.inject.campaign.CampaignResult;
 import org.hpcvirt.inject.campaign.CampaignRunner;
 import org.hpcvirt.inject.campaign.CampaignSpec;
@@ -179,6 +180,30 @@ public final class ContinuumBenchmark {
         return r;
     }
 
+    /**
+     * Writes the table, the chart and the JSON of an earlier run into {@code dir} again, without running anything.
+     *
+     * @throws HpcvirtException INVALID_INPUT if {@code json} is not a continuum.json
+     */
+    public static ContinuumResult rewrite(Path json, Path dir, PrintWriter out) {
+        ContinuumResult r;
+        try {
+            r = Json.mapper().readValue(json.toFile(), ContinuumResult.class);
+        } catch (IOException e) {
+            throw HpcvirtException.invalid(json + ": not a continuum.json (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        if (r == null || r.solutions() == null || r.zones() == null || r.sizes() == null) {
+            throw HpcvirtException.invalid(json + ": not a continuum.json (no solutions, zones or sizes)");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot create " + dir + ": " + e.getMessage());
+        }
+        new ContinuumBenchmark(null, null, new Options(List.of(), r.runs(), 1, 1, 0, List.of(), "", dir), out, null).write(r);
+        return r;
+    }
+
     private void write(ContinuumResult r) {
         try {
             Files.writeString(options.out().resolve("continuum.json"),
@@ -303,7 +328,7 @@ public final class ContinuumBenchmark {
                         && x.fault().equals(f.fault().id())).toList();
                 List<RunRecord> done = runs.stream().filter(x -> !x.outcome().equals("broken")).toList();
                 int contained = (int) done.stream().filter(x -> x.observedEffect().equals("limited")).count();
-                String expected = org.hpcvirt.inject.ZoneModel.disposition(f.fault(), b.name(), iso).effect().id();
+                String expected = ZoneModel.disposition(f.fault(), b.name(), iso).effect().id();
                 cells.add(new ContinuumResult.ZoneCell(b.name(), iso.id(), f.fault().zone().number(), f.fault().id(), contained,
                         done.size(), runs.size() - done.size(), refused, expected,
                         done.stream().map(RunRecord::observedEffect).toList()));

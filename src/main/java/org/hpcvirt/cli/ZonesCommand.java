@@ -91,12 +91,12 @@ public final class ZonesCommand implements Callable<Integer> {
         out.println();
         out.println("E-Zone 3 (guest kernel) per backend and isolation level, the model's expectation and what was measured"
                 + " (performance relative to native, faults contained; 'hpcvirt bench continuum'):");
-        out.printf("  %-10s %-12s %-8s %-12s %-10s %-58s %s%n", "backend", "isolation", "effect", "behaves as", "inject", "measured",
+        out.printf("  %-10s %-12s %-8s %-12s %-10s %-66s %s%n", "backend", "isolation", "effect", "behaves as", "inject", "measured",
                 "why");
         for (ZoneModel.Disposition d : table) {
             if (d.zone() == ErrorZone.GUEST_KERNEL) {
                 String m = measured.flatMap(x -> x.find(d.backend(), d.isolation()).map(x::describe)).orElse("not measured");
-                out.printf("  %-10s %-12s %-8s %-12s %-10s %-58s %s%n", d.backend(), d.isolation().id(), d.effect().id(),
+                out.printf("  %-10s %-12s %-8s %-12s %-10s %-66s %s%n", d.backend(), d.isolation().id(), d.effect().id(),
                         d.behavesLike().label(), d.injectable() ? "yes" : "REFUSED", m, d.reason());
             }
         }

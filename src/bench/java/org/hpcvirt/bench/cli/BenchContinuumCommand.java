@@ -67,6 +67,10 @@ public final class BenchContinuumCommand implements Callable<Integer> {
     @Option(names = "--note", defaultValue = "", description = "A note for --record, e.g. 'preliminary: the machine was busy'.")
     String note;
 
+    @Option(names = "--from", paramLabel = "JSON", description = "Run nothing: write the table and chart of an earlier run's"
+            + " continuum.json into --out again (and --record its measurements).")
+    Path from;
+
     @CommandLine.Mixin
     BenchImage image;
 
@@ -105,15 +109,22 @@ public final class BenchContinuumCommand implements Callable<Integer> {
                         + "; native always runs)");
             }
         }
+        if (from != null) {
+            record(ContinuumBenchmark.rewrite(from, out, spec.commandLine().getOut()));
+            return 0;
+        }
         Path images = image.ensureBuilt();
         ContinuumBenchmark.Options o = new ContinuumBenchmark.Options(List.copyOf(new java.util.LinkedHashSet<>(compared)), runs,
                 scale, roundTrips, faultRuns, levels, image.name, out);
-        ContinuumResult r = new ContinuumBenchmark(registry, images, o, spec.commandLine().getOut(), System.out).run();
+        record(new ContinuumBenchmark(registry, images, o, spec.commandLine().getOut(), System.out).run());
+        return 0;
+    }
+
+    private void record(ContinuumResult r) {
         if (record != null) {
             String m = machine != null ? machine : r.host().get("cores") + " cores, kernel " + r.host().get("kernel");
             ContinuumReport.measurements(r, m, note).write(record);
             spec.commandLine().getOut().println("recorded: " + record);
         }
-        return 0;
     }
 }
