@@ -132,7 +132,10 @@ public final class ContinuumBenchmark {
         }
         List<ContinuumResult.Solution> solutions = new ArrayList<>();
         List<ContinuumResult.ZoneCell> zones = new ArrayList<>();
-        try {
+        try (BenchCleanup cleanup = new BenchCleanup(out)) {
+            // also on Ctrl-C: every process that names the work directory (QEMU, the echo peers), then the directory
+            cleanup.push("work directory " + work, () -> DirectoryTree.deleteQuietly(work));
+            cleanup.push("processes of " + work, () -> BenchHost.kill(-1, work + "/"));
             Path binary = extractBinary(image, work);
             // native runs before and after the instances, so a change of the machine's load during the benchmark
             // shows in native's samples too instead of only in the backends'
@@ -151,7 +154,7 @@ public final class ContinuumBenchmark {
                 }
                 out.println(name + ": booting two instances, then " + options.runs() + " runs of each workload …");
                 out.flush();
-                try (InstanceSite site = new InstanceSite(b, image, Files.createDirectories(work.resolve(name.substring(0, 1))))) {
+                try (InstanceSite site = new InstanceSite(b, image, Files.createDirectories(work.resolve(name.substring(0, 1))), cleanup)) {
                     solutions.add(solution(name, site, measure(name, site, sizes, new Samples())));
                 } catch (HpcvirtException e) {
                     out.println(name + ": failed: " + HpcvirtException.chain(e));
@@ -170,8 +173,6 @@ public final class ContinuumBenchmark {
             }
         } catch (IOException e) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "continuum benchmark: " + e.getMessage(), e);
-        } finally {
-            DirectoryTree.deleteQuietly(work);
         }
         host.put("loadAfter", BenchHost.loadAverage());
         ContinuumResult r = new ContinuumResult(LocalDate.ofInstant(started, ZoneOffset.UTC).toString(), started.toString(), host,
@@ -465,13 +466,15 @@ public final class ContinuumBenchmark {
      */
     private static final class InstanceSite implements Site {
         private final Backend backend;
-        private final List<Instance> instances = new ArrayList<>();
-        private final List<GuestChannel> channels = new ArrayList<>();
+        private final List<Instance> instances = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final List<GuestChannel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final boolean disk;
 
-        InstanceSite(Backend backend, Image image, Path dir) {
+        /** Boots A and B; {@code cleanup} kills them if the JVM ends before {@link #close()}. */
+        InstanceSite(Backend backend, Image image, Path dir, BenchCleanup cleanup) {
             this.backend = backend;
             this.disk = backend.capabilities().has(Capability.DATA_DISK);
+            cleanup.push(backend.name() + " instances", this::close);
             try {
                 List<AtomicLong> beats = new ArrayList<>();
                 for (String peer : List.of("a", "b")) {
@@ -584,7 +587,10 @@ public final class ContinuumBenchmark {
             for (GuestChannel c : channels) {
                 c.close();
             }
-            for (Instance i : instances) {
+            channels.clear();
+            List<Instance> all = List.copyOf(instances);
+            instances.clear();
+            for (Instance i : all) {
                 try {
                     i.kill();
                 } catch (RuntimeException e) {
