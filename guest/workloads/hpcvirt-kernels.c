@@ -9,9 +9,6 @@
  *   hpcvirt-kernels syscall [CALLS]         getppid() through syscall(2), never cached by libc
  *   hpcvirt-kernels fileio DIR [MIB]        write MIB MiB in 64 KiB blocks to a new file in DIR, fsync,
  *                                           read it back, unlink it
- *   hpcvirt-kernels echo SOCKET             (native round-trip peer) listen on the Unix socket SOCKET,
- *                                           print "ready", answer every line of one connection with
- *                                           the same line until it closes
  *
  * Each timed mode prints exactly one line on stdout:
  *
@@ -30,10 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,39 +179,6 @@ static int fileio(const char *dir, long mib)
     return 0;
 }
 
-static int echo(const char *sock)
-{
-    struct sockaddr_un a;
-    memset(&a, 0, sizeof a);
-    a.sun_family = AF_UNIX;
-    if (strlen(sock) >= sizeof a.sun_path) {
-        fprintf(stderr, "hpcvirt-kernels: socket path too long\n");
-        return 2;
-    }
-    strcpy(a.sun_path, sock);
-    int l = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 1) != 0) {
-        fprintf(stderr, "hpcvirt-kernels: listen on %s: %s\n", sock, strerror(errno));
-        return 1;
-    }
-    printf("ready\n");
-    fflush(stdout);
-    int c = accept(l, NULL, NULL);
-    close(l);
-    unlink(sock);
-    if (c < 0) {
-        fprintf(stderr, "hpcvirt-kernels: accept: %s\n", strerror(errno));
-        return 1;
-    }
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(c, buf, sizeof buf)) > 0) {
-        if (write(c, buf, (size_t)n) != n) return 1;
-    }
-    close(c);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -224,8 +186,6 @@ int main(int argc, char **argv)
     if (strcmp(mode, "mem") == 0) return mem(arg(argc, argv, 2, 8, 1, 1024), arg(argc, argv, 3, 128, 1, 1000000));
     if (strcmp(mode, "syscall") == 0) return sys(arg(argc, argv, 2, 2000000L, 1, 100000000000L));
     if (strcmp(mode, "fileio") == 0 && argc > 2) return fileio(argv[2], arg(argc, argv, 3, 64, 1, 65536));
-    if (strcmp(mode, "echo") == 0 && argc > 2) return echo(argv[2]);
-    fprintf(stderr, "usage: hpcvirt-kernels cpu [ITERATIONS] | mem [MIB] [REPS] | syscall [CALLS] | fileio DIR [MIB]"
-                    " | echo SOCKET\n");
+    fprintf(stderr, "usage: hpcvirt-kernels cpu [ITERATIONS] | mem [MIB] [REPS] | syscall [CALLS] | fileio DIR [MIB]\n");
     return 2;
 }

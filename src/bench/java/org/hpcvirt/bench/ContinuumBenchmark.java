@@ -1,16 +1,10 @@
 package org.hpcvirt.bench;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +62,8 @@ import org.hpcvirt.profile.VmProfile;
 public final class ContinuumBenchmark {
     /** Where the workload binary sits in the image and in every instance. */
     static final String GUEST_BINARY = "/sbin/hpcvirt-kernels";
+    /** The guest agent, which natively answers the round trip as it does in every instance. */
+    static final String GUEST_AGENT = "/sbin/hpcvirt-agent";
     private static final Duration BOOT = Duration.ofSeconds(180);
     private static final Duration WORKLOAD = Duration.ofMinutes(10);
     private static final Duration PING = Duration.ofSeconds(10);
@@ -133,15 +129,17 @@ public final class ContinuumBenchmark {
         List<ContinuumResult.Solution> solutions = new ArrayList<>();
         List<ContinuumResult.ZoneCell> zones = new ArrayList<>();
         try (BenchCleanup cleanup = new BenchCleanup(out)) {
-            // also on Ctrl-C: every process that names the work directory (QEMU, the echo peers), then the directory
+            // also on Ctrl-C: every process that names the work directory (QEMU, the native agents), then the directory
             cleanup.push("work directory " + work, () -> DirectoryTree.deleteQuietly(work));
             cleanup.push("processes of " + work, () -> BenchHost.kill(-1, work + "/"));
-            Path binary = extractBinary(image, work);
+            Path binary = extract(image, GUEST_BINARY, work);
+            Path agent = extract(image, GUEST_AGENT, work);
             // native runs before and after the instances, so a change of the machine's load during the benchmark
             // shows in native's samples too instead of only in the backends'
             out.println("native: " + options.runs() + " runs of each workload (as many again at the end) …");
             out.flush();
-            NativeSite nativeSite = new NativeSite(binary, Files.createDirectories(work.resolve("n")));
+            NativeSite nativeSite = new NativeSite(binary, agent, Files.createDirectories(work.resolve("n")));
+            cleanup.push("native agents", nativeSite::close);
             Samples nativeSamples = measure("native", nativeSite, sizes, new Samples());
             for (String name : options.backends()) {
                 Backend b = registry.get(name);
@@ -223,24 +221,58 @@ public final class ContinuumBenchmark {
         }
     }
 
-    /** Copies {@code /sbin/hpcvirt-kernels} out of the image's initramfs: natively the very same binary runs. */
-    static Path extractBinary(Image image, Path dir) throws IOException {
-        String wanted = GUEST_BINARY.substring(1);
+    /** Copies {@code path} out of the image's initramfs: natively the very same binaries run. */
+    static Path extract(Image image, String path, Path dir) throws IOException {
+        String wanted = path.substring(1);
         try (InputStream in = Files.newInputStream(image.initramfs());
              CpioArchiveInputStream cpio = new CpioArchiveInputStream(new GzipCompressorInputStream(in))) {
             CpioArchiveEntry e;
             while ((e = cpio.getNextEntry()) != null) {
                 String name = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
                 if (name.equals(wanted)) {
-                    Path target = dir.resolve("hpcvirt-kernels");
+                    Path target = dir.resolve(Path.of(wanted).getFileName().toString());
                     Files.copy(cpio, target);
                     Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
                     return target;
                 }
             }
         }
-        throw new HpcvirtException(ErrorCode.NOT_FOUND, "image '" + image.name() + "' has no " + GUEST_BINARY
+        throw new HpcvirtException(ErrorCode.NOT_FOUND, "image '" + image.name() + "' has no " + path
                 + " (built before the continuum workloads existed): rebuild it with 'hpcvirt image build " + image.name() + "'");
+    }
+
+    /** Connects to an agent's socket, retrying while {@code alive} (the agent creates the socket once it runs). */
+    private static GuestChannel connect(Path socket, java.util.function.BooleanSupplier alive, GuestChannel.Listener listener) {
+        long deadline = System.nanoTime() + BOOT.toNanos();
+        while (true) {
+            try {
+                return GuestChannel.connect(socket, listener);
+            } catch (HpcvirtException e) {
+                if (!alive.getAsBoolean() || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LockSupport.parkNanos(20_000_000L);
+            }
+        }
+    }
+
+    /**
+     * {@code n} relayed round trips: a PING to the first agent and, on its answer, to the second; each in µs.
+     *
+     * @throws HpcvirtException TIMEOUT if an agent does not answer
+     */
+    private static List<Double> relay(List<GuestChannel> agents, int n, String where) {
+        List<Double> us = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            for (GuestChannel c : agents) {
+                if (!c.ping(PING)) {
+                    throw new HpcvirtException(ErrorCode.TIMEOUT, where + ": an agent did not answer PING within " + PING.toSeconds() + " s");
+                }
+            }
+            us.add((System.nanoTime() - t0) / 1000.0);
+        }
+        return us;
     }
 
     /** Where the workloads run: the host, or an instance. */
@@ -340,13 +372,21 @@ public final class ContinuumBenchmark {
         return cells;
     }
 
-    /** The host: the binary run as a process; the round trip relayed between two echo processes over Unix sockets. */
+    /**
+     * The host: the binary run as a process; the round trip relayed between two guest agents run natively in
+     * socket mode (as in a container), each in a PID namespace of its own, so that nothing it is told can reach
+     * the host's processes.
+     */
     private static final class NativeSite implements Site {
         private final Path binary;
+        private final Path agent;
         private final Path dir;
+        private final List<Process> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final List<GuestChannel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-        NativeSite(Path binary, Path dir) {
+        NativeSite(Path binary, Path agent, Path dir) {
             this.binary = binary;
+            this.agent = agent;
             this.dir = dir;
         }
 
@@ -398,65 +438,48 @@ public final class ContinuumBenchmark {
 
         @Override
         public String roundTripHow() {
-            return "the host relays a line to process A and, on its answer, to process B (two hpcvirt-kernels echo processes,"
-                    + " Unix sockets); one round trip = host→A→host→B→host";
+            return "the host relays a PING to agent A and, on its answer, to agent B: the guest agent run natively on the"
+                    + " host (socket mode, each in its own PID namespace), over Unix sockets; one round trip ="
+                    + " host→A→host→B→host";
         }
 
         @Override
         public List<Double> roundTrips(int n) {
-            List<Process> peers = new ArrayList<>();
-            List<SocketChannel> socks = new ArrayList<>();
-            try {
-                for (String peer : List.of("a", "b")) {
-                    Path sock = dir.resolve("echo-" + peer + ".sock");
-                    Files.deleteIfExists(sock);
-                    Process p = new ProcessBuilder(binary.toString(), "echo", sock.toString()).redirectErrorStream(true).start();
-                    peers.add(p);
-                    String ready = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
-                    if (!"ready".equals(ready)) {
-                        throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "echo peer did not start: " + ready);
+            if (channels.isEmpty()) {
+                try {
+                    for (String peer : List.of("a", "b")) {
+                        Path sock = dir.resolve("agent-" + peer + ".sock");
+                        Files.deleteIfExists(sock);
+                        ProcessBuilder pb = new ProcessBuilder("unshare", "--pid", "--fork", "--kill-child", agent.toString())
+                                .redirectErrorStream(true).redirectOutput(dir.resolve("agent-" + peer + ".log").toFile())
+                                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+                        pb.environment().put("HPCVIRT_AGENT_SOCKET", sock.toString());
+                        pb.environment().put("HPCVIRT_HB_MS", "1000");
+                        pb.environment().put("HPCVIRT_BOOT_ID", "continuum-native-" + peer);
+                        Process p = pb.start();
+                        agents.add(p);
+                        channels.add(connect(sock, p::isAlive, new GuestChannel.Listener() { }));
                     }
-                    SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
-                    c.connect(UnixDomainSocketAddress.of(sock));
-                    socks.add(c);
-                }
-                List<Double> us = new ArrayList<>();
-                ByteBuffer in = ByteBuffer.allocate(256);
-                for (int i = 0; i < n; i++) {
-                    byte[] msg = ("PING " + i + "\n").getBytes(StandardCharsets.US_ASCII);
-                    long t0 = System.nanoTime();
-                    for (SocketChannel c : socks) {
-                        c.write(ByteBuffer.wrap(msg));
-                        in.clear();
-                        while (in.position() < msg.length) {
-                            if (c.read(in) < 0) {
-                                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "echo peer closed the socket");
-                            }
-                        }
-                    }
-                    us.add((System.nanoTime() - t0) / 1000.0);
-                }
-                return us;
-            } catch (IOException e) {
-                throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "native round trip: " + e.getMessage());
-            } finally {
-                for (SocketChannel c : socks) {
-                    try {
-                        c.close();
-                    } catch (IOException e) {
-                        // the peer exits on end of stream either way
-                    }
-                }
-                for (Process p : peers) {
-                    p.destroyForcibly();
-                    p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> p).join();
+                } catch (IOException | HpcvirtException e) {
+                    close();
+                    throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot start the native agents (unshare " + agent + "): "
+                            + e.getMessage());
                 }
             }
+            return relay(channels, n, "native");
         }
 
         @Override
         public void close() {
-            // the directory goes with the benchmark's work directory
+            for (GuestChannel c : channels) {
+                c.close();
+            }
+            channels.clear();
+            for (Process p : agents) {
+                p.destroyForcibly();
+                p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> p).join();
+            }
+            agents.clear();
         }
     }
 
@@ -488,7 +511,7 @@ public final class ContinuumBenchmark {
                     instances.add(inst);
                     AtomicLong n = new AtomicLong();
                     beats.add(n);
-                    channels.add(connect(inst, new GuestChannel.Listener() {
+                    channels.add(connect(inst.guestChannelSocket(), inst::isAlive, new GuestChannel.Listener() {
                         @Override
                         public void onHeartbeat(Heartbeat heartbeat) {
                             n.incrementAndGet();
@@ -513,21 +536,6 @@ public final class ContinuumBenchmark {
             } catch (RuntimeException e) {
                 close();
                 throw e;
-            }
-        }
-
-        /** Connects, retrying while the instance lives (a container's agent creates its socket only once it runs). */
-        private static GuestChannel connect(Instance inst, GuestChannel.Listener listener) {
-            long deadline = System.nanoTime() + BOOT.toNanos();
-            while (true) {
-                try {
-                    return GuestChannel.connect(inst.guestChannelSocket(), listener);
-                } catch (HpcvirtException e) {
-                    if (!inst.isAlive() || System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                    LockSupport.parkNanos(20_000_000L);
-                }
             }
         }
 
@@ -568,18 +576,7 @@ public final class ContinuumBenchmark {
 
         @Override
         public List<Double> roundTrips(int n) {
-            List<Double> us = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                long t0 = System.nanoTime();
-                for (GuestChannel c : channels) {
-                    if (!c.ping(PING)) {
-                        throw new HpcvirtException(ErrorCode.TIMEOUT, backend.name() + ": an agent did not answer PING within "
-                                + PING.toSeconds() + " s");
-                    }
-                }
-                us.add((System.nanoTime() - t0) / 1000.0);
-            }
-            return us;
+            return relay(channels, n, backend.name());
         }
 
         @Override

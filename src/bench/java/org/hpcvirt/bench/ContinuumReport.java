@@ -154,7 +154,7 @@ public final class ContinuumReport {
                     continue;
                 }
                 b.append(zoneCell(cell(r, s.name(), iso, 3))).append(" | ").append(zoneCell(cell(r, s.name(), iso, 4))).append(" | ")
-                        .append(model(s.name(), IsolationLevel.parse(iso))).append(" |\n");
+                        .append(iso.equals("—") ? "—" : model(s.name(), IsolationLevel.parse(iso))).append(" |\n");
             }
         }
         b.append('\n');

@@ -90,6 +90,18 @@ class ContinuumReportTest {
     }
 
     @Test
+    void withoutACampaignEachSolutionHasOneRowAndNoFaultColumnsFilled(@TempDir Path dir) {
+        ContinuumResult base = result();
+        ContinuumResult r = new ContinuumResult(base.date(), base.started(), base.host(), base.runs(), base.sizes(),
+                base.solutions(), List.of());
+        String md = ContinuumReport.markdown(r);
+        assertThat(md).contains("| qemu | — | 2.000 s (0.100)").contains("| not run | not run | — |");
+        ContinuumReport.chart(r, dir.resolve("c.png"));
+        assertThat(dir.resolve("c.png")).isNotEmptyFile();
+        assertThat(ContinuumReport.measurements(r, "m", "").rows()).isEmpty();
+    }
+
+    @Test
     void theContainedFractionIsTheMeanOverZonesAndARefusedZoneCountsZero() {
         ContinuumResult r = result();
         // E-Zone 3 2/2, E-Zone 4 1/2 (the broken run left out)

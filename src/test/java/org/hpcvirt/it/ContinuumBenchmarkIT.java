@@ -51,6 +51,7 @@ class ContinuumBenchmarkIT {
                     .isEqualTo(n.workloads().get(w).checksum());
         }
         assertThat(q.fileWhere()).contains("data disk");
+        assertThat(n.roundTrip()).as("natively the same agent answers").contains("guest agent run natively");
         assertThat(ContinuumReport.relativeGeomean(r, q).getAsDouble()).isPositive();
 
         assertThat(r.zones()).hasSize(2);
