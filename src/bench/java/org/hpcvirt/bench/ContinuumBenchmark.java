@@ -141,6 +141,7 @@ public final class ContinuumBenchmark {
             NativeSite nativeSite = new NativeSite(binary, agent, Files.createDirectories(work.resolve("n")));
             cleanup.push("native agents", nativeSite::close);
             Samples nativeSamples = measure("native", nativeSite, sizes, new Samples());
+            nativeSite.close(); // idle agents would tick beside the instances; the second pass starts them again
             for (String name : options.backends()) {
                 Backend b = registry.get(name);
                 ProbeResult probe = b.probe();
@@ -161,6 +162,7 @@ public final class ContinuumBenchmark {
             }
             out.println("native: " + options.runs() + " more runs of each workload …");
             solutions.add(0, solution("native", nativeSite, measure("native", nativeSite, sizes, nativeSamples)));
+            nativeSite.close();
             if (options.faultRuns() > 0) {
                 for (String name : options.backends()) {
                     Backend b = registry.get(name);
