@@ -37,6 +37,13 @@ class ContinuumMeasurementsTest {
     }
 
     @Test
+    void theShippedMeasurementsAreWellFormedAndDated() {
+        ContinuumMeasurements m = ContinuumMeasurements.shipped().orElseThrow();
+        assertThat(m.date()).matches("\\d{4}-\\d{2}-\\d{2}");
+        assertThat(m.rows()).isNotEmpty().allSatisfy(r -> assertThat(r.relativePerformance()).isPositive());
+    }
+
+    @Test
     void malformedFilesAreOneLineErrorsNamingFileAndProblem() {
         assertThatThrownBy(() -> ContinuumMeasurements.parse("{\"date\": \"2026-12-01\",\n \"rows\": [", "m.json"))
                 .isInstanceOf(HpcvirtException.class).hasMessageStartingWith("m.json: line 2: ").hasMessageNotContaining("\n");
