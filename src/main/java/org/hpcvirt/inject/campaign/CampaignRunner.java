@@ -194,13 +194,13 @@ public final class CampaignRunner {
             for (int i = 0; i < spec.bystanders(); i++) {
                 Bystander by = new Bystander("bystander-" + (i + 1), spec.heartbeatTimeout());
                 Instance inst = launch(backend, profile(spec, backend, by.name()), image, cellDir.resolve("b" + i), null);
-                by.attach(inst, GuestChannel.connect(inst.guestChannelSocket(), by));
+                by.attach(inst, connect(inst, by, spec.bootTimeout()));
                 bystanders.add(by);
             }
             progress.line(cell + ": booting the victim and saving its state");
             Instance base = launch(backend, profile(spec, backend, "victim"), image, cellDir.resolve("base"), null);
             RunObserver bootWatch = new RunObserver(base.consoleLog(), spec.heartbeatTimeout());
-            try (GuestChannel ch = GuestChannel.connect(base.guestChannelSocket(), bootWatch)) {
+            try (GuestChannel ch = connect(base, bootWatch, spec.bootTimeout())) {
                 awaitHeartbeat(bootWatch, spec.bootTimeout(), "victim boot on " + cell, base);
                 if (faults.stream().anyMatch(f -> f.fault().isSoftError())) {
                     VictimTarget t = new VictimTarget("victim", backend.name(), base, ch, spec.memoryBytes());
@@ -300,7 +300,7 @@ public final class CampaignRunner {
         inst.addListener(obs);
         GuestChannel ch = null;
         try {
-            ch = GuestChannel.connect(inst.guestChannelSocket(), obs);
+            ch = connect(inst, obs, spec.bootTimeout());
             try {
                 awaitHeartbeat(obs, spec.reset() == CampaignSpec.Reset.SNAPSHOT ? CHANNEL_READY : spec.bootTimeout(),
                         spec.reset() == CampaignSpec.Reset.SNAPSHOT ? "restored victim" : "rebooted victim", inst);
@@ -406,6 +406,24 @@ public final class CampaignRunner {
                 throw new HpcvirtException(ErrorCode.TIMEOUT, what + ": no heartbeat within " + timeout.toSeconds() + " s");
             }
             LockSupport.parkNanos(10_000_000L);
+        }
+    }
+
+    /**
+     * Connects the instance's guest channel, retrying while the instance lives: a VMM creates its socket before
+     * launch returns, but a container's agent creates it only once the container's init has started it.
+     */
+    private static GuestChannel connect(Instance inst, GuestChannel.Listener listener, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return GuestChannel.connect(inst.guestChannelSocket(), listener);
+            } catch (HpcvirtException e) {
+                if (!inst.isAlive() || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LockSupport.parkNanos(20_000_000L);
+            }
         }
     }
 
