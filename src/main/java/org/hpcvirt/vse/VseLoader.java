@@ -51,6 +51,24 @@ public final class VseLoader {
         return new Loaded<>(VsePolicy.NONE, VseSource.NONE);
     }
 
+    /**
+     * The image names of an image store (its directories with a manifest, as {@code hpcvirt image list}
+     * shows them; the images themselves are not verified here).
+     */
+    public static java.util.Set<String> catalogue(Path images) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        if (!Files.isDirectory(images)) {
+            return names;
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(images)) {
+            s.filter(d -> !d.getFileName().toString().startsWith(".") && Files.isRegularFile(d.resolve("manifest.json")))
+                    .forEach(d -> names.add(d.getFileName().toString()));
+        } catch (IOException e) {
+            throw HpcvirtException.invalid("cannot list the image store " + images + ": " + e.getMessage());
+        }
+        return names;
+    }
+
     private static String text(Path file) {
         try {
             return Files.readString(file);

@@ -9,6 +9,7 @@ import java.util.Map;
  * fields refused:
  * <pre>
  * images: [default]             # allowed images; absent: every image of the catalogue
+ * catalogue: /srv/hpcvirt/images  # the image store the nodes share, checked at submission; absent: checked by the Prolog only
  * defaults:                     # what a VSE that says nothing gets
  *   image: default
  *   cpus: 1
@@ -37,19 +38,20 @@ import java.util.Map;
  * Immutable; values are checked by {@link VseMerge}.
  *
  * @param images     allowed image names, or null for any
+ * @param catalogue  the nodes' shared image store, or null
  * @param defaults   defaults, or null
  * @param limits     limits of every partition, or null
  * @param host       the host reserve, or null
  * @param partitions per-partition limits (never null)
  */
-public record VsePolicy(List<String> images, Defaults defaults, Limits limits, HostReserve host, Map<String, Limits> partitions) {
+public record VsePolicy(List<String> images, String catalogue, Defaults defaults, Limits limits, HostReserve host, Map<String, Limits> partitions) {
     public VsePolicy {
         images = images == null ? null : List.copyOf(images);
         partitions = partitions == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(partitions));
     }
 
     /** No policy file: no limits, built-in defaults. */
-    public static final VsePolicy NONE = new VsePolicy(null, null, null, null, null);
+    public static final VsePolicy NONE = new VsePolicy(null, null, null, null, null, null);
 
     /**
      * Defaults for fields the user leaves out.

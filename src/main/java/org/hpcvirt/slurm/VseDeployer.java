@@ -1,0 +1,247 @@
+package org.hpcvirt.slurm;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.hpcvirt.api.DataSize;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.daemon.DaemonClient;
+import org.hpcvirt.profile.HostLimits;
+import org.hpcvirt.vm.VmStatus;
+import org.hpcvirt.vse.MergedVse;
+import org.hpcvirt.vse.VseLoader;
+import org.hpcvirt.vse.VseMerge;
+
+/**
+ * What a node's Prolog and Epilog do for a job with a virtual system environment. The Prolog
+ * re-validates the job's VSE file against the policy in force, defines the job's VMs on this node
+ * through the node's own daemon (owner: the job's user; name {@code j<JOB>-<NODE>-<I>}), pinned to
+ * the CPUs Slurm gave the job here, starts them and waits for each one's first heartbeat, and
+ * records the deployment with its labels under {@code $HPCVIRT_HOME/vse/<JOB>.json}. A deployment
+ * that fails for any reason but an unreachable daemon removes what it made, records why, puts the
+ * reason into the job's comment and cancels the job: the Prolog still succeeds, so the node is not
+ * drained (docs/slurm.md). Only a node fault (the daemon does not answer) fails the hook.
+ * The Epilog destroys every VM of the job on this node, with its overlays.
+ * Not thread-safe; one instance per hook run.
+ */
+public final class VseDeployer {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Duration BOOT = Duration.ofSeconds(120);
+
+    private final DaemonClient daemon;
+    private final Path home;
+    private final SlurmCommands slurm;
+    private final HostLimits host;
+    private final java.io.PrintStream log;
+
+    /**
+     * @param daemon the node's own daemon (the caller closes it)
+     * @param home   its {@code HPCVIRT_HOME} (images, deployment records)
+     * @param slurm  how Slurm's commands run
+     * @param host   this host's cores and memory
+     * @param log    where the hook's lines go (slurmd's log)
+     */
+    public VseDeployer(DaemonClient daemon, Path home, SlurmCommands slurm, HostLimits host, java.io.PrintStream log) {
+        this.daemon = daemon;
+        this.home = home;
+        this.slurm = slurm;
+        this.host = host;
+        this.log = log;
+    }
+
+    /** The outcome of a hook: the exit code Slurm gets and what happened. */
+    public record Outcome(int exitCode, String summary) {
+    }
+
+    /** The Prolog: deploys the job's VMs on this node; exit code 0 unless the node itself is at fault. */
+    public Outcome prolog(SlurmJob job, Path policyFile) {
+        if (job.vse() == null) {
+            return new Outcome(0, "job " + job.id() + " has no VSE");
+        }
+        List<String> made = new ArrayList<>();
+        try {
+            MergedVse m = VseMerge.merge(VseLoader.file(job.vse()), VseLoader.policyInForce(policyFile), job.partition(), catalogue());
+            checkHost(m);
+            List<Integer> cpus = jobCpus(job);
+            int count = m.vmsPerNode().value();
+            for (int i = 0; i < count; i++) {
+                String name = SlurmJob.vmName(job.id(), job.node(), i);
+                daemon.define(profile(name, m, cpus), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
+                made.add(name);
+            }
+            for (String name : made) {
+                daemon.start(name, true, BOOT);
+            }
+            record(job, m, made, cpus);
+            return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + ": " + String.join(", ", made));
+        } catch (HpcvirtException e) {
+            if (e.code() == ErrorCode.DAEMON_UNAVAILABLE) {
+                // the node's daemon is gone: a node fault, which may drain the node
+                return new Outcome(1, "job " + job.id() + ": the node's hpcvirt daemon does not answer: " + HpcvirtException.chain(e));
+            }
+            String reason = HpcvirtException.chain(e);
+            destroy(made);
+            fail(job, reason);
+            return new Outcome(0, "job " + job.id() + ": deployment failed on " + job.node() + ", job cancelled: " + reason);
+        }
+    }
+
+    /** The Epilog: destroys the job's VMs on this node and forgets its deployment record. */
+    public Outcome epilog(SlurmJob job) {
+        try {
+            List<String> names = daemon.list().stream().map(VmStatus::name)
+                    .filter(n -> n.startsWith(SlurmJob.vmPrefix(job.id())) && job.id().equals(SlurmJob.jobOf(n))).toList();
+            List<String> left = destroy(names);
+            Files.deleteIfExists(record(job.id()));
+            if (!left.isEmpty()) {
+                return new Outcome(1, "job " + job.id() + ": could not destroy " + String.join(", ", left));
+            }
+            return new Outcome(0, "job " + job.id() + ": " + names.size() + " VM(s) destroyed on " + job.node());
+        } catch (HpcvirtException e) {
+            return new Outcome(1, "job " + job.id() + ": " + HpcvirtException.chain(e));
+        } catch (IOException e) {
+            return new Outcome(0, "job " + job.id() + ": VMs destroyed; the deployment record stays: " + e.getMessage());
+        }
+    }
+
+    /** The deployment record of a job on this node. */
+    public Path record(String jobId) {
+        return home.resolve("vse").resolve(jobId + ".json");
+    }
+
+    private Set<String> catalogue() {
+        return VseLoader.catalogue(home.resolve("images"));
+    }
+
+    private void checkHost(MergedVse m) {
+        int vms = m.vmsPerNode().value();
+        int cores = host.cores() - m.reserveCpus().value();
+        if (vms * m.cpus().value() > cores) {
+            throw HpcvirtException.invalid(vms + " VMs × " + m.cpus().value() + " virtual CPUs do not fit this node: " + host.cores()
+                    + " cores less " + m.reserveCpus().value() + " reserved by " + m.reserveCpus().origin());
+        }
+        long memory = host.memoryBytes() - m.reserveMemory().value();
+        if (vms * m.memoryBytes().value() > memory) {
+            throw HpcvirtException.invalid(vms + " VMs × " + DataSize.format(m.memoryBytes().value()) + " do not fit this node: "
+                    + DataSize.format(host.memoryBytes()) + " less " + DataSize.format(m.reserveMemory().value()) + " reserved by "
+                    + m.reserveMemory().origin());
+        }
+    }
+
+    /** The CPU ids Slurm gave the job on this node ({@code scontrol show job -d}: {@code Nodes=… CPU_IDs=0-1}); empty if unknown. */
+    List<Integer> jobCpus(SlurmJob job) {
+        SlurmCommands.Result r = slurm.run(List.of("scontrol", "show", "job", "-d", job.id()));
+        if (r.exitCode() != 0) {
+            log.println("hpcvirt: no CPU ids for job " + job.id() + " (scontrol: " + r.output().strip() + "); VMs not pinned");
+            return List.of();
+        }
+        return cpusOf(r.output(), job.node());
+    }
+
+    /** The CPU ids of {@code node} in the output of {@code scontrol show job -d}. */
+    static List<Integer> cpusOf(String scontrol, String node) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Nodes=(\\S+) CPU_IDs=(\\S+)").matcher(scontrol);
+        while (m.find()) {
+            if (HostList.expand(m.group(1)).contains(node)) {
+                List<Integer> ids = new ArrayList<>();
+                for (String part : m.group(2).split(",")) {
+                    String[] ab = part.split("-");
+                    int a = Integer.parseInt(ab[0]);
+                    int b = ab.length > 1 ? Integer.parseInt(ab[1]) : a;
+                    for (int i = a; i <= b; i++) {
+                        ids.add(i);
+                    }
+                }
+                return ids;
+            }
+        }
+        return List.of();
+    }
+
+    static String profile(String name, MergedVse m, List<Integer> pinning) {
+        StringBuilder y = new StringBuilder();
+        y.append("name: ").append(name).append('\n');
+        y.append("cpus: ").append(m.cpus().value()).append('\n');
+        y.append("memory: ").append(DataSize.format(m.memoryBytes().value())).append('\n');
+        y.append("image: ").append(m.image().value()).append('\n');
+        if (m.diskBytes().value() != null) {
+            y.append("disk:\n  size: ").append(DataSize.format(m.diskBytes().value())).append('\n');
+        }
+        if (!pinning.isEmpty()) {
+            y.append("pinning: ").append(pinning).append('\n');
+        }
+        return y.toString();
+    }
+
+    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus) {
+        Map<String, Object> labels = new LinkedHashMap<>(m.labels().value());
+        labels.put("job", job.id());
+        labels.put("user", job.user());
+        labels.put("node", job.node());
+        Map<String, Object> rec = new LinkedHashMap<>();
+        rec.put("job", job.id());
+        rec.put("user", job.user());
+        rec.put("node", job.node());
+        rec.put("vse", job.vse().toString());
+        rec.put("vms", vms);
+        rec.put("pinning", cpus);
+        rec.put("labels", labels);
+        rec.put("deployed", Instant.now().toString());
+        try {
+            Files.createDirectories(record(job.id()).getParent());
+            Path tmp = record(job.id()).resolveSibling(job.id() + ".json.tmp");
+            JSON.writeValue(tmp.toFile(), rec);
+            Files.move(tmp, record(job.id()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot write the deployment record " + record(job.id()) + ": "
+                    + e.getMessage());
+        }
+    }
+
+    /** Destroys the named VMs; returns those that could not be. */
+    private List<String> destroy(List<String> names) {
+        List<String> left = new ArrayList<>();
+        for (String n : names) {
+            try {
+                daemon.destroy(n);
+            } catch (HpcvirtException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    log.println("hpcvirt: cannot destroy " + n + ": " + HpcvirtException.chain(e));
+                    left.add(n);
+                }
+            }
+        }
+        return left;
+    }
+
+    private void fail(SlurmJob job, String reason) {
+        String comment = "hpcvirt: deploy failed on " + job.node() + ": " + reason;
+        if (comment.length() > 500) {
+            comment = comment.substring(0, 497) + "...";
+        }
+        try {
+            Files.createDirectories(record(job.id()).getParent());
+            Files.writeString(home.resolve("vse").resolve(job.id() + ".failed"), comment + "\n");
+        } catch (IOException e) {
+            log.println("hpcvirt: cannot record the failure of job " + job.id() + ": " + e.getMessage());
+        }
+        SlurmCommands.Result c = slurm.run(List.of("scontrol", "update", "jobid=" + job.id(), "comment=" + comment));
+        if (c.exitCode() != 0) {
+            log.println("hpcvirt: scontrol update of job " + job.id() + " failed: " + c.output().strip());
+        }
+        SlurmCommands.Result s = slurm.run(List.of("scancel", job.id()));
+        if (s.exitCode() != 0) {
+            log.println("hpcvirt: scancel " + job.id() + " failed: " + s.output().strip());
+        }
+    }
+}
