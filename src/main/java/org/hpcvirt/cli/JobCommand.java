@@ -38,6 +38,13 @@ public final class JobCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** Jetty's client logs every TLS context it builds at INFO; a command's output is no place for that. */
+    static void quietJetty() {
+        if (System.getProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
+        }
+    }
+
     /** This host's name (in a Slurm node's namespace: the node's name). */
     static String hostName() {
         try {
@@ -89,6 +96,7 @@ public final class JobCommand implements Runnable {
             if (all && !node.isEmpty()) {
                 throw HpcvirtException.invalid("job exec: --node and --all exclude each other");
             }
+            quietJetty();
             SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
             for (String n : node) {
                 if (!job.nodes().contains(n)) {
@@ -157,6 +165,7 @@ public final class JobCommand implements Runnable {
 
         @Override
         public void run() {
+            quietJetty();
             SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
             List<JobVm> vms = vms(ClusterNodes.inForce(), job, job.nodes(), self(job));
             PrintWriter out = spec.commandLine().getOut();

@@ -79,6 +79,7 @@ public final class VseCommand implements Runnable {
         public void run() {
             List<String[]> rows = new ArrayList<>();
             if (cluster) {
+                JobCommand.quietJetty();
                 ClusterNodes nodes = ClusterNodes.inForce();
                 String me = self != null ? self : JobCommand.hostName();
                 for (String n : nodes.nodes().keySet()) {

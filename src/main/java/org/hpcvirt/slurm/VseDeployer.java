@@ -171,6 +171,7 @@ public final class VseDeployer {
     static String profile(String name, MergedVse m, List<Integer> pinning) {
         StringBuilder y = new StringBuilder();
         y.append("name: ").append(name).append('\n');
+        y.append("backend: qemu\n");
         y.append("cpus: ").append(m.cpus().value()).append('\n');
         y.append("memory: ").append(DataSize.format(m.memoryBytes().value())).append('\n');
         y.append("image: ").append(m.image().value()).append('\n');
