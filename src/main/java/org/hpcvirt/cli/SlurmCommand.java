@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * daemon ({@code $HPCVIRT_HOME}); see docs/slurm.md.
  */
 @Command(name = "slurm", description = "Slurm integration: the node Prolog and Epilog of VSE jobs, and the lines to configure them.",
-        subcommands = {SlurmCommand.Prolog.class, SlurmCommand.Epilog.class, SlurmCommand.Config.class})
+        subcommands = {SlurmCommand.Prolog.class, SlurmCommand.Epilog.class, SlurmCommand.Config.class, SlurmCommand.Reconcile.class})
 public final class SlurmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -111,6 +111,28 @@ public final class SlurmCommand implements Runnable {
             out.println("# /etc/hpcvirt/vse-policy.yaml: the administrator's constraints (docs/vse.md);");
             out.println("# /etc/hpcvirt/slurm.yaml: each node's daemon URL and TLS material, for 'hpcvirt job exec' (docs/slurm.md)");
             out.flush();
+        }
+    }
+
+    /** {@code hpcvirt slurm reconcile}. */
+    @Command(name = "reconcile", description = "Destroy this node's VMs of jobs Slurm no longer runs here (the Prolog does it too, at every VSE job's start).")
+    static final class Reconcile implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--node", paramLabel = "NODE", description = "this node's Slurm name (default: $SLURMD_NODENAME, else the host name)")
+        String node;
+
+        @Override
+        public void run() {
+            String me = node != null ? node : System.getenv("SLURMD_NODENAME") != null ? System.getenv("SLURMD_NODENAME") : JobCommand.hostName();
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            try (DaemonClient daemon = DaemonClient.connect(layout)) {
+                java.util.List<String> gone = new VseDeployer(daemon, layout.home(), SlurmCommands.REAL, HostLimits.detect(), System.err)
+                        .reconcile(me);
+                spec.commandLine().getOut().println(gone.isEmpty() ? "no VM of an ended job on " + me
+                        : "destroyed on " + me + ": " + String.join(", ", gone));
+                spec.commandLine().getOut().flush();
+            }
         }
     }
 }

@@ -56,7 +56,7 @@ public final class VseCommand implements Runnable {
         public void run() {
             MergedVse m = merge(file, policy, partition);
             PrintWriter out = spec.commandLine().getOut();
-            String fmt = "%-20s %-10s %s%n";
+            String fmt = "%-20s %-12s %s%n";
             out.printf(Locale.ROOT, fmt, "field", "value", "decided by");
             for (String[] row : VseMerge.explain(m)) {
                 out.printf(Locale.ROOT, fmt, row[0], row[1], row[2]);

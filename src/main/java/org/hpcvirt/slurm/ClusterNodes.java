@@ -33,7 +33,7 @@ public record ClusterNodes(String tls, Map<String, String> nodes) {
     public static final String ENV = "HPCVIRT_SLURM_CONF";
 
     public ClusterNodes {
-        nodes = nodes == null ? Map.of() : Map.copyOf(new TreeMap<>(nodes));
+        nodes = nodes == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(nodes));
     }
 
     /** Reads the configuration in force ({@value #ENV}, else {@link #DEFAULT}). */

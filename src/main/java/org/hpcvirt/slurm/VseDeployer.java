@@ -70,6 +70,7 @@ public final class VseDeployer {
         }
         List<String> made = new ArrayList<>();
         try {
+            reconcile(job.node());
             MergedVse m = VseMerge.merge(VseLoader.file(job.vse()), VseLoader.policyInForce(policyFile), job.partition(), catalogue());
             checkHost(m);
             List<Integer> cpus = jobCpus(job);
@@ -112,6 +113,38 @@ public final class VseDeployer {
         } catch (IOException e) {
             return new Outcome(0, "job " + job.id() + ": VMs destroyed; the deployment record stays: " + e.getMessage());
         }
+    }
+
+    /**
+     * Destroys the VMs of jobs that Slurm no longer runs on {@code node} (their Epilog never ran here:
+     * a lost node, a daemon that was down). Jobs are asked of {@code squeue}; when it fails, nothing is
+     * destroyed. Returns the VMs destroyed.
+     */
+    public List<String> reconcile(String node) {
+        SlurmCommands.Result r = slurm.run(List.of("squeue", "-h", "-w", node, "-o", "%A",
+                "--states=PENDING,CONFIGURING,RUNNING,COMPLETING,SUSPENDED,REQUEUED,RESIZING,SIGNALING,STAGE_OUT"));
+        if (r.exitCode() != 0) {
+            log.println("hpcvirt: cannot ask squeue which jobs run on " + node + ", no VM destroyed: " + r.output().strip());
+            return List.of();
+        }
+        Set<String> active = new java.util.HashSet<>(r.output().lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+        List<String> orphans = daemon.list().stream().map(VmStatus::name)
+                .filter(n -> SlurmJob.jobOf(n) != null && !active.contains(SlurmJob.jobOf(n))).toList();
+        if (orphans.isEmpty()) {
+            return orphans;
+        }
+        List<String> left = destroy(orphans);
+        for (String n : orphans) {
+            if (!left.contains(n)) {
+                log.println("hpcvirt: destroyed " + n + ": Slurm no longer runs job " + SlurmJob.jobOf(n) + " on " + node);
+                try {
+                    Files.deleteIfExists(record(SlurmJob.jobOf(n)));
+                } catch (IOException e) {
+                    log.println("hpcvirt: cannot delete " + record(SlurmJob.jobOf(n)) + ": " + e.getMessage());
+                }
+            }
+        }
+        return orphans.stream().filter(n -> !left.contains(n)).toList();
     }
 
     /** The deployment record of a job on this node. */

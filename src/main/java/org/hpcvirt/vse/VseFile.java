@@ -31,7 +31,7 @@ import java.util.Map;
  */
 public record VseFile(String image, Shape vm, Integer vmsPerNode, FtWishes ft, String network, Map<String, String> labels) {
     public VseFile {
-        labels = labels == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(labels));
+        labels = labels == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(labels));
     }
 
     /** A VSE file that says nothing (everything from the policy's defaults). */

@@ -47,7 +47,7 @@ import java.util.Map;
 public record VsePolicy(List<String> images, String catalogue, Defaults defaults, Limits limits, HostReserve host, Map<String, Limits> partitions) {
     public VsePolicy {
         images = images == null ? null : List.copyOf(images);
-        partitions = partitions == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(partitions));
+        partitions = partitions == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(partitions));
     }
 
     /** No policy file: no limits, built-in defaults. */

@@ -60,6 +60,8 @@ class VseSlurmIT {
                 hpcvirt job exec --node hvs-n2 -- sh -c 'echo "argv: [$0] [$1]"; exit 3' "a b" 'c  d'
                 echo "n2: exit $?"
                 """);
+        // a VM of a job that Slurm does not run (its Epilog never ran here): the next Prolog removes it
+        cluster.client(1).define("name: j999-hvs-n1-0\nbackend: qemu\ncpus: 1\nmemory: 128M\n", "orphan", null);
         Path out = cluster.dir().resolve("hello.out");
         String id = submit(vse, "-N2", "-o", out.toString(), "--", script.toString());
         assertThat(cluster.awaitEnd(id, JOB)).as(logs()).isEqualTo("COMPLETED");
@@ -75,7 +77,9 @@ class VseSlurmIT {
             assertThat(cluster.home(i).resolve("vse/" + id + ".json")).doesNotExist();
         }
         assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n1.log")))
+                .contains("hpcvirt: destroyed j999-hvs-n1-0: Slurm no longer runs job 999 on hvs-n1")
                 .contains("hpcvirt prolog: job " + id + ": 1 VM(s) running on hvs-n1: j" + id + "-hvs-n1-0");
+        assertThat(jobVms(1, "999")).isEmpty();
     }
 
     @Test
@@ -134,6 +138,20 @@ class VseSlurmIT {
         assertThat(sinfo.output().lines()).containsExactly("hvs-n1 idle", "hvs-n2 idle");
         assertThat(jobVms(1, id)).isEmpty();
         assertThat(jobVms(2, id)).isEmpty();
+    }
+
+    @Test
+    @Order(5)
+    void theTimeLimitLeavesNoVmOnEitherNode() throws IOException {
+        Path vse = Files.writeString(cluster.dir().resolve("timed.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
+        Path script = Files.writeString(cluster.dir().resolve("timed.sh"), "#!/bin/sh\nsleep 300\n");
+        String id = submit(vse, "-N2", "--time=0:20", "-o", "/dev/null", "--", script.toString());
+        await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id) && running(2, id));
+        // slurmctld checks time limits every 30 s and then waits KillWait: the end comes about a minute late
+        assertThat(cluster.awaitEnd(id, Duration.ofSeconds(180))).isEqualTo("TIMEOUT");
+        for (int i = 1; i <= 2; i++) {
+            assertThat(jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i) + " after the time limit").isEmpty();
+        }
     }
 
     private static String submit(Path vse, String... sbatchAndScript) {
