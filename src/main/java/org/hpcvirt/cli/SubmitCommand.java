@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
  * the VSE file at submission (a mistake is an error here, exit 2, and nothing is queued), then runs
  * the real {@code sbatch --vse=FILE OPTIONS… SCRIPT ARGS…}. Every argument but {@code --policy} is
  * passed to sbatch unchanged; {@code --partition}/{@code -p} is also the partition whose rules apply
- * (default: the cluster's default partition, from {@code sinfo}).
+ * (else {@code SBATCH_PARTITION}, else the script's {@code #SBATCH} lines, else the cluster's default
+ * partition, from {@code sinfo}).
  */
 @Command(name = "submit", description = "Validate a VSE file against the administrator's policy, then submit the job with sbatch --vse.")
 public final class SubmitCommand implements Runnable {
@@ -68,6 +69,11 @@ public final class SubmitCommand implements Runnable {
             options.add(o);
         }
         if (partition == null) {
+            // as sbatch decides it: command line, then SBATCH_PARTITION, then the script's #SBATCH lines, then the default
+            String env = System.getenv("SBATCH_PARTITION");
+            partition = env != null && !env.isBlank() ? env : scriptPartition(Path.of(args.get(end + 1)));
+        }
+        if (partition == null) {
             partition = defaultPartition();
         }
         VseCommand.merge(Path.of(args.get(0)), policy, partition);
@@ -86,6 +92,40 @@ public final class SubmitCommand implements Runnable {
         }
         out.print(r.output());
         out.flush();
+    }
+
+    /** The partition of the script's leading {@code #SBATCH} lines ({@code -p P}, {@code --partition=P}), or null. */
+    static String scriptPartition(Path script) {
+        List<String> lines;
+        try {
+            lines = java.nio.file.Files.readAllLines(script);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return null; // sbatch says what is wrong with the script
+        }
+        String found = null;
+        for (String line : lines) {
+            String l = line.strip();
+            if (l.isEmpty() || l.startsWith("#!")) {
+                continue;
+            }
+            if (!l.startsWith("#")) {
+                break; // sbatch reads #SBATCH lines only before the first command
+            }
+            if (!l.startsWith("#SBATCH")) {
+                continue;
+            }
+            String[] w = l.substring("#SBATCH".length()).strip().split("\\s+");
+            for (int i = 0; i < w.length; i++) {
+                if ((w[i].equals("-p") || w[i].equals("--partition")) && i + 1 < w.length) {
+                    found = w[i + 1];
+                } else if (w[i].startsWith("--partition=")) {
+                    found = w[i].substring("--partition=".length());
+                } else if (w[i].startsWith("-p") && w[i].length() > 2 && !w[i].startsWith("--")) {
+                    found = w[i].substring(2);
+                }
+            }
+        }
+        return found;
     }
 
     private static String defaultPartition() {

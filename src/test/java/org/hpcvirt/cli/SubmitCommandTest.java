@@ -64,6 +64,19 @@ class SubmitCommandTest {
     }
 
     @Test
+    void thePartitionOfTheScriptsSbatchLinesApplies(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path script = java.nio.file.Files.writeString(tmp.resolve("job.sh"),
+                "#!/bin/sh\n# a comment\n#SBATCH -N2 --partition=small\n#SBATCH --time=5\necho hi\n#SBATCH -p long\n");
+        assertThat(SubmitCommand.scriptPartition(script)).isEqualTo("small");
+        java.nio.file.Path big = java.nio.file.Files.writeString(tmp.resolve("big.yaml"), "vm:\n  memory: 512M\n");
+        slurm(0, "Submitted batch job 10\n");
+        CliTest.Run r = CliTest.run("submit", big.toString(), "--policy", DIR + "policy.yaml", "--", script.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("field 'vm.memory': 512M is above the maximum 256M set by admin (partitions.small.memoryPerVm)");
+        assertThat(calls).isEmpty();
+    }
+
+    @Test
     void aSlurmWithoutThePluginIsNamed() {
         slurm(1, "sbatch: unrecognized option '--vse=/x.yaml'\nTry \"sbatch --help\" for more information\n");
         CliTest.Run r = CliTest.run("submit", DIR + "good/minimal.yaml", "--policy", DIR + "policy.yaml", "--", "job.sh");
