@@ -80,11 +80,10 @@ public final class VseDeployer {
                 daemon.define(profile(name, m, cpus), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
                 made.add(name);
             }
-            for (String name : made) {
-                daemon.start(name, true, BOOT);
-            }
+            String how = boot(m, made);
             record(job, m, made, cpus);
-            return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + ": " + String.join(", ", made));
+            return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
+                    + String.join(", ", made));
         } catch (HpcvirtException e) {
             if (e.code() == ErrorCode.DAEMON_UNAVAILABLE) {
                 // the node's daemon is gone: a node fault, which may drain the node
@@ -145,6 +144,41 @@ public final class VseDeployer {
             }
         }
         return orphans.stream().filter(n -> !left.contains(n)).toList();
+    }
+
+    /**
+     * Boots the defined VMs and waits for each one's first heartbeat: cold, or under
+     * {@code deployment: snapshot} restored from the newest post-boot checkpoint of the same shape in
+     * the store (tag {@link #warmTag}); when there is none yet, the first VM boots cold and is
+     * checkpointed to make one. Returns how they came up.
+     */
+    private String boot(MergedVse m, List<String> names) {
+        if (!m.deployment().value().equals("snapshot")) {
+            for (String name : names) {
+                daemon.start(name, true, BOOT);
+            }
+            return "cold boot";
+        }
+        String tag = warmTag(m);
+        java.util.Optional<org.hpcvirt.checkpoint.CheckpointManifest> warm = daemon.checkpoints(null).stream()
+                .filter(c -> tag.equals(c.tag())).reduce((a, b) -> b);
+        if (warm.isPresent()) {
+            for (String name : names) {
+                daemon.restore(warm.get().id(), name, true, BOOT);
+            }
+            return "restored from post-boot checkpoint " + warm.get().id();
+        }
+        for (String name : names) {
+            daemon.start(name, true, BOOT);
+        }
+        org.hpcvirt.checkpoint.CheckpointManifest made = daemon.checkpoint(names.get(0), false, tag);
+        return "cold boot; post-boot checkpoint " + made.id() + " taken for the next jobs";
+    }
+
+    /** The tag of the post-boot checkpoints VMs of {@code m}'s shape are deployed from. */
+    static String warmTag(MergedVse m) {
+        return "vse-warm:" + m.image().value() + ":" + m.cpus().value() + ":" + DataSize.format(m.memoryBytes().value()) + ":"
+                + (m.diskBytes().value() == null ? "nodisk" : DataSize.format(m.diskBytes().value()));
     }
 
     /** The deployment record of a job on this node. */

@@ -23,9 +23,10 @@ import org.hpcvirt.ft.MergedPolicy.Sourced;
  * @param labels           the user's labels
  * @param reserveCpus      host cores kept for the node (checked at deployment)
  * @param reserveMemory    host memory kept for the node (checked at deployment)
+ * @param deployment       {@code boot} (cold boot) or {@code snapshot} (restore from a post-boot checkpoint)
  */
 public record MergedVse(Sourced<String> partition, Sourced<String> image, Sourced<Integer> cpus, Sourced<Long> memoryBytes,
         Sourced<Long> diskBytes, Sourced<Integer> vmsPerNode, Sourced<Duration> checkpointPeriod, Sourced<Boolean> proactive,
         Sourced<Integer> spares, Sourced<String> network, Sourced<Map<String, String>> labels, Sourced<Integer> reserveCpus,
-        Sourced<Long> reserveMemory) {
+        Sourced<Long> reserveMemory, Sourced<String> deployment) {
 }

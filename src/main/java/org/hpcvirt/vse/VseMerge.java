@@ -160,7 +160,12 @@ public final class VseMerge {
                 size(h.reserveMemory(), ps, "host.reserveMemory"), "admin (host.reserveMemory)");
         Sourced<String> part0 = new Sourced<>(partition, partition == null ? "none"
                 : p.partitions().containsKey(partition) ? "admin (" + partKey + ")" : "no rules for this partition");
-        return new MergedVse(part0, image, cpus, memory, disk, vms, period, proactive, spares, network, labels, reserveCpus, reserveMemory);
+        Sourced<String> deployment = LayeredMerge.over(new Sourced<>("boot", "built-in default"), p.deployment(), "admin (deployment)");
+        if (!deployment.value().equals("boot") && !deployment.value().equals("snapshot")) {
+            throw HpcvirtException.invalid(ps.at("deployment") + " unknown value '" + deployment.value() + "' (use boot or snapshot)");
+        }
+        return new MergedVse(part0, image, cpus, memory, disk, vms, period, proactive, spares, network, labels, reserveCpus, reserveMemory,
+                deployment);
     }
 
     /** One line per field: {@code field value decided-by}, for {@code hpcvirt vse explain}. */
@@ -180,6 +185,7 @@ public final class VseMerge {
         rows.add(row("labels", m.labels().value().isEmpty() ? "-" : m.labels().value().toString().replace(" ", ""), m.labels().origin()));
         rows.add(row("host.reserveCpus", String.valueOf(m.reserveCpus().value()), m.reserveCpus().origin()));
         rows.add(row("host.reserveMemory", DataSize.format(m.reserveMemory().value()), m.reserveMemory().origin()));
+        rows.add(row("deployment", m.deployment().value(), m.deployment().origin()));
         return rows;
     }
 

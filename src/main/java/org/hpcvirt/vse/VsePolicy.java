@@ -10,6 +10,8 @@ import java.util.Map;
  * <pre>
  * images: [default]             # allowed images; absent: every image of the catalogue
  * catalogue: /srv/hpcvirt/images  # the image store the nodes share, checked at submission; absent: checked by the Prolog only
+ * deployment: snapshot          # boot (default): every VM boots cold; snapshot: restored from a post-boot
+ *                               # checkpoint of the same shape in the shared store, made by the first cold boot
  * defaults:                     # what a VSE that says nothing gets
  *   image: default
  *   cpus: 1
@@ -39,19 +41,20 @@ import java.util.Map;
  *
  * @param images     allowed image names, or null for any
  * @param catalogue  the nodes' shared image store, or null
+ * @param deployment {@code boot} or {@code snapshot}, or null (boot)
  * @param defaults   defaults, or null
  * @param limits     limits of every partition, or null
  * @param host       the host reserve, or null
  * @param partitions per-partition limits (never null)
  */
-public record VsePolicy(List<String> images, String catalogue, Defaults defaults, Limits limits, HostReserve host, Map<String, Limits> partitions) {
+public record VsePolicy(List<String> images, String catalogue, String deployment, Defaults defaults, Limits limits, HostReserve host, Map<String, Limits> partitions) {
     public VsePolicy {
         images = images == null ? null : List.copyOf(images);
         partitions = partitions == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(partitions));
     }
 
     /** No policy file: no limits, built-in defaults. */
-    public static final VsePolicy NONE = new VsePolicy(null, null, null, null, null, null);
+    public static final VsePolicy NONE = new VsePolicy(null, null, null, null, null, null, null);
 
     /**
      * Defaults for fields the user leaves out.

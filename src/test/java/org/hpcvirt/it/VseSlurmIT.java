@@ -27,7 +27,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * the script runs; the script's {@code hpcvirt job exec --all} reaches both VMs through the nodes'
  * daemons over mutual TLS; the Epilog leaves no VM at the job's end or after {@code scancel}; a VSE
  * over the policy's limits is refused on the terminal and never reaches a node; a VSE that reaches a
- * Prolog and fails there cancels the job with the reason and drains nothing.
+ * Prolog and fails there cancels the job with the reason and drains nothing; the time limit leaves
+ * no VM either; a VM of a job Slurm no longer runs is removed by the next Prolog; under
+ * {@code deployment: snapshot} the second job's VMs are restored from the first one's post-boot
+ * checkpoint.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VseSlurmIT {
@@ -78,7 +81,7 @@ class VseSlurmIT {
         }
         assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n1.log")))
                 .contains("hpcvirt: destroyed j999-hvs-n1-0: Slurm no longer runs job 999 on hvs-n1")
-                .contains("hpcvirt prolog: job " + id + ": 1 VM(s) running on hvs-n1: j" + id + "-hvs-n1-0");
+                .contains("hpcvirt prolog: job " + id + ": 1 VM(s) running on hvs-n1 (cold boot): j" + id + "-hvs-n1-0");
         assertThat(jobVms(1, "999")).isEmpty();
     }
 
@@ -151,6 +154,27 @@ class VseSlurmIT {
         assertThat(cluster.awaitEnd(id, Duration.ofSeconds(180))).isEqualTo("TIMEOUT");
         for (int i = 1; i <= 2; i++) {
             assertThat(jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i) + " after the time limit").isEmpty();
+        }
+    }
+
+    @Test
+    @Order(6)
+    void underSnapshotDeploymentTheNextJobsVmsAreRestoredFromAPostBootCheckpoint() throws IOException {
+        Path policy = cluster.dir().resolve("etc/vse-policy.yaml");
+        Files.writeString(policy, Files.readString(policy) + "deployment: snapshot\n");
+        Path vse = Files.writeString(cluster.dir().resolve("warm.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
+        Path script = Files.writeString(cluster.dir().resolve("warm.sh"), "#!/bin/sh\nhpcvirt job exec --all -- echo up\n");
+        String first = submit(vse, "-N2", "-o", cluster.dir().resolve("warm1.out").toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(first, JOB)).as(logs()).isEqualTo("COMPLETED");
+        String second = submit(vse, "-N2", "-o", cluster.dir().resolve("warm2.out").toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(second, JOB)).as(logs()).isEqualTo("COMPLETED");
+        assertThat(Files.readString(cluster.dir().resolve("warm2.out")))
+                .contains("[j" + second + "-hvs-n1-0] up", "[j" + second + "-hvs-n2-0] up");
+        for (int i = 1; i <= 2; i++) {
+            String log = Files.readString(cluster.dir().resolve("log/prolog-" + SlurmCluster.node(i) + ".log"));
+            assertThat(log).containsPattern("job " + first + ": 1 VM\\(s\\) running on hvs-n" + i + " \\(cold boot; post-boot checkpoint \\S+ taken");
+            assertThat(log).containsPattern("job " + second + ": 1 VM\\(s\\) running on hvs-n" + i + " \\(restored from post-boot checkpoint ");
+            assertThat(jobVms(i, second)).isEmpty();
         }
     }
 

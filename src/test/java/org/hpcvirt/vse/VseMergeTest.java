@@ -114,6 +114,23 @@ class VseMergeTest {
                         + "minCheckpointPeriod, onViolation, vmsPerNode)");
     }
 
+    @Test
+    void theDeploymentIsTheAdministratorsChoice() throws IOException {
+        Path dir = Files.createTempDirectory("vsepolicy");
+        try {
+            Path snap = Files.writeString(dir.resolve("snap.yaml"), "deployment: snapshot\n");
+            MergedVse m = VseMerge.merge(VseLoader.file(DIR.resolve("good/minimal.yaml")), VseLoader.policy(snap), null, null);
+            assertThat(m.deployment()).isEqualTo(new org.hpcvirt.ft.MergedPolicy.Sourced<>("snapshot", "admin (deployment)"));
+            assertThat(VseMerge.merge(VseLoader.file(DIR.resolve("good/minimal.yaml")), POLICY, null, null).deployment().value())
+                    .isEqualTo("boot");
+            Path bad = Files.writeString(dir.resolve("bad.yaml"), "images: [default]\ndeployment: sideways\n");
+            assertThatThrownBy(() -> VseMerge.merge(VseLoader.file(DIR.resolve("good/minimal.yaml")), VseLoader.policy(bad), null, null))
+                    .hasMessage(bad + ": line 2: field 'deployment': unknown value 'sideways' (use boot or snapshot)");
+        } finally {
+            org.hpcvirt.api.DirectoryTree.delete(dir);
+        }
+    }
+
     private static VseLoader.Loaded<VseFile> withMemory(String memory) {
         String text = "vm:\n  memory: " + memory + "\n";
         return new VseLoader.Loaded<>(new VseFile(null, new VseFile.Shape(null, memory, null), null, null, null, null),
