@@ -31,7 +31,8 @@ public record SlurmJob(String id, String user, String node, List<String> nodes, 
         }
         String list = env.getOrDefault("SLURM_JOB_NODELIST", env.get("SLURM_NODELIST"));
         String vse = env.get("SPANK_HPCVIRT_VSE");
-        return new SlurmJob(id, env.get("SLURM_JOB_USER"), env.get("SLURMD_NODENAME"), HostList.expand(list),
+        String node = env.get("SLURMD_NODENAME");
+        return new SlurmJob(id, env.get("SLURM_JOB_USER"), node == null || node.isBlank() ? null : node, HostList.expand(list),
                 env.get("SLURM_JOB_PARTITION"), vse == null || vse.isBlank() ? null : Path.of(vse));
     }
 

@@ -68,6 +68,10 @@ public final class VseDeployer {
         if (job.vse() == null) {
             return new Outcome(0, "job " + job.id() + " has no VSE");
         }
+        if (job.node() == null) {
+            // Slurm always sets SLURMD_NODENAME for its hooks: without it this is no Prolog of a node
+            return new Outcome(1, "job " + job.id() + ": SLURMD_NODENAME is not set; run 'hpcvirt slurm prolog' as the node's Prolog");
+        }
         List<String> made = new ArrayList<>();
         try {
             reconcile(job.node());

@@ -122,13 +122,13 @@ public final class VseMerge {
         }
 
         // limits: the partition's block over the one of all partitions, each with its violation mode
-        cpus = limit(cpus, null, all.cpusPerVm(), part.cpusPerVm(), "cpusPerVm", partKey, allMode, partMode, at, String::valueOf);
-        memory = limit(memory, null, size(all.memoryPerVm(), ps, "limits.memoryPerVm"),
+        cpus = limit(cpus, all.cpusPerVm(), part.cpusPerVm(), "cpusPerVm", partKey, allMode, partMode, at, String::valueOf);
+        memory = limit(memory, size(all.memoryPerVm(), ps, "limits.memoryPerVm"),
                 size(part.memoryPerVm(), ps, partKey + ".memoryPerVm"), "memoryPerVm", partKey, allMode, partMode, at, DataSize::format);
-        disk = limit(disk, null, size(all.diskPerVm(), ps, "limits.diskPerVm"), size(part.diskPerVm(), ps, partKey + ".diskPerVm"),
+        disk = limit(disk, size(all.diskPerVm(), ps, "limits.diskPerVm"), size(part.diskPerVm(), ps, partKey + ".diskPerVm"),
                 "diskPerVm", partKey, allMode, partMode, at, DataSize::format);
-        vms = limit(vms, null, all.vmsPerNode(), part.vmsPerNode(), "vmsPerNode", partKey, allMode, partMode, at, String::valueOf);
-        spares = limit(spares, null, all.maxSpares(), part.maxSpares(), "maxSpares", partKey, allMode, partMode, at, String::valueOf);
+        vms = limit(vms, all.vmsPerNode(), part.vmsPerNode(), "vmsPerNode", partKey, allMode, partMode, at, String::valueOf);
+        spares = limit(spares, all.maxSpares(), part.maxSpares(), "maxSpares", partKey, allMode, partMode, at, String::valueOf);
         Duration minAll = duration(all.minCheckpointPeriod(), ps, "limits.minCheckpointPeriod");
         Duration minPart = duration(part.minCheckpointPeriod(), ps, partKey + ".minCheckpointPeriod");
         Duration maxAll = duration(all.maxCheckpointPeriod(), ps, "limits.maxCheckpointPeriod");
@@ -193,7 +193,7 @@ public final class VseMerge {
         return new String[] {field, value, origin};
     }
 
-    private static <T extends Comparable<T>> Sourced<T> limit(Sourced<T> value, T unused, T allMax, T partMax, String key,
+    private static <T extends Comparable<T>> Sourced<T> limit(Sourced<T> value, T allMax, T partMax, String key,
             String partKey, Violation allMode, Violation partMode, Located at, java.util.function.Function<T, String> fmt) {
         Sourced<T> max = LayeredMerge.tighterMax(new Sourced<>(null, "none"), allMax, "admin (limits." + key + ")");
         Violation mode = allMode;
