@@ -158,9 +158,11 @@ public final class VseDeployer {
      */
     private String boot(MergedVse m, List<String> names) {
         if (!m.deployment().value().equals("snapshot")) {
+            // all of them at once, then their first heartbeats: a node's VMs boot side by side
             for (String name : names) {
-                daemon.start(name, true, BOOT);
+                daemon.start(name, false, BOOT);
             }
+            awaitHeartbeats(names);
             return "cold boot";
         }
         String tag = warmTag(m);
@@ -168,8 +170,9 @@ public final class VseDeployer {
                 .filter(c -> tag.equals(c.tag())).reduce((a, b) -> b);
         if (warm.isPresent()) {
             for (String name : names) {
-                daemon.restore(warm.get().id(), name, true, BOOT);
+                daemon.restore(warm.get().id(), name, false, BOOT);
             }
+            awaitHeartbeats(names);
             return "restored from post-boot checkpoint " + warm.get().id();
         }
         for (String name : names) {
@@ -177,6 +180,31 @@ public final class VseDeployer {
         }
         org.hpcvirt.checkpoint.CheckpointManifest made = daemon.checkpoint(names.get(0), false, tag);
         return "cold boot; post-boot checkpoint " + made.id() + " taken for the next jobs";
+    }
+
+    /** Waits until every VM of {@code names} has sent a heartbeat since its start, at most {@link #BOOT} in all. */
+    private void awaitHeartbeats(List<String> names) {
+        long deadline = System.nanoTime() + BOOT.toNanos();
+        for (String name : names) {
+            while (true) {
+                VmStatus s = daemon.status(name);
+                if (s.state() == org.hpcvirt.api.VmState.RUNNING && s.lastHeartbeatAgeMs() >= 0) {
+                    break;
+                }
+                if (s.state() != org.hpcvirt.api.VmState.STARTING && s.state() != org.hpcvirt.api.VmState.RUNNING) {
+                    throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "VM " + name + " is " + s.state() + " instead of running");
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new HpcvirtException(ErrorCode.TIMEOUT, "VM " + name + " sent no heartbeat within " + BOOT.toSeconds() + " s");
+                }
+                try {
+                    Thread.sleep(100); // polling the daemon; the Prolog has nothing else to do meanwhile
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "interrupted while waiting for " + name);
+                }
+            }
+        }
     }
 
     /** The tag of the post-boot checkpoints VMs of {@code m}'s shape are deployed from. */

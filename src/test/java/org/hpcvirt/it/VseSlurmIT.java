@@ -88,11 +88,14 @@ class VseSlurmIT {
     @Test
     @Order(2)
     void scancelLeavesNoVmOnEitherNode() throws IOException {
-        Path vse = Files.writeString(cluster.dir().resolve("long.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
+        // two VMs per node, booted side by side
+        Path vse = Files.writeString(cluster.dir().resolve("long.vse.yaml"), "image: default\nvm:\n  memory: 128M\nvmsPerNode: 2\n");
         Path script = Files.writeString(cluster.dir().resolve("long.sh"), "#!/bin/sh\nsleep 300\n");
         String id = submit(vse, "-N2", "-o", "/dev/null", "--", script.toString());
-        await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id) && running(2, id));
+        await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id, 2) && running(2, id, 2));
         for (int i = 1; i <= 2; i++) {
+            assertThat(jobVms(i, id)).extracting(VmStatus::name)
+                    .containsExactlyInAnyOrder("j" + id + "-hvs-n" + i + "-0", "j" + id + "-hvs-n" + i + "-1");
             VmStatus vm = jobVms(i, id).get(0);
             assertThat(vm.owner()).isEqualTo("root");
             assertThat(vm.memoryBytes()).isEqualTo(128L << 20);
@@ -100,7 +103,7 @@ class VseSlurmIT {
                     .contains("\"job\" : \"" + id + "\"", "\"user\" : \"root\"", "\"node\" : \"" + SlurmCluster.node(i) + "\"");
         }
         NetnsNodes.Result list = cluster.slurm("hpcvirt", "vse", "list", "--cluster", "--as", "hvs-n1");
-        assertThat(list.output()).as(list.output()).contains("j" + id + "-hvs-n1-0", "j" + id + "-hvs-n2-0");
+        assertThat(list.output()).as(list.output()).contains("j" + id + "-hvs-n1-0", "j" + id + "-hvs-n2-1");
 
         NetnsNodes.Result cancel = cluster.slurm("scancel", id);
         assertThat(cancel.exitCode()).as(cancel.output()).isZero();
@@ -194,8 +197,12 @@ class VseSlurmIT {
     }
 
     private static boolean running(int node, String id) {
+        return running(node, id, 1);
+    }
+
+    private static boolean running(int node, String id, int count) {
         List<VmStatus> vms = jobVms(node, id);
-        return vms.size() == 1 && vms.get(0).state() == VmState.RUNNING;
+        return vms.size() == count && vms.stream().allMatch(v -> v.state() == VmState.RUNNING);
     }
 
     private static long prologRecords() throws IOException {
