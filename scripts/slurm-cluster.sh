@@ -16,7 +16,10 @@
 #   namespaces   hvs-ctl 10.200.60.254 (slurmctld, and the bridge br0), hvs-nI 10.200.60.I (slurmd,
 #                hpcvirt daemon), joined by veths on br0; hostnames (UTS namespaces) = node names
 #   DIR/etc      slurm.conf, plugstack.conf, prolog, epilog (the prolog/epilog record their
-#                environment to DIR/record/{prolog,epilog}.JOBID.NODE.env)
+#                environment to DIR/record/{prolog,epilog}.JOBID.NODE.env and, for a job with a
+#                VSE, run 'hpcvirt slurm prolog|epilog'; logs DIR/log/{prolog,epilog}-NODE.log),
+#                vse-policy.yaml (HPCVIRT_VSE_POLICY), hpcvirt-slurm.yaml (HPCVIRT_SLURM_CONF)
+#   DIR/bin      hpcvirt, the CLI on the daemons' class path; 'run' puts it first on PATH
 #   DIR/munge    the cluster's own munge key, socket, log (munged runs as user munge)
 #   DIR/lib      hpcvirt_vse.so, the SPANK plugin of slurm/spank/hpcvirt_vse.c (--vse=FILE)
 #   DIR/state    StateSaveLocation; DIR/spool/NODE SlurmdSpoolDir; DIR/log all logs
@@ -227,9 +230,12 @@ write_config() {
     for hook in prolog epilog; do
         cat > "$dir/etc/$hook" <<EOF
 #!/bin/sh
-# Slurm $hook of this test cluster: records the environment Slurm gives it (one file per job and node)
+# Slurm $hook of this test cluster: records the environment Slurm gives it (one file per job and node),
+# then, for a job with a VSE, runs 'hpcvirt slurm $hook' against this node's daemon
 env | LC_ALL=C sort > "$dir/record/$hook.\${SLURM_JOB_ID}.\${SLURMD_NODENAME:-\$(hostname)}.env"
-exit 0
+[ -n "\$SPANK_HPCVIRT_VSE" ] || exit 0
+HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml PATH=$dir/bin:\$PATH \\
+    exec $dir/bin/hpcvirt slurm $hook >> "$dir/log/$hook-\$SLURMD_NODENAME.log" 2>&1
 EOF
         chmod 0755 "$dir/etc/$hook"
     done
@@ -313,6 +319,7 @@ start_daemons() {
     "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$cp" org.hpcvirt.cli.Main cluster init --dir "$dir/cluster" --days 30 "${specs[@]}" \
         > "$dir/log/cluster-init.log" 2>&1 || die "hpcvirt cluster init failed: $(tail -1 "$dir/log/cluster-init.log")"
     (umask 077; : > "$dir/cluster/tokens")
+    write_hpcvirt_config "$cp"
     peers=""
     for j in $(seq 1 "$count"); do peers="$peers${peers:+,}hvs-n$j=https://$subnet.$j:$port"; done
     for i in $(seq 1 "$count"); do
@@ -324,6 +331,43 @@ start_daemons() {
             org.hpcvirt.cli.Main daemon run --listen "$subnet.$i:$port" --tls "$dir/cluster/nodes/hvs-n$i" --tokens "$dir/cluster/tokens" \
             < /dev/null >> "$dir/log/hpcvirtd-hvs-n$i.log" 2>&1 &
     done
+}
+
+# DIR/bin/hpcvirt (the CLI for hooks and jobs), the VSE policy and the node configuration of 'hpcvirt job'
+write_hpcvirt_config() {
+    local cp=$1 i images
+    mkdir -p "$dir/bin"
+    cat > "$dir/bin/hpcvirt" <<EOF
+#!/bin/sh
+exec $java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp $cp org.hpcvirt.cli.Main "\$@"
+EOF
+    chmod 0755 "$dir/bin/hpcvirt"
+    images=$(for d in "$dir/images"/*/; do [ -f "$d/manifest.json" ] && basename "$d"; done | paste -sd, -)
+    cat > "$dir/etc/vse-policy.yaml" <<EOF
+# the VSE policy of this test cluster (docs/vse.md)
+images: [$images]
+catalogue: $dir/images
+defaults:
+  memory: 128M
+limits:
+  cpusPerVm: $(nproc)
+  memoryPerVm: 512M
+  vmsPerNode: 2
+  cpusPerNode: $(nproc)
+  memoryPerNode: 1G
+host:
+  reserveMemory: 256M
+partitions:
+  hvs:
+    maxCheckpointPeriod: 2h
+    onViolation: clamp
+EOF
+    {
+        echo "# how 'hpcvirt job' reaches each node's daemon: mutual TLS with the certificate of the node it runs on"
+        echo "tls: $dir/cluster/nodes/{node}"
+        echo "nodes:"
+        for i in $(seq 1 "$count"); do echo "  hvs-n$i: https://$subnet.$i:$port"; done
+    } > "$dir/etc/hpcvirt-slurm.yaml"
 }
 
 daemon_answers() {
@@ -407,6 +451,8 @@ case "$verb" in
     run) ((${#cmd[@]})) || die "run: no command (run -- CMD…)"
          [ -f "$conf" ] && [ -e /run/netns/$ctl ] || die "run: no cluster is up in $dir"
          cd "$caller"
-         in_ctl "${cmd[@]}" ;;
+         # the hpcvirt CLI with the cluster's VSE policy and node configuration; sbatch passes them on to jobs
+         PATH=$dir/bin:$PATH HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml HPCVIRT_SLURM_CONF=$dir/etc/hpcvirt-slurm.yaml \
+             in_ctl "${cmd[@]}" ;;
     *) usage ;;
 esac

@@ -24,7 +24,11 @@ import picocli.CommandLine.Command;
                 InjectCommand.class,
                 CampaignCommand.class,
                 CompletionCommand.class,
-                TreeHelpCommand.class
+                TreeHelpCommand.class,
+                VseCommand.class,
+                SubmitCommand.class,
+                SlurmCommand.class,
+                JobCommand.class
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -44,6 +48,8 @@ public final class Main implements Runnable {
         cl.setDefaultValueProvider(new OperationDefaults());
         ExitCodes.install(cl);
         CommandPlugins.install(cl);
+        // submit passes its options and the job script's arguments to sbatch as they are, '--' included
+        cl.getSubcommands().get("submit").setUnmatchedOptionsArePositionalParams(true).setEndOfOptionsDelimiter("--hpcvirt-end-of-options");
         return cl;
     }
 

@@ -72,15 +72,11 @@ public final class PolicyMerge {
             Duration amax = duration(r.maxCheckpointPeriod(), at + "maxCheckpointPeriod)");
             if (amin != null) {
                 checkWithin(amin, min, max, "admin: " + level[0] + ".minCheckpointPeriod");
-                if (min.value() == null || amin.compareTo(min.value()) > 0) {
-                    min = new MergedPolicy.Sourced<>(amin, at + "minCheckpointPeriod)");
-                }
+                min = LayeredMerge.tighterMin(min, amin, at + "minCheckpointPeriod)");
             }
             if (amax != null) {
                 checkWithin(amax, min, max, "admin: " + level[0] + ".maxCheckpointPeriod");
-                if (max.value() == null || amax.compareTo(max.value()) < 0) {
-                    max = new MergedPolicy.Sourced<>(amax, at + "maxCheckpointPeriod)");
-                }
+                max = LayeredMerge.tighterMax(max, amax, at + "maxCheckpointPeriod)");
             }
             if (min.value() != null && max.value() != null && min.value().compareTo(max.value()) > 0) {
                 throw HpcvirtException.invalid("admin: " + level[0] + ": minimum period " + Durations.format(min.value())
@@ -143,14 +139,7 @@ public final class PolicyMerge {
     }
 
     private static void checkWithin(Duration d, MergedPolicy.Sourced<Duration> min, MergedPolicy.Sourced<Duration> max, String what) {
-        if (min.value() != null && d.compareTo(min.value()) < 0) {
-            throw HpcvirtException.invalid(what + " " + Durations.format(d) + " is below the minimum "
-                    + Durations.format(min.value()) + " set by " + min.origin());
-        }
-        if (max.value() != null && d.compareTo(max.value()) > 0) {
-            throw HpcvirtException.invalid(what + " " + Durations.format(d) + " is above the maximum "
-                    + Durations.format(max.value()) + " set by " + max.origin());
-        }
+        LayeredMerge.bound(new MergedPolicy.Sourced<>(d, what), min, max, LayeredMerge.Violation.REFUSE, what, Durations::format);
     }
 
     private static Duration duration(String text, String what) {

@@ -24,15 +24,27 @@ public final class StrictYaml {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+    /** As {@link #MAPPER}, and a fraction where a whole number belongs is an error, not truncated. */
+    private static final ObjectMapper WHOLE = MAPPER.copy().disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
     private StrictYaml() {
     }
 
     /** Reads {@code file} as {@code type}; an empty file is an error. */
     public static <T> T read(Path file, Class<T> type) {
+        return read(file, type, MAPPER);
+    }
+
+    /** As {@link #read(Path, Class)}, and a fraction written for a whole-number field ({@code cpus: 1.5}) is an error. */
+    public static <T> T readWholeNumbers(Path file, Class<T> type) {
+        return read(file, type, WHOLE);
+    }
+
+    private static <T> T read(Path file, Class<T> type, ObjectMapper mapper) {
         String text = null;
         try {
             text = Files.readString(file);
-            T value = MAPPER.readValue(text, type);
+            T value = mapper.readValue(text, type);
             if (value == null) {
                 throw HpcvirtException.invalid(file + ": file is empty");
             }

@@ -1,0 +1,138 @@
+package org.hpcvirt.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import org.hpcvirt.daemon.DaemonClient;
+import org.hpcvirt.profile.HostLimits;
+import org.hpcvirt.slurm.SlurmCommands;
+import org.hpcvirt.slurm.SlurmJob;
+import org.hpcvirt.slurm.VseDeployer;
+import org.hpcvirt.vm.NodeLayout;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hpcvirt slurm …}: the node hooks Slurm runs (Prolog, Epilog) and the configuration lines an
+ * administrator adds. The hooks read the job from Slurm's environment and act through the node's own
+ * daemon ({@code $HPCVIRT_HOME}); see docs/slurm.md.
+ */
+@Command(name = "slurm", description = "Slurm integration: the node Prolog and Epilog of VSE jobs, and the lines to configure them.",
+        subcommands = {SlurmCommand.Prolog.class, SlurmCommand.Epilog.class, SlurmCommand.Config.class, SlurmCommand.Reconcile.class})
+public final class SlurmCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code hpcvirt slurm prolog}. */
+    @Command(name = "prolog", description = "Slurm Prolog: deploy the job's VSE on this node (exit 0 also when the deployment fails: "
+            + "the job is cancelled with the reason, the node is not drained).")
+    static final class Prolog implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--policy", paramLabel = "FILE", description = "the VSE policy (default: $HPCVIRT_VSE_POLICY, else /etc/hpcvirt/vse-policy.yaml)")
+        Path policy;
+
+        @Override
+        public Integer call() {
+            SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
+            if (job.vse() == null) {
+                return 0;
+            }
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            VseDeployer.Outcome o;
+            try (DaemonClient daemon = DaemonClient.connect(layout)) {
+                o = new VseDeployer(daemon, layout.home(), SlurmCommands.REAL, HostLimits.detect(), System.err).prolog(job, policy);
+            } catch (org.hpcvirt.api.HpcvirtException e) {
+                // no daemon on this node: a node fault
+                System.err.println("hpcvirt prolog: job " + job.id() + ": " + org.hpcvirt.api.HpcvirtException.chain(e));
+                return 1;
+            }
+            System.err.println("hpcvirt prolog: " + o.summary());
+            return o.exitCode();
+        }
+    }
+
+    /** {@code hpcvirt slurm epilog}. */
+    @Command(name = "epilog", description = "Slurm Epilog: destroy the job's VMs on this node.")
+    static final class Epilog implements java.util.concurrent.Callable<Integer> {
+        @Override
+        public Integer call() {
+            SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            VseDeployer.Outcome o;
+            try (DaemonClient daemon = DaemonClient.connect(layout)) {
+                o = new VseDeployer(daemon, layout.home(), SlurmCommands.REAL, HostLimits.detect(), System.err).epilog(job);
+            } catch (org.hpcvirt.api.HpcvirtException e) {
+                System.err.println("hpcvirt epilog: job " + job.id() + ": " + org.hpcvirt.api.HpcvirtException.chain(e));
+                return 1;
+            }
+            System.err.println("hpcvirt epilog: " + o.summary());
+            return o.exitCode();
+        }
+    }
+
+    /** {@code hpcvirt slurm config}. */
+    @Command(name = "config", description = "Print the slurm.conf and plugstack.conf lines, and the hook scripts, an administrator adds.")
+    static final class Config implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--hooks", paramLabel = "DIR", defaultValue = "/etc/hpcvirt/slurm", description = "where the hook scripts go (default ${DEFAULT-VALUE})")
+        Path hooks;
+        @Option(names = "--plugin", paramLabel = "SO", defaultValue = "/usr/lib/hpcvirt/hpcvirt_vse.so", description = "the built SPANK plugin (default ${DEFAULT-VALUE})")
+        Path plugin;
+        @Option(names = "--hpcvirt", paramLabel = "PATH", defaultValue = "/usr/bin/hpcvirt", description = "the hpcvirt command on the nodes (default ${DEFAULT-VALUE})")
+        Path hpcvirt;
+        @Option(names = "--home", paramLabel = "DIR", defaultValue = "/var/lib/hpcvirt", description = "HPCVIRT_HOME of the node daemons (default ${DEFAULT-VALUE})")
+        Path home;
+
+        @Override
+        public void run() {
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("# slurm.conf (every node and the controller): the hooks, run on every allocated node at job start");
+            out.println("Prolog=" + hooks.resolve("prolog"));
+            out.println("Epilog=" + hooks.resolve("epilog"));
+            out.println("PrologFlags=Alloc");
+            out.println("PlugStackConfig=/etc/slurm/plugstack.conf");
+            out.println();
+            out.println("# /etc/slurm/plugstack.conf: --vse=FILE for sbatch, salloc and srun");
+            out.println("# (build: gcc -Wall -shared -fPIC -o " + plugin + " slurm/spank/hpcvirt_vse.c)");
+            out.println("required " + plugin);
+            out.println();
+            for (String hook : new String[] {"prolog", "epilog"}) {
+                out.println("# " + hooks.resolve(hook) + " (mode 0755): jobs without a VSE cost nothing");
+                out.println("#!/bin/sh");
+                out.println("[ -n \"$SPANK_HPCVIRT_VSE\" ] || exit 0");
+                out.println("HPCVIRT_HOME=" + home + " exec " + hpcvirt + " slurm " + hook);
+                out.println();
+            }
+            out.println("# /etc/hpcvirt/vse-policy.yaml: the administrator's constraints (docs/vse.md);");
+            out.println("# /etc/hpcvirt/slurm.yaml: each node's daemon URL and TLS material, for 'hpcvirt job exec' (docs/slurm.md)");
+            out.flush();
+        }
+    }
+
+    /** {@code hpcvirt slurm reconcile}. */
+    @Command(name = "reconcile", description = "Destroy this node's VMs of jobs Slurm no longer runs here (the Prolog does it too, at every VSE job's start).")
+    static final class Reconcile implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--node", paramLabel = "NODE", description = "this node's Slurm name (default: $SLURMD_NODENAME, else the host name)")
+        String node;
+
+        @Override
+        public void run() {
+            String me = node != null ? node : System.getenv("SLURMD_NODENAME") != null ? System.getenv("SLURMD_NODENAME") : JobCommand.hostName();
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            try (DaemonClient daemon = DaemonClient.connect(layout)) {
+                java.util.List<String> gone = new VseDeployer(daemon, layout.home(), SlurmCommands.REAL, HostLimits.detect(), System.err)
+                        .reconcile(me);
+                spec.commandLine().getOut().println(gone.isEmpty() ? "no VM of an ended job on " + me
+                        : "destroyed on " + me + ": " + String.join(", ", gone));
+                spec.commandLine().getOut().flush();
+            }
+        }
+    }
+}

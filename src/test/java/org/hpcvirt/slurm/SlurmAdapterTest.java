@@ -1,0 +1,57 @@
+package org.hpcvirt.slurm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Host lists, job environments, VM names of jobs, CPU ids from scontrol. */
+class SlurmAdapterTest {
+    @Test
+    void hostListsExpandAsScontrolShowHostnamesDoes() {
+        assertThat(HostList.expand("hvs-n[1-2]")).containsExactly("hvs-n1", "hvs-n2");
+        assertThat(HostList.expand("a1,b[01-03,7],c")).containsExactly("a1", "b01", "b02", "b03", "b7", "c");
+        assertThat(HostList.expand("n[8-10]x")).containsExactly("n8x", "n9x", "n10x");
+        assertThat(HostList.expand("")).isEmpty();
+        assertThatThrownBy(() -> HostList.expand("n[1-2")).hasMessage("host list 'n[1-2': unbalanced brackets");
+        assertThatThrownBy(() -> HostList.expand("n[3-1]")).hasMessage("host list 'n[3-1]': bad range '3-1'");
+    }
+
+    @Test
+    void theJobComesFromThePrologsOrTheJobsEnvironment() {
+        SlurmJob prolog = SlurmJob.fromEnvironment(Map.of("SLURM_JOB_ID", "12", "SLURM_JOB_USER", "alice", "SLURMD_NODENAME", "hvs-n2",
+                "SLURM_NODELIST", "hvs-n[1-2]", "SLURM_JOB_PARTITION", "long", "SPANK_HPCVIRT_VSE", "/home/alice/j.yaml"));
+        assertThat(prolog).isEqualTo(new SlurmJob("12", "alice", "hvs-n2", List.of("hvs-n1", "hvs-n2"), "long", Path.of("/home/alice/j.yaml")));
+        SlurmJob job = SlurmJob.fromEnvironment(Map.of("SLURM_JOB_ID", "12", "SLURM_JOB_NODELIST", "hvs-n1"));
+        assertThat(job.nodes()).containsExactly("hvs-n1");
+        assertThat(job.vse()).isNull();
+        assertThatThrownBy(() -> SlurmJob.fromEnvironment(Map.of()))
+                .hasMessage("not inside a Slurm job: SLURM_JOB_ID is not set");
+    }
+
+    @Test
+    void vmNamesCarryTheJobAndAreValidVmNames() {
+        assertThat(SlurmJob.vmName("12", "hvs-n1", 0)).isEqualTo("j12-hvs-n1-0");
+        assertThat(SlurmJob.vmName("12", "Node_A.B", 3)).isEqualTo("j12-node-a-b-3");
+        String longName = SlurmJob.vmName("123456", "a-very-long-compute-node-name-of-this-centre", 11);
+        assertThat(longName).hasSizeLessThanOrEqualTo(40).startsWith("j123456-a-very").endsWith("-11");
+        assertThat(SlurmJob.jobOf("j12-hvs-n1-0")).isEqualTo("12");
+        assertThat(SlurmJob.jobOf("compute-1")).isNull();
+    }
+
+    @Test
+    void theJobsCpuIdsOnThisNodeComeFromScontrolShowJobDetail() {
+        String scontrol = """
+                JobId=7 JobName=x
+                   NumNodes=3 NumCPUs=5
+                     Nodes=hvs-n[1-2] CPU_IDs=0-1 Mem=0 GRES=
+                     Nodes=hvs-n3 CPU_IDs=0,2-3 Mem=0 GRES=
+                """;
+        assertThat(VseDeployer.cpusOf(scontrol, "hvs-n2")).containsExactly(0, 1);
+        assertThat(VseDeployer.cpusOf(scontrol, "hvs-n3")).containsExactly(0, 2, 3);
+        assertThat(VseDeployer.cpusOf(scontrol, "hvs-n4")).isEmpty();
+    }
+}
