@@ -103,11 +103,12 @@ public record VmProfile(
      * @param memPrealloc   allocate and touch all guest memory at start ({@code prealloc=on})
      * @param memLock       lock guest memory in host RAM ({@code -overcommit mem-lock=on})
      * @param hugePageBytes huge page size backing guest memory, 0 for ordinary pages
+     * @param hugePagesAsked what the enclave asked for ({@code yes}, {@code no}, {@code required})
      * @param sandbox       run QEMU under its seccomp sandbox (no spawning, no privilege or scheduler changes)
      * @param links         shared-memory links to other enclaves (never null)
      */
     public record Partition(String enclave, String isolation, List<Integer> cores, String cgroupProcs, boolean memPrealloc,
-            boolean memLock, long hugePageBytes, boolean sandbox, List<SharedMemory> links) {
+            boolean memLock, long hugePageBytes, String hugePagesAsked, boolean sandbox, List<SharedMemory> links) {
         public Partition {
             cores = List.copyOf(cores);
             links = links == null ? List.of() : List.copyOf(links);

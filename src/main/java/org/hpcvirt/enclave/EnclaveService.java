@@ -1,0 +1,212 @@
+package org.hpcvirt.enclave;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.hpcvirt.api.DataSize;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.VmState;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.qemu.QemuCommandLine;
+import org.hpcvirt.backend.qemu.QemuInstance;
+import org.hpcvirt.backend.qemu.VcpuPinning;
+import org.hpcvirt.profile.ProfileLoader;
+import org.hpcvirt.profile.VmProfile;
+import org.hpcvirt.vm.Lifecycle;
+import org.hpcvirt.vm.ManagedVm;
+import org.hpcvirt.vm.VmRegistry;
+
+/**
+ * The node's enclaves: creates them (parse, admit, huge pages, cgroup, define and start the VM),
+ * lists, shows and destroys them. An enclave is a VM of the registry whose profile carries a
+ * {@link VmProfile.Partition}; everything else hpcvirt does with VMs (stop, checkpoint, restore,
+ * events) works on it, and every launch of it (start, restore) lands in its cgroup with its vCPUs
+ * pinned. Creation and destruction are serialised on this service, so admission sees every
+ * enclave; a refused or failed creation leaves no VM, cgroup or process. Thread-safe.
+ */
+public final class EnclaveService {
+    private static final Duration CGROUP_DRAIN = Duration.ofSeconds(15);
+
+    private final VmRegistry vms;
+    private final Lifecycle lifecycle;
+    private final EnclaveLoader loader;
+    private final Path nodeFile;
+
+    /**
+     * @param vms       the node's VMs
+     * @param lifecycle defines, starts and destroys the enclaves' VMs
+     * @param profiles  checks the enclaves' VM shapes
+     * @param nodeFile  the node's enclave settings (reserved cores and memory); may not exist
+     */
+    public EnclaveService(VmRegistry vms, Lifecycle lifecycle, ProfileLoader profiles, Path nodeFile) {
+        this.vms = vms;
+        this.lifecycle = lifecycle;
+        this.loader = new EnclaveLoader(profiles, NodeResources.onlineCores());
+        this.nodeFile = nodeFile;
+    }
+
+    /** The node settings file this service reads at every creation. */
+    public Path nodeFile() {
+        return nodeFile;
+    }
+
+    /** See {@link Operation.CreateEnclave}. */
+    public synchronized EnclaveView create(Operation.CreateEnclave op, String owner) {
+        EnclaveSpec spec = loader.parse(op.yaml(), op.source());
+        if (vms.find(spec.name()).isPresent()) {
+            throw new HpcvirtException(ErrorCode.ALREADY_EXISTS, "a VM named '" + spec.name() + "' exists already");
+        }
+        NodeResources node = NodeResources.detect(loader.loadNode(nodeFile));
+        List<Integer> cores = Admission.admit(spec, claims(), node);
+        long huge = HugePagePool.twoMiB().decide(spec.name(), spec.hugePages(), spec.memoryBytes());
+        IsolationLevel.Choices choices = spec.isolation().choices();
+        CpusetCgroup cgroup = CpusetCgroup.forEnclave(spec.name());
+        cgroup.create(cores, choices.exclusiveCpuset());
+        boolean defined = false;
+        try {
+            VmProfile.Partition partition = new VmProfile.Partition(spec.name(), spec.isolation().id(), cores, cgroup.procs().toString(),
+                    true, choices.memLock(), huge, spec.hugePages().id(), choices.sandbox(), List.of());
+            lifecycle.define(spec.profile().withPartition(partition), owner);
+            defined = true;
+            lifecycle.start(new Operation.Start(spec.name(), true, op.timeoutSeconds()));
+            return show(spec.name());
+        } catch (RuntimeException e) {
+            if (defined) {
+                try {
+                    lifecycle.destroy(new Operation.Destroy(spec.name()));
+                } catch (RuntimeException x) {
+                    e.addSuppressed(x);
+                }
+            }
+            try {
+                cgroup.remove(CGROUP_DRAIN);
+            } catch (RuntimeException x) {
+                e.addSuppressed(x);
+            }
+            throw e;
+        }
+    }
+
+    /** Every enclave of the node, by name. */
+    public List<EnclaveView> list() {
+        List<EnclaveView> out = new ArrayList<>();
+        for (ManagedVm vm : vms.all()) {
+            if (vm.profile().partition() != null) {
+                out.add(view(vm));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(EnclaveView::name));
+        return out;
+    }
+
+    /** See {@link Operation.ShowEnclave}. */
+    public EnclaveView show(String name) {
+        return view(enclave(name));
+    }
+
+    /** See {@link Operation.DestroyEnclave}: kills its QEMU, forgets the VM, removes the cgroup. */
+    public synchronized void destroy(String name) {
+        enclave(name);
+        lifecycle.destroy(new Operation.Destroy(name));
+        forget(name);
+    }
+
+    /** True if {@code name} is an enclave of this node. */
+    public boolean isEnclave(String name) {
+        return vms.find(name).map(vm -> vm.profile().partition() != null).orElse(false);
+    }
+
+    /** Removes the cgroup of an enclave whose VM was destroyed (by {@code vm destroy} too). */
+    public void forget(String name) {
+        CpusetCgroup cgroup = CpusetCgroup.forEnclave(name);
+        if (cgroup.exists()) {
+            cgroup.remove(CGROUP_DRAIN);
+        }
+    }
+
+    private List<Admission.Claim> claims() {
+        List<Admission.Claim> out = new ArrayList<>();
+        for (ManagedVm vm : vms.all()) {
+            VmProfile.Partition p = vm.profile().partition();
+            if (p != null) {
+                out.add(new Admission.Claim(vm.name(), p.cores(), vm.profile().memoryBytes()));
+            }
+        }
+        return out;
+    }
+
+    private ManagedVm enclave(String name) {
+        ManagedVm vm = vms.get(name);
+        if (vm.profile().partition() == null) {
+            throw HpcvirtException.notFound("enclave '" + name + "' (VM '" + name + "' is not an enclave)");
+        }
+        return vm;
+    }
+
+    private EnclaveView view(ManagedVm vm) {
+        VmProfile p = vm.profile();
+        VmProfile.Partition part = p.partition();
+        IsolationLevel level = IsolationLevel.parse(part.isolation());
+        CpusetCgroup cgroup = CpusetCgroup.forEnclave(vm.name());
+        Instance inst = vm.instance();
+        long pid = 0;
+        List<VcpuPinning.VcpuThread> vcpus = List.of();
+        if (inst instanceof QemuInstance q && q.isAlive() && vm.state() != VmState.DESTROYED) {
+            pid = q.pid();
+            try {
+                vcpus = VcpuPinning.threads(q);
+            } catch (RuntimeException e) {
+                vcpus = List.of();
+            }
+        }
+        boolean exclusive = cgroup.exclusive();
+        return new EnclaveView(vm.name(), vm.owner(), vm.state(), level.id(), choices(level, part, exclusive), part.cores(),
+                p.memoryBytes(), part.hugePageBytes(), cgroup.dir().toString(), cgroup.cpus(), cgroup.mems(), exclusive, pid,
+                pid != 0 && cgroup.pids().contains(pid), vcpus, qemuArgs(vm, p));
+    }
+
+    /** The configuration choices of {@code level} for this partition, in words. */
+    static List<String> choices(IsolationLevel level, VmProfile.Partition part, boolean exclusiveNow) {
+        IsolationLevel.Choices c = level.choices();
+        List<String> out = new ArrayList<>();
+        out.add("cores: dedicated (no other enclave may claim them), each vCPU thread pinned to its own core; cpuset exclusivity "
+                + (c.exclusiveCpuset() ? (exclusiveNow ? "requested and granted" : "requested, not granted by the kernel (parent cgroup not exclusive)")
+                        : "not requested"));
+        out.add("shared memory with other enclaves: " + (c.sharedMemoryAllowed() ? "allowed (ivshmem-plain links)" : "forbidden"));
+        out.add("memory: preallocated" + (c.memLock() ? ", locked in host RAM (mem-lock=on)" : "") + "; huge pages asked '"
+                + part.hugePagesAsked() + "' -> " + (part.hugePageBytes() > 0 ? DataSize.format(part.hugePageBytes()) + " pages"
+                        : "ordinary pages"));
+        out.add("device model: " + c.deviceModel());
+        return out;
+    }
+
+    /** The arguments of the VM's last QEMU command line that the partition put there (from its run directory). */
+    private List<String> qemuArgs(ManagedVm vm, VmProfile p) {
+        Path cmdline = vms.layout().runDir(vm.name()).resolve("qemu.cmdline");
+        List<String> wanted = QemuCommandLine.partitionArgs(p);
+        try {
+            List<String> actual = Files.readAllLines(cmdline);
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < actual.size(); i++) {
+                String a = actual.get(i);
+                if (a.equals("sh") && i + 3 < actual.size()) {
+                    out.addAll(actual.subList(i, i + 4));
+                }
+            }
+            for (int i = 0; i + 1 < actual.size(); i++) {
+                if (actual.get(i).startsWith("-") && wanted.contains(actual.get(i + 1))) {
+                    out.add(actual.get(i));
+                    out.add(actual.get(i + 1));
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            return wanted;
+        }
+    }
+}
