@@ -65,14 +65,19 @@ public final class Admission {
         }
         long used = existing.stream().mapToLong(Claim::memoryBytes).sum();
         if (used + spec.memoryBytes() > node.enclaveMemory()) {
-            throw refused("enclave '" + spec.name() + "' needs " + DataSize.format(spec.memoryBytes()) + " of memory; enclaves may take "
-                    + DataSize.format(node.enclaveMemory()) + " (MemTotal " + DataSize.format(node.memTotal()) + " minus "
-                    + DataSize.format(node.reserve().memoryBytes()) + " for the host) and "
+            throw refused("enclave '" + spec.name() + "' needs " + size(spec.memoryBytes()) + " of memory; enclaves may take "
+                    + size(node.enclaveMemory()) + " (MemTotal " + size(node.memTotal()) + " minus "
+                    + size(node.reserve().memoryBytes()) + " for the host) and "
                     + (existing.isEmpty() ? "none is taken"
-                            : existing.stream().map(c -> "enclave '" + c.name() + "' holds " + DataSize.format(c.memoryBytes()))
+                            : existing.stream().map(c -> "enclave '" + c.name() + "' holds " + size(c.memoryBytes()))
                                     .collect(Collectors.joining(", "))));
         }
         return cores;
+    }
+
+    /** Whole units when exact ({@code 128M}), else MiB with one decimal ({@code 24105.3M}). */
+    static String size(long bytes) {
+        return bytes % (1L << 20) == 0 ? DataSize.format(bytes) : String.format(java.util.Locale.ROOT, "%.1fM", bytes / 1048576.0);
     }
 
     private static String holders(List<Claim> existing) {
