@@ -51,6 +51,9 @@ public final class EnclaveCommand implements Runnable {
         for (VcpuThread t : v.vcpus()) {
             out.printf("  vCPU %d: thread %d, affinity %s%n", t.index(), t.threadId(), cores(t.affinity()));
         }
+        for (var l : v.links()) {
+            out.printf("link:       %s <-> %s, %s, %s%n", l.name(), l.peer(), DataSize.format(l.sizeBytes()), l.path());
+        }
         if (!v.qemuArgs().isEmpty()) {
             out.printf("qemu args:  %s%n", String.join(" ", v.qemuArgs()));
         }

@@ -169,12 +169,10 @@ final class NodeServices implements AutoCloseable {
                     boolean shared = vms.find(op.name()).map(vm -> vm.state() == org.hpcvirt.api.VmState.MIGRATING).orElse(false)
                             || migrationDestination.arriving(op.name());
                     java.nio.file.Path top = shared ? null : checkpoints.storeTopLayer(op.name());
-                    boolean enclave = enclaves.isEnclave(op.name());
+                    Runnable enclaveCleanup = enclaves.cleanupAfterDestroy(op.name());
                     lifecycle.destroy(op);
                     checkpoints.deleteFormerTopLayer(op.name(), top);
-                    if (enclave) {
-                        enclaves.forget(op.name());
-                    }
+                    enclaveCleanup.run();
                     return null;
                 })
                 .on(Operation.Exec.class, (op, ctx) -> lifecycle.exec(op))

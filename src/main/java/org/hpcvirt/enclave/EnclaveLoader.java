@@ -56,7 +56,11 @@ import org.yaml.snakeyaml.nodes.Tag;
  * Immutable and thread-safe.
  */
 public final class EnclaveLoader {
-    static final List<String> TOP_FIELDS = List.of("name", "cores", "memory", "hugepages", "isolation", "image", "kernelArgs", "vm");
+    static final List<String> TOP_FIELDS = List.of("name", "cores", "memory", "hugepages", "isolation", "image", "kernelArgs", "links",
+            "vm");
+    static final List<String> LINK_FIELDS = List.of("name", "peer", "size");
+    static final long MIN_LINK = 4096;
+    static final long MAX_LINK = 1L << 30;
     static final List<String> NODE_FIELDS = List.of("reservedCores", "reservedMemory");
     /** Profile fields the enclave decides, not its {@code vm:} block. */
     static final List<String> OWNED_BY_ENCLAVE = List.of("name", "cpus", "memory", "image", "kernelArgs", "pinning");
@@ -119,6 +123,7 @@ public final class EnclaveLoader {
         HugePages huge = hugePages(f, problems);
         String image = text(f, "image", false, problems);
         String kernelArgs = text(f, "kernelArgs", false, problems);
+        List<EnclaveSpec.Link> links = links(f, name, level, problems);
         if (problems.any()) {
             throw problems.exception();
         }
@@ -126,7 +131,7 @@ public final class EnclaveLoader {
         if (problems.any()) {
             throw problems.exception();
         }
-        return new EnclaveSpec(name, cores, count, memory, huge == null ? level.choices().hugePages() : huge, level, profile);
+        return new EnclaveSpec(name, cores, count, memory, huge == null ? level.choices().hugePages() : huge, level, profile, links);
     }
 
     /**
@@ -227,6 +232,72 @@ public final class EnclaveLoader {
                 out.add(n.intValue());
             }
         }
+    }
+
+    private static List<EnclaveSpec.Link> links(Map<String, NodeTuple> f, String name, IsolationLevel level, Problems problems) {
+        NodeTuple t = f.get("links");
+        if (t == null) {
+            return List.of();
+        }
+        if (!(t.getValueNode() instanceof SequenceNode seq)) {
+            problems.add(t, "links", "links: expected a list of {name, peer, size}, got " + kind(t.getValueNode()));
+            return List.of();
+        }
+        if (!level.choices().sharedMemoryAllowed()) {
+            problems.add(t, "links", "links: isolation level " + level.id() + " forbids shared memory with other enclaves"
+                    + " (isolation: performance allows it)");
+            return List.of();
+        }
+        List<EnclaveSpec.Link> out = new ArrayList<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Node item = seq.getValue().get(i);
+            String path = "links[" + i + "]";
+            if (!(item instanceof MappingNode m)) {
+                problems.add(line(item), path, path + ": expected a mapping {name, peer, size}, got " + kind(item));
+                continue;
+            }
+            int before = problems.count();
+            Map<String, NodeTuple> lf = fields(m, LINK_FIELDS, path + ".", problems);
+            String ln = linkText(lf, m, path, "name", problems);
+            String peer = linkText(lf, m, path, "peer", problems);
+            Long size = null;
+            NodeTuple st = lf.get("size");
+            if (st == null) {
+                problems.add(line(m), path + ".size", path + ".size: missing; give the segment's size, a power of two such as 1M");
+            } else {
+                size = size(Map.of(path + ".size", st), path + ".size", true, problems);
+                if (size != null && (Long.bitCount(size) != 1 || size < MIN_LINK || size > MAX_LINK)) {
+                    problems.add(st, path + ".size", path + ".size: " + scalarText(st.getValueNode()) + " is not a power of two from 4K to 1G"
+                            + " (ivshmem maps the segment as a PCI BAR, whose size is a power of two)");
+                    size = null;
+                }
+            }
+            if (peer != null && peer.equals(name)) {
+                problems.add(lf.get("peer"), path + ".peer", path + ".peer: a link joins two enclaves; '" + peer + "' is this one");
+            }
+            if (ln != null && out.stream().anyMatch(l -> l.name().equals(ln))) {
+                problems.add(lf.get("name"), path + ".name", path + ".name: link '" + ln + "' is declared twice");
+            }
+            if (problems.count() == before) {
+                out.add(new EnclaveSpec.Link(ln, peer, size));
+            }
+        }
+        return out;
+    }
+
+    private static String linkText(Map<String, NodeTuple> lf, MappingNode m, String path, String key, Problems problems) {
+        NodeTuple t = lf.get(key);
+        if (t == null) {
+            problems.add(line(m), path + "." + key, path + "." + key + ": missing; it is required");
+            return null;
+        }
+        String v = scalarText(t.getValueNode());
+        if (!(t.getValueNode() instanceof ScalarNode) || !NAME.matcher(v).matches()) {
+            problems.add(t, path + "." + key, path + "." + key + ": '" + v + "' is not a valid name (1 to 40 of a-z, 0-9 and '-',"
+                    + " starting with a letter)");
+            return null;
+        }
+        return v;
     }
 
     private static HugePages hugePages(Map<String, NodeTuple> f, Problems problems) {
@@ -511,6 +582,10 @@ public final class EnclaveLoader {
 
         boolean any() {
             return !list.isEmpty();
+        }
+
+        int count() {
+            return list.size();
         }
 
         ProfileException exception() {

@@ -65,12 +65,20 @@ public final class EnclaveService {
         List<Integer> cores = Admission.admit(spec, claims(), node);
         long huge = HugePagePool.twoMiB().decide(spec.name(), spec.hugePages(), spec.memoryBytes());
         IsolationLevel.Choices choices = spec.isolation().choices();
+        java.util.Map<String, VmProfile.Partition> enclaves = partitions();
+        List<VmProfile.SharedMemory> links = Links.check(spec, enclaves, n -> vms.find(n).isPresent());
         CpusetCgroup cgroup = CpusetCgroup.forEnclave(spec.name());
-        cgroup.create(cores, choices.exclusiveCpuset());
+        List<Path> segments = Links.makeSegments(links, enclaves);
+        try {
+            cgroup.create(cores, choices.exclusiveCpuset());
+        } catch (RuntimeException e) {
+            Links.deleteAll(segments);
+            throw e;
+        }
         boolean defined = false;
         try {
             VmProfile.Partition partition = new VmProfile.Partition(spec.name(), spec.isolation().id(), cores, cgroup.procs().toString(),
-                    true, choices.memLock(), huge, spec.hugePages().id(), choices.sandbox(), List.of());
+                    true, choices.memLock(), huge, spec.hugePages().id(), choices.sandbox(), links);
             lifecycle.define(spec.profile().withPartition(partition), owner);
             defined = true;
             lifecycle.start(new Operation.Start(spec.name(), true, op.timeoutSeconds()));
@@ -85,6 +93,11 @@ public final class EnclaveService {
             }
             try {
                 cgroup.remove(CGROUP_DRAIN);
+            } catch (RuntimeException x) {
+                e.addSuppressed(x);
+            }
+            try {
+                Links.deleteAll(segments);
             } catch (RuntimeException x) {
                 e.addSuppressed(x);
             }
@@ -111,22 +124,42 @@ public final class EnclaveService {
 
     /** See {@link Operation.DestroyEnclave}: kills its QEMU, forgets the VM, removes the cgroup. */
     public synchronized void destroy(String name) {
-        enclave(name);
+        Runnable cleanup = cleanupAfterDestroy(enclave(name).name());
         lifecycle.destroy(new Operation.Destroy(name));
-        forget(name);
+        cleanup.run();
     }
 
-    /** True if {@code name} is an enclave of this node. */
-    public boolean isEnclave(String name) {
-        return vms.find(name).map(vm -> vm.profile().partition() != null).orElse(false);
-    }
-
-    /** Removes the cgroup of an enclave whose VM was destroyed (by {@code vm destroy} too). */
-    public void forget(String name) {
-        CpusetCgroup cgroup = CpusetCgroup.forEnclave(name);
-        if (cgroup.exists()) {
-            cgroup.remove(CGROUP_DRAIN);
+    /**
+     * What to do once the VM {@code name} is destroyed (by {@code vm destroy} too): for an enclave,
+     * remove its cgroup and the segments of links whose other end is gone; for any other VM, nothing.
+     * Call before the destruction, run after it.
+     */
+    public Runnable cleanupAfterDestroy(String name) {
+        VmProfile.Partition p = vms.find(name).map(vm -> vm.profile().partition()).orElse(null);
+        if (p == null) {
+            return () -> { };
         }
+        return () -> {
+            synchronized (this) {
+                CpusetCgroup cgroup = CpusetCgroup.forEnclave(name);
+                if (cgroup.exists()) {
+                    cgroup.remove(CGROUP_DRAIN);
+                }
+                java.util.Map<String, VmProfile.Partition> remaining = partitions();
+                remaining.remove(name);
+                Links.release(p.links(), remaining);
+            }
+        };
+    }
+
+    private java.util.Map<String, VmProfile.Partition> partitions() {
+        java.util.Map<String, VmProfile.Partition> out = new java.util.LinkedHashMap<>();
+        for (ManagedVm vm : vms.all()) {
+            if (vm.profile().partition() != null) {
+                out.put(vm.name(), vm.profile().partition());
+            }
+        }
+        return out;
     }
 
     private List<Admission.Claim> claims() {
@@ -167,7 +200,7 @@ public final class EnclaveService {
         boolean exclusive = cgroup.exclusive();
         return new EnclaveView(vm.name(), vm.owner(), vm.state(), level.id(), choices(level, part, exclusive), part.cores(),
                 p.memoryBytes(), part.hugePageBytes(), cgroup.dir().toString(), cgroup.cpus(), cgroup.mems(), exclusive, pid,
-                pid != 0 && cgroup.pids().contains(pid), vcpus, qemuArgs(vm, p));
+                pid != 0 && cgroup.pids().contains(pid), vcpus, qemuArgs(vm, p), part.links());
     }
 
     /** The configuration choices of {@code level} for this partition, in words. */

@@ -15,10 +15,22 @@ import org.hpcvirt.profile.VmProfile;
  * @param isolation  the isolation level
  * @param profile    the VM's profile: the file's {@code vm:} shape with the enclave's name, vCPUs,
  *                   memory, image and kernel arguments; no partition yet
+ * @param links      the shared-memory links it declares (only where its level allows them)
  */
 public record EnclaveSpec(String name, List<Integer> cores, int coreCount, long memoryBytes, HugePages hugePages,
-        IsolationLevel isolation, VmProfile profile) {
+        IsolationLevel isolation, VmProfile profile, List<Link> links) {
     public EnclaveSpec {
         cores = List.copyOf(cores);
+        links = links == null ? List.of() : List.copyOf(links);
+    }
+
+    /**
+     * A declared shared-memory link; both enclaves declare it, each naming the other.
+     *
+     * @param name      the link's name (also names its segment in /dev/shm)
+     * @param peer      the enclave at the other end
+     * @param sizeBytes the segment's size: a power of two from 4 KiB to 1 GiB
+     */
+    public record Link(String name, String peer, long sizeBytes) {
     }
 }

@@ -25,14 +25,17 @@ import org.hpcvirt.backend.qemu.VcpuPinning.VcpuThread;
  * @param qemuInCgroup whether that pid is listed in the cgroup
  * @param vcpus       the vCPU threads and their affinity (empty when QEMU does not run)
  * @param qemuArgs    the arguments the partition put on QEMU's command line
+ * @param links       its shared-memory links
  */
 public record EnclaveView(String name, String owner, VmState state, String isolation, List<String> choices, List<Integer> cores,
         long memoryBytes, long hugePageBytes, String cgroup, String cgroupCpus, String cgroupMems, boolean cgroupExclusive,
-        long qemuPid, boolean qemuInCgroup, List<VcpuThread> vcpus, List<String> qemuArgs) {
+        long qemuPid, boolean qemuInCgroup, List<VcpuThread> vcpus, List<String> qemuArgs,
+        List<org.hpcvirt.profile.VmProfile.SharedMemory> links) {
     public EnclaveView {
         choices = List.copyOf(choices);
         cores = List.copyOf(cores);
         vcpus = List.copyOf(vcpus);
         qemuArgs = List.copyOf(qemuArgs);
+        links = links == null ? List.of() : List.copyOf(links);
     }
 }

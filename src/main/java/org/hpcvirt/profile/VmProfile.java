@@ -120,9 +120,10 @@ public record VmProfile(
      * over {@code path} (in /dev/shm), shown to the guest as an {@code ivshmem-plain} PCI device.
      *
      * @param name      the link's name
+     * @param peer      the enclave at the other end
      * @param path      the host file both enclaves map
      * @param sizeBytes its size, a power of two
      */
-    public record SharedMemory(String name, String path, long sizeBytes) {
+    public record SharedMemory(String name, String peer, String path, long sizeBytes) {
     }
 }

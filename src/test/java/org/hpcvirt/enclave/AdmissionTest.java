@@ -13,7 +13,7 @@ class AdmissionTest {
     private static final NodeResources NODE = new NodeResources(List.of(0, 1, 2, 3), 4096 * MIB, new NodeReserve(List.of(0), 1024 * MIB));
 
     private static EnclaveSpec spec(String name, List<Integer> cores, int count, long mib) {
-        return new EnclaveSpec(name, cores, count, mib * MIB, HugePages.NO, IsolationLevel.STRICT, null);
+        return new EnclaveSpec(name, cores, count, mib * MIB, HugePages.NO, IsolationLevel.STRICT, null, List.of());
     }
 
     @Test

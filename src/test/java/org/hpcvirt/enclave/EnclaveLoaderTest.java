@@ -48,6 +48,12 @@ class EnclaveLoaderTest {
     }
 
     @Test
+    void linksOfAPerformanceEnclave() {
+        EnclaveSpec s = loader.load(DIR.resolve("good/producer.yaml"));
+        assertThat(s.links()).containsExactly(new EnclaveSpec.Link("ring", "consumer", 1L << 20));
+    }
+
+    @Test
     void nodeSettings() {
         NodeReserve r = loader.loadNode(DIR.resolve("good/node.yaml"));
         assertThat(r.cores()).containsExactly(0);
@@ -66,6 +72,9 @@ class EnclaveLoaderTest {
         "backend.yaml          | backend.yaml:5: vm.backend: 'container' cannot run an enclave",
         "memory-no-unit.yaml   | memory-no-unit.yaml:3: memory: expected a size with a unit",
         "node-unknown.yaml     | node-unknown.yaml:2: reserveMemory: unknown field",
+        "link-strict.yaml      | link-strict.yaml:5: links: isolation level strict forbids shared memory with other enclaves",
+        "link-size.yaml        | link-size.yaml:8: links[0].size: 1000K is not a power of two from 4K to 1G",
+        "link-unknown.yaml     | link-unknown.yaml:9: links[0].doorbell: unknown field",
     })
     void brokenFilesNameFileLineAndField(String file, String expected) {
         Path f = DIR.resolve("bad").resolve(file);
