@@ -126,6 +126,15 @@ class EnclaveIT {
         assertThat(node.client().status(A).state()).isEqualTo(VmState.RUNNING);
         long after = node.client().status(A).lastHeartbeatSeq();
         await().atMost(Duration.ofSeconds(30)).until(() -> node.client().status(A).lastHeartbeatSeq() > after);
+        // stopped and restored from its checkpoint, the enclave's new QEMU is in the cgroup and pinned again
+        node.client().stop(A, true, Duration.ofSeconds(30));
+        assertThat(node.client().status(A).state()).isEqualTo(VmState.STOPPED);
+        assertThat(node.client().restore(m.id(), A, true, Duration.ofSeconds(90)).state()).isEqualTo(VmState.RUNNING);
+        EnclaveView v = node.client().execute(new Operation.ShowEnclave(A), EnclaveView.class);
+        assertThat(v.qemuPid()).isNotEqualTo(qemuPid).isPositive();
+        assertThat(v.qemuInCgroup()).isTrue();
+        assertThat(v.vcpus()).singleElement().satisfies(t -> assertThat(t.affinity()).containsExactly(CORE));
+        qemuPid = v.qemuPid();
     }
 
     @Test
