@@ -58,7 +58,7 @@ class EnclaveIT {
             }
         } finally {
             // never leave an enclave's cgroup behind, whatever failed
-            for (String n : List.of(A, "encit-b", "encit-c", "encit-d")) {
+            for (String n : List.of(A, "encit-b", "encit-c", "encit-d", "encit-e")) {
                 Path dir = CPUSET.resolve(n);
                 if (Files.isDirectory(dir)) {
                     await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
@@ -67,6 +67,7 @@ class EnclaveIT {
                     });
                 }
             }
+            Files.deleteIfExists(Path.of("/dev/shm/hpcvirt-link-encit-fail"));
         }
     }
 
@@ -173,6 +174,21 @@ class EnclaveIT {
 
     @Test
     @Order(6)
+    void aCreationThatFailsAfterAdmissionLeavesNoVmCgroupOrSegment() {
+        // admitted (core 0 is free), cgroup and link segment made, VM defined; the start fails: no such image
+        Path segment = Path.of("/dev/shm/hpcvirt-link-encit-fail");
+        assertThatThrownBy(() -> create(file("encit-e", "[0]", "64M",
+                "isolation: performance\nimage: no-such-image\nlinks:\n  - name: encit-fail\n    peer: nobody\n    size: 64K\n")))
+                .isInstanceOf(HpcvirtException.class)
+                .hasMessageContaining("no-such-image")
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.NOT_FOUND));
+        assertThat(CPUSET.resolve("encit-e")).doesNotExist();
+        assertThat(segment).doesNotExist();
+        assertThat(node.client().list()).extracting(VmStatus::name).doesNotContain("encit-e");
+    }
+
+    @Test
+    @Order(7)
     void destroyRemovesTheCgroupAndTheProcess() {
         node.client().execute(new Operation.DestroyEnclave(A), Void.class);
         assertThat(CPUSET.resolve(A)).doesNotExist();
