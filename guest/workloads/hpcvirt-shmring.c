@@ -14,7 +14,9 @@
  * its sequence number and an FNV-1a checksum over the sequence number and the payload, so the
  * consumer tells a corrupt message (bad checksum) from a lost or repeated one (bad sequence).
  * Output, one line: "produced N from S" or "consumed N from S good G badsum B badseq Q".
- * Exit 0 when every message arrived intact, 1 on a bad message, 2 on timeout, 3 on setup errors.
+ * Exit 0 when every message arrived intact, 1 on a bad message, 2 on timeout, 3 on setup errors,
+ * 4 when the daemon marked the link dead (the other end failed; policy isolate): the line then
+ * ends in "peer dead".
  *
  * Build: gcc -static -O2 -Wall -Wextra -o hpcvirt-shmring hpcvirt-shmring.c
  */
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #define MAGIC 0x6870637673686d31ULL /* "hpcvshm1" */
+#define DEAD 0x6461656476637068ULL  /* "hpcvdead" in memory order: the daemon marked the link dead */
 #define PAYLOAD 48
 
 struct header {
@@ -153,6 +156,10 @@ int main(int argc, char **argv)
         __atomic_store_n(&h->magic, MAGIC, __ATOMIC_SEQ_CST);
     }
     while (__atomic_load_n(&h->magic, __ATOMIC_SEQ_CST) != MAGIC) {
+        if (__atomic_load_n(&h->magic, __ATOMIC_SEQ_CST) == DEAD) {
+            printf("%s 0 from 0 peer dead\n", produce ? "produced" : "consumed");
+            return 4;
+        }
         if (now_ms() > deadline) {
             printf("timeout waiting for the producer\n");
             return 2;
@@ -165,6 +172,10 @@ int main(int argc, char **argv)
         for (uint64_t i = 0; i < count; i++) {
             uint64_t seq = start + i;
             while (seq - __atomic_load_n(&h->tail, __ATOMIC_SEQ_CST) >= slots) {
+                if (__atomic_load_n(&h->magic, __ATOMIC_SEQ_CST) == DEAD) {
+                    printf("produced %llu from %llu peer dead\n", (unsigned long long) i, (unsigned long long) start);
+                    return 4;
+                }
                 if (now_ms() > deadline) {
                     printf("produced %llu from %llu timeout\n", (unsigned long long) i, (unsigned long long) start);
                     return 2;
@@ -187,6 +198,12 @@ int main(int argc, char **argv)
     for (uint64_t i = 0; i < count; i++) {
         uint64_t seq = start + i;
         while (__atomic_load_n(&h->head, __ATOMIC_SEQ_CST) <= seq) {
+            if (__atomic_load_n(&h->magic, __ATOMIC_SEQ_CST) == DEAD) {
+                printf("consumed %llu from %llu good %llu badsum %llu badseq %llu peer dead\n", (unsigned long long) i,
+                        (unsigned long long) start, (unsigned long long) good, (unsigned long long) badsum,
+                        (unsigned long long) badseq);
+                return 4;
+            }
             if (now_ms() > deadline) {
                 printf("consumed %llu from %llu good %llu badsum %llu badseq %llu timeout\n", (unsigned long long) i,
                         (unsigned long long) start, (unsigned long long) good, (unsigned long long) badsum,

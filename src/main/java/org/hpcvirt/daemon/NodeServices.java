@@ -98,6 +98,7 @@ final class NodeServices implements AutoCloseable {
         this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         register(stopDaemon);
+        enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL));
         CheckpointStore cs = checkpoints.store();
         this.users = new LocalUsers(config.adminGroup());
         this.authorizer = new Authorizer(name -> vms.find(name).map(ManagedVm::owner), cs::get, cs::list, config.adminGroup(),
@@ -293,6 +294,7 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        enclaves.close();
         metrics.close();
         audit.close();
         ft.close();

@@ -58,7 +58,7 @@ import org.yaml.snakeyaml.nodes.Tag;
 public final class EnclaveLoader {
     static final List<String> TOP_FIELDS = List.of("name", "cores", "memory", "hugepages", "isolation", "image", "kernelArgs", "links",
             "vm");
-    static final List<String> LINK_FIELDS = List.of("name", "peer", "size");
+    static final List<String> LINK_FIELDS = List.of("name", "peer", "size", "onFailure");
     static final long MIN_LINK = 4096;
     static final long MAX_LINK = 1L << 30;
     static final List<String> NODE_FIELDS = List.of("reservedCores", "reservedMemory");
@@ -272,6 +272,15 @@ public final class EnclaveLoader {
                     size = null;
                 }
             }
+            LinkPolicy policy = LinkPolicy.ISOLATE;
+            NodeTuple pt = lf.get("onFailure");
+            if (pt != null) {
+                String pv = scalarText(pt.getValueNode());
+                policy = LinkPolicy.parse(pv);
+                if (policy == null) {
+                    problems.add(pt, path + ".onFailure", path + ".onFailure: '" + pv + "' is not one of " + LinkPolicy.ids());
+                }
+            }
             if (peer != null && peer.equals(name)) {
                 problems.add(lf.get("peer"), path + ".peer", path + ".peer: a link joins two enclaves; '" + peer + "' is this one");
             }
@@ -279,7 +288,7 @@ public final class EnclaveLoader {
                 problems.add(lf.get("name"), path + ".name", path + ".name: link '" + ln + "' is declared twice");
             }
             if (problems.count() == before) {
-                out.add(new EnclaveSpec.Link(ln, peer, size));
+                out.add(new EnclaveSpec.Link(ln, peer, size, policy));
             }
         }
         return out;

@@ -29,8 +29,18 @@ import org.hpcvirt.vm.VmRegistry;
  * pinned. Creation and destruction are serialised on this service, so admission sees every
  * enclave; a refused or failed creation leaves no VM, cgroup or process. Thread-safe.
  */
-public final class EnclaveService {
+public final class EnclaveService implements AutoCloseable {
     private static final Duration CGROUP_DRAIN = Duration.ofSeconds(15);
+    private static final java.util.Set<VmState> FAILED = java.util.EnumSet.of(VmState.CRASHED, VmState.PANICKED, VmState.HUNG);
+    private static final java.util.Set<org.hpcvirt.api.VmEvent.Type> FAILURES = java.util.EnumSet.of(
+            org.hpcvirt.api.VmEvent.Type.QEMU_EXITED, org.hpcvirt.api.VmEvent.Type.GUEST_PANICKED, org.hpcvirt.api.VmEvent.Type.HEARTBEAT_LOST);
+
+    private final java.util.concurrent.ExecutorService policies = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "enclave-link-policies");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile java.util.function.Consumer<org.hpcvirt.api.VmEvent> subscriber;
 
     private final VmRegistry vms;
     private final Lifecycle lifecycle;
@@ -48,6 +58,81 @@ public final class EnclaveService {
         this.lifecycle = lifecycle;
         this.loader = new EnclaveLoader(profiles, NodeResources.onlineCores());
         this.nodeFile = nodeFile;
+    }
+
+    /**
+     * Starts executing the link policies: when an enclave fails (QEMU exits unasked, the guest
+     * panics, heartbeats stop), each enclave linked to it is isolated, frozen or stopped as the
+     * link says, through {@code execute} (the dispatcher, as the daemon itself). Every step is an
+     * FT_DECISION event on the surviving enclave. Runs on a thread of its own; {@link #close} stops it.
+     */
+    public void watchFailures(java.util.function.Function<Operation, Object> execute) {
+        java.util.function.Consumer<org.hpcvirt.api.VmEvent> s = ev -> {
+            if (FAILURES.contains(ev.type()) && FAILED.contains(ev.state())) {
+                policies.execute(() -> failed(ev, execute));
+            }
+        };
+        subscriber = s;
+        vms.events().subscribe(s);
+    }
+
+    private void failed(org.hpcvirt.api.VmEvent ev, java.util.function.Function<Operation, Object> execute) {
+        VmProfile.Partition p = vms.find(ev.vm()).map(vm -> vm.profile().partition()).orElse(null);
+        if (p == null) {
+            return;
+        }
+        for (VmProfile.SharedMemory link : p.links()) {
+            ManagedVm peer = vms.find(link.peer()).orElse(null);
+            if (peer == null || peer.profile().partition() == null || !java.util.EnumSet.of(VmState.RUNNING, VmState.PAUSED, VmState.HUNG)
+                    .contains(peer.state())) {
+                continue;
+            }
+            LinkPolicy policy = LinkPolicy.parse(link.onFailure());
+            String cause = "link '" + link.name() + "': enclave '" + ev.vm() + "' failed (" + ev.type() + ", " + ev.state() + "); policy "
+                    + link.onFailure();
+            java.util.Map<String, Object> data = java.util.Map.of("link", link.name(), "failed", ev.vm(), "policy", link.onFailure());
+            try {
+                switch (policy == null ? LinkPolicy.ISOLATE : policy) {
+                    case ISOLATE -> {
+                        markDead(link);
+                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + ": segment " + link.path()
+                                + " marked dead, this enclave runs on", data);
+                    }
+                    case FREEZE -> {
+                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + ": pausing this enclave until an"
+                                + " operator resumes, restarts or destroys it", data);
+                        execute.apply(new Operation.Pause(peer.name()));
+                    }
+                    case CASCADE -> {
+                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + ": stopping this enclave too", data);
+                        execute.apply(new Operation.Stop(peer.name(), true, 30));
+                    }
+                }
+            } catch (RuntimeException e) {
+                vms.publish(peer, org.hpcvirt.api.VmEvent.Type.ERROR, cause + ": " + e.getMessage(), data);
+            }
+        }
+    }
+
+    /** Writes {@link LinkPolicy#DEAD_MAGIC} over the segment's first 8 bytes (little-endian). */
+    static void markDead(VmProfile.SharedMemory link) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(Path.of(link.path()),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(LinkPolicy.DEAD_MAGIC);
+            b.flip();
+            ch.write(b, 0);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot mark segment " + link.path() + " dead: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        java.util.function.Consumer<org.hpcvirt.api.VmEvent> s = subscriber;
+        if (s != null) {
+            vms.events().unsubscribe(s);
+        }
+        policies.shutdownNow();
     }
 
     /** The node settings file this service reads at every creation. */

@@ -30,7 +30,8 @@ public record EnclaveSpec(String name, List<Integer> cores, int coreCount, long 
      * @param name      the link's name (also names its segment in /dev/shm)
      * @param peer      the enclave at the other end
      * @param sizeBytes the segment's size: a power of two from 4 KiB to 1 GiB
+     * @param onFailure what the daemon does to one end when the other fails (both ends agree)
      */
-    public record Link(String name, String peer, long sizeBytes) {
+    public record Link(String name, String peer, long sizeBytes, LinkPolicy onFailure) {
     }
 }

@@ -67,12 +67,16 @@ public final class Links {
                     throw refused(what + ": enclave '" + l.peer() + "' joins link '" + l.name() + "' to '" + theirs.peer() + "', not to '"
                             + spec.name() + "'");
                 }
+                if (!l.onFailure().id().equals(theirs.onFailure())) {
+                    throw refused(what + ": link '" + l.name() + "' has onFailure " + theirs.onFailure() + " in enclave '" + l.peer()
+                            + "', not " + l.onFailure().id() + " (both ends must agree)");
+                }
                 if (theirs.sizeBytes() != l.sizeBytes()) {
                     throw refused(what + ": link '" + l.name() + "' is " + Admission.size(theirs.sizeBytes()) + " in enclave '" + l.peer()
                             + "', not " + Admission.size(l.sizeBytes()));
                 }
             }
-            out.add(new VmProfile.SharedMemory(l.name(), l.peer(), segment(l.name()).toString(), l.sizeBytes()));
+            out.add(new VmProfile.SharedMemory(l.name(), l.peer(), segment(l.name()).toString(), l.sizeBytes(), l.onFailure().id()));
         }
         return out;
     }

@@ -123,7 +123,9 @@ public record VmProfile(
      * @param peer      the enclave at the other end
      * @param path      the host file both enclaves map
      * @param sizeBytes its size, a power of two
+     * @param onFailure what the daemon does to one end when the other fails: {@code isolate},
+     *                  {@code freeze} or {@code cascade} (see {@code org.hpcvirt.enclave.LinkPolicy})
      */
-    public record SharedMemory(String name, String peer, String path, long sizeBytes) {
+    public record SharedMemory(String name, String peer, String path, long sizeBytes, String onFailure) {
     }
 }

@@ -50,7 +50,7 @@ class EnclaveLoaderTest {
     @Test
     void linksOfAPerformanceEnclave() {
         EnclaveSpec s = loader.load(DIR.resolve("good/producer.yaml"));
-        assertThat(s.links()).containsExactly(new EnclaveSpec.Link("ring", "consumer", 1L << 20));
+        assertThat(s.links()).containsExactly(new EnclaveSpec.Link("ring", "consumer", 1L << 20, LinkPolicy.FREEZE));
     }
 
     @Test

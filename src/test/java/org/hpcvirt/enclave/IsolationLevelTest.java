@@ -58,7 +58,7 @@ class IsolationLevelTest {
     @Test
     void hugePagesComeFromAMemfdAndLinksAreIvshmemPlainDevices() {
         List<String> a = QemuCommandLine.partitionArgs(enclave(IsolationLevel.PERFORMANCE, 2 * MIB,
-                List.of(new VmProfile.SharedMemory("ring", "e2", "/dev/shm/hpcvirt-ring", MIB))));
+                List.of(new VmProfile.SharedMemory("ring", "e2", "/dev/shm/hpcvirt-ring", MIB, "isolate"))));
         assertThat(String.join(" ", a)).isEqualTo("-machine memory-backend=enclave-ram"
                 + " -object memory-backend-memfd,id=enclave-ram,size=134217728,hugetlb=on,hugetlbsize=2097152,prealloc=on"
                 + " -object memory-backend-file,id=shm-ring,size=1048576,mem-path=/dev/shm/hpcvirt-ring,share=on"

@@ -22,20 +22,20 @@ class LinksTest {
     }
 
     private static VmProfile.SharedMemory shm(String name, String peer, long size) {
-        return new VmProfile.SharedMemory(name, peer, Links.segment(name).toString(), size);
+        return new VmProfile.SharedMemory(name, peer, Links.segment(name).toString(), size, "isolate");
     }
 
     @Test
     void theFirstEndNeedsNoPeerAndTheSecondMatchesIt() {
-        assertThat(Links.check(spec("p", new EnclaveSpec.Link("ring", "c", MIB)), Map.of(), n -> false))
+        assertThat(Links.check(spec("p", new EnclaveSpec.Link("ring", "c", MIB, LinkPolicy.ISOLATE)), Map.of(), n -> false))
                 .containsExactly(shm("ring", "c", MIB));
-        assertThat(Links.check(spec("c", new EnclaveSpec.Link("ring", "p", MIB)), Map.of("p", part("performance", shm("ring", "c", MIB))),
+        assertThat(Links.check(spec("c", new EnclaveSpec.Link("ring", "p", MIB, LinkPolicy.ISOLATE)), Map.of("p", part("performance", shm("ring", "c", MIB))),
                 n -> true)).containsExactly(shm("ring", "p", MIB));
     }
 
     @Test
     void refusalsNameTheOtherParty() {
-        EnclaveSpec c = spec("c", new EnclaveSpec.Link("ring", "p", MIB));
+        EnclaveSpec c = spec("c", new EnclaveSpec.Link("ring", "p", MIB, LinkPolicy.ISOLATE));
         assertThatThrownBy(() -> Links.check(c, Map.of("p", part("strict")), n -> true))
                 .isInstanceOf(HpcvirtException.class)
                 .hasMessage("link 'ring' of enclave 'c': enclave 'p' is strict, which forbids shared memory")
