@@ -54,6 +54,14 @@ class EnclaveLoaderTest {
     }
 
     @Test
+    void theExamplesAreValid() {
+        for (String f : List.of("solver", "intruder", "producer", "consumer")) {
+            assertThat(loader.load(Path.of("examples/enclaves", f + ".yaml")).name()).isEqualTo(f);
+        }
+        assertThat(loader.loadNode(Path.of("examples/enclaves/node.yaml")).cores()).isEmpty();
+    }
+
+    @Test
     void nodeSettings() {
         NodeReserve r = loader.loadNode(DIR.resolve("good/node.yaml"));
         assertThat(r.cores()).containsExactly(0);
