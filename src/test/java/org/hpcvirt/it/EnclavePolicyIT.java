@@ -22,11 +22,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The error policy of a link, executed by the daemon: the producer's QEMU is killed (SIGKILL)
- * while the consumer waits on the ring; isolate leaves the consumer running and its ring reports
+ * The error policy of a link, executed by the daemon: the producer's QEMU is killed (SIGKILL), or
+ * its guest kernel crashes (kerncrash), while the consumer waits on the ring; isolate leaves the consumer running and its ring reports
  * the dead segment, freeze pauses the consumer, cascade stops it. Each decision is an FT_DECISION
  * event on the consumer.
  */
@@ -88,9 +88,9 @@ class EnclavePolicyIT {
         return node.client().events(C, after, 10_000).stream().filter(e -> e.type() == VmEvent.Type.FT_DECISION).toList();
     }
 
-    @ParameterizedTest
-    @EnumSource(LinkPolicy.class)
-    void killingTheProducerRunsTheLinksPolicyOnTheConsumer(LinkPolicy policy) throws Exception {
+    @ParameterizedTest(name = "{0} after {1}")
+    @CsvSource({"ISOLATE, kill", "FREEZE, kill", "CASCADE, kill", "ISOLATE, kerncrash", "FREEZE, kerncrash", "CASCADE, kerncrash"})
+    void aFailedProducerRunsTheLinksPolicyOnTheConsumer(LinkPolicy policy, String failure) throws Exception {
         long after = node.client().events(null, 0, 100_000).stream().mapToLong(VmEvent::seq).max().orElse(0);
         EnclaveView p = create(P, 0, C, policy);
         EnclaveView c = create(C, 1, P, policy);
@@ -98,8 +98,19 @@ class EnclavePolicyIT {
         CompletableFuture<ExecResult> consumer = policy == LinkPolicy.ISOLATE
                 ? CompletableFuture.supplyAsync(() -> node.client().exec(C, "hpcvirt-shmring consume 1000 60", Duration.ofSeconds(90)))
                 : null;
-        ProcessHandle.of(p.qemuPid()).orElseThrow().destroyForcibly();
-        await().atMost(Duration.ofSeconds(30)).until(() -> node.client().status(P).state() == VmState.CRASHED);
+        VmState failed;
+        String event;
+        if (failure.equals("kill")) {
+            ProcessHandle.of(p.qemuPid()).orElseThrow().destroyForcibly();
+            failed = VmState.CRASHED;
+            event = "QEMU_EXITED";
+        } else {
+            // a fault in the producer's guest kernel: the guest panics, QEMU keeps it for inspection
+            node.client().inject(new Operation.Inject(P, "kerncrash", "performance", null, null));
+            failed = VmState.PANICKED;
+            event = "GUEST_PANICKED";
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> node.client().status(P).state() == failed);
         switch (policy) {
             case ISOLATE -> {
                 ExecResult r = consumer.get(100, TimeUnit.SECONDS);
@@ -114,7 +125,8 @@ class EnclavePolicyIT {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> !decisions(after).isEmpty());
         assertThat(decisions(after)).singleElement().satisfies(e -> {
-            assertThat(e.message()).startsWith("link '" + LINK + "': enclave '" + P + "' failed (QEMU_EXITED, CRASHED); policy " + policy.id());
+            assertThat(e.message()).startsWith("link '" + LINK + "': enclave '" + P + "' failed (" + event + ", " + failed + "); policy "
+                    + policy.id());
             assertThat(e.data()).containsEntry("policy", policy.id()).containsEntry("failed", P);
         });
     }
