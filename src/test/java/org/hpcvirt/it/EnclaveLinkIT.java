@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Composition on real TCG guests: two performance enclaves, one core each, joined by a 1 MiB
  * shared-memory link, exchange checked messages through hpcvirt-shmring (producer in one guest,
- * consumer in the other, concurrently); the segment lives while either end does and is gone, with
- * both cgroups, once both are destroyed.
+ * consumer in the other, concurrently); bits flipped by the host in queued messages are caught
+ * (checksum, sequence number); the segment lives while either end does and is gone, with both
+ * cgroups, once both are destroyed.
  */
 class EnclaveLinkIT {
     private static final Path CPUSET = Path.of("/sys/fs/cgroup/cpuset/hpcvirt");
@@ -89,6 +90,20 @@ class EnclaveLinkIT {
         assertThat(consumer.output().strip()).isEqualTo("consumed 3000 from 0 good 3000 badsum 0 badseq 0");
         assertThat(consumer.exitCode()).isZero();
 
+        // bit flips in the segment, made by the host while 100 messages wait in the ring, are caught by the consumer:
+        // a flipped payload bit fails the checksum, a flipped sequence bit the sequence check
+        ExecResult queued = node.client().exec(P, "hpcvirt-shmring produce 100 60", Duration.ofSeconds(90));
+        assertThat(queued.output().strip()).isEqualTo("produced 100 from 3000");
+        long slots = ((1L << 20) - 64) / 64;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(SEGMENT, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            flip(ch, 64 + ((3000 + 5) % slots) * 64 + 16 + 3, 0x10);
+            flip(ch, 64 + ((3000 + 7) % slots) * 64, 0x01);
+        }
+        ExecResult checked = node.client().exec(C, "hpcvirt-shmring consume 100 60", Duration.ofSeconds(90));
+        assertThat(checked.output().strip()).isEqualTo("consumed 100 from 3000 good 98 badsum 1 badseq 1");
+        assertThat(checked.exitCode()).isEqualTo(1);
+
         // the segment outlives one end and goes with the last
         node.client().execute(new Operation.DestroyEnclave(P), Void.class);
         assertThat(SEGMENT).exists();
@@ -100,5 +115,13 @@ class EnclaveLinkIT {
         long pPid = p.qemuPid();
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(cPid).map(x -> !x.isAlive()).orElse(true)
                 && ProcessHandle.of(pPid).map(x -> !x.isAlive()).orElse(true));
+    }
+
+    private static void flip(java.nio.channels.FileChannel ch, long offset, int mask) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+        ch.read(b, offset);
+        b.put(0, (byte) (b.get(0) ^ mask));
+        b.rewind();
+        ch.write(b, offset);
     }
 }
