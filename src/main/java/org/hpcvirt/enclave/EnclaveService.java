@@ -99,9 +99,12 @@ public final class EnclaveService implements AutoCloseable {
                                 + " marked dead, this enclave runs on", data);
                     }
                     case FREEZE -> {
-                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + ": pausing this enclave until an"
-                                + " operator resumes, restarts or destroys it", data);
-                        execute.apply(new Operation.Pause(peer.name()));
+                        boolean paused = peer.state() == VmState.PAUSED;
+                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + (paused ? ": this enclave stays paused"
+                                : ": pausing this enclave") + " until an operator resumes, restarts or destroys it", data);
+                        if (!paused) {
+                            execute.apply(new Operation.Pause(peer.name()));
+                        }
                     }
                     case CASCADE -> {
                         vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + ": stopping this enclave too", data);
