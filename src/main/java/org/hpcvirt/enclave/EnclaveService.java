@@ -1,15 +1,29 @@
 package org.hpcvirt.enclave;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.hpcvirt.api.DataSize;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.backend.Instance;
 import org.hpcvirt.backend.qemu.QemuCommandLine;
@@ -31,16 +45,16 @@ import org.hpcvirt.vm.VmRegistry;
  */
 public final class EnclaveService implements AutoCloseable {
     private static final Duration CGROUP_DRAIN = Duration.ofSeconds(15);
-    private static final java.util.Set<VmState> FAILED = java.util.EnumSet.of(VmState.CRASHED, VmState.PANICKED, VmState.HUNG);
-    private static final java.util.Set<org.hpcvirt.api.VmEvent.Type> FAILURES = java.util.EnumSet.of(
-            org.hpcvirt.api.VmEvent.Type.QEMU_EXITED, org.hpcvirt.api.VmEvent.Type.GUEST_PANICKED, org.hpcvirt.api.VmEvent.Type.HEARTBEAT_LOST);
+    private static final Set<VmState> FAILED = EnumSet.of(VmState.CRASHED, VmState.PANICKED, VmState.HUNG);
+    private static final Set<VmEvent.Type> FAILURES = EnumSet.of(
+            VmEvent.Type.QEMU_EXITED, VmEvent.Type.GUEST_PANICKED, VmEvent.Type.HEARTBEAT_LOST);
 
-    private final java.util.concurrent.ExecutorService policies = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    private final ExecutorService policies = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "enclave-link-policies");
         t.setDaemon(true);
         return t;
     });
-    private volatile java.util.function.Consumer<org.hpcvirt.api.VmEvent> subscriber;
+    private volatile Consumer<VmEvent> subscriber;
 
     private final VmRegistry vms;
     private final Lifecycle lifecycle;
@@ -66,8 +80,8 @@ public final class EnclaveService implements AutoCloseable {
      * link says, through {@code execute} (the dispatcher, as the daemon itself). Every step is an
      * FT_DECISION event on the surviving enclave. Runs on a thread of its own; {@link #close} stops it.
      */
-    public void watchFailures(java.util.function.Function<Operation, Object> execute) {
-        java.util.function.Consumer<org.hpcvirt.api.VmEvent> s = ev -> {
+    public void watchFailures(Function<Operation, Object> execute) {
+        Consumer<VmEvent> s = ev -> {
             if (FAILURES.contains(ev.type()) && FAILED.contains(ev.state())) {
                 policies.execute(() -> failed(ev, execute));
             }
@@ -76,52 +90,52 @@ public final class EnclaveService implements AutoCloseable {
         vms.events().subscribe(s);
     }
 
-    private void failed(org.hpcvirt.api.VmEvent ev, java.util.function.Function<Operation, Object> execute) {
+    private void failed(VmEvent ev, Function<Operation, Object> execute) {
         VmProfile.Partition p = vms.find(ev.vm()).map(vm -> vm.profile().partition()).orElse(null);
         if (p == null) {
             return;
         }
         for (VmProfile.SharedMemory link : p.links()) {
             ManagedVm peer = vms.find(link.peer()).orElse(null);
-            if (peer == null || peer.profile().partition() == null || !java.util.EnumSet.of(VmState.RUNNING, VmState.PAUSED, VmState.HUNG)
+            if (peer == null || peer.profile().partition() == null || !EnumSet.of(VmState.RUNNING, VmState.PAUSED, VmState.HUNG)
                     .contains(peer.state())) {
                 continue;
             }
             LinkPolicy policy = LinkPolicy.parse(link.onFailure());
             String cause = "link '" + link.name() + "': enclave '" + ev.vm() + "' failed (" + ev.type() + ", " + ev.state() + "); policy "
                     + link.onFailure();
-            java.util.Map<String, Object> data = java.util.Map.of("link", link.name(), "failed", ev.vm(), "policy", link.onFailure());
+            Map<String, Object> data = Map.of("link", link.name(), "failed", ev.vm(), "policy", link.onFailure());
             try {
                 switch (policy == null ? LinkPolicy.ISOLATE : policy) {
                     case ISOLATE -> {
                         markDead(link);
-                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + ": segment " + link.path()
+                        vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": segment " + link.path()
                                 + " marked dead, this enclave runs on", data);
                     }
                     case FREEZE -> {
                         boolean paused = peer.state() == VmState.PAUSED;
-                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + (paused ? ": this enclave stays paused"
+                        vms.publish(peer, VmEvent.Type.FT_DECISION, cause + (paused ? ": this enclave stays paused"
                                 : ": pausing this enclave") + " until an operator resumes, restarts or destroys it", data);
                         if (!paused) {
                             execute.apply(new Operation.Pause(peer.name()));
                         }
                     }
                     case CASCADE -> {
-                        vms.publish(peer, org.hpcvirt.api.VmEvent.Type.FT_DECISION, cause + ": stopping this enclave too", data);
+                        vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": stopping this enclave too", data);
                         execute.apply(new Operation.Stop(peer.name(), true, 30));
                     }
                 }
             } catch (RuntimeException e) {
-                vms.publish(peer, org.hpcvirt.api.VmEvent.Type.ERROR, cause + ": " + e.getMessage(), data);
+                vms.publish(peer, VmEvent.Type.ERROR, cause + ": " + e.getMessage(), data);
             }
         }
     }
 
     /** Writes {@link LinkPolicy#DEAD_MAGIC} over the segment's first 8 bytes (little-endian). */
     static void markDead(VmProfile.SharedMemory link) {
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(Path.of(link.path()),
-                java.nio.file.StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(LinkPolicy.DEAD_MAGIC);
+        try (FileChannel ch = FileChannel.open(Path.of(link.path()),
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(LinkPolicy.DEAD_MAGIC);
             b.flip();
             ch.write(b, 0);
         } catch (IOException e) {
@@ -131,7 +145,7 @@ public final class EnclaveService implements AutoCloseable {
 
     @Override
     public void close() {
-        java.util.function.Consumer<org.hpcvirt.api.VmEvent> s = subscriber;
+        Consumer<VmEvent> s = subscriber;
         if (s != null) {
             vms.events().unsubscribe(s);
         }
@@ -153,7 +167,7 @@ public final class EnclaveService implements AutoCloseable {
         List<Integer> cores = Admission.admit(spec, claims(), node);
         long huge = HugePagePool.twoMiB().decide(spec.name(), spec.hugePages(), spec.memoryBytes());
         IsolationLevel.Choices choices = spec.isolation().choices();
-        java.util.Map<String, VmProfile.Partition> enclaves = partitions();
+        Map<String, VmProfile.Partition> enclaves = partitions();
         List<VmProfile.SharedMemory> links = Links.check(spec, enclaves, n -> vms.find(n).isPresent());
         CpusetCgroup cgroup = CpusetCgroup.forEnclave(spec.name());
         List<Path> segments = Links.makeSegments(links, enclaves);
@@ -201,7 +215,7 @@ public final class EnclaveService implements AutoCloseable {
                 out.add(view(vm));
             }
         }
-        out.sort(java.util.Comparator.comparing(EnclaveView::name));
+        out.sort(Comparator.comparing(EnclaveView::name));
         return out;
     }
 
@@ -233,15 +247,15 @@ public final class EnclaveService implements AutoCloseable {
                 if (cgroup.exists()) {
                     cgroup.remove(CGROUP_DRAIN);
                 }
-                java.util.Map<String, VmProfile.Partition> remaining = partitions();
+                Map<String, VmProfile.Partition> remaining = partitions();
                 remaining.remove(name);
                 Links.release(p.links(), remaining);
             }
         };
     }
 
-    private java.util.Map<String, VmProfile.Partition> partitions() {
-        java.util.Map<String, VmProfile.Partition> out = new java.util.LinkedHashMap<>();
+    private Map<String, VmProfile.Partition> partitions() {
+        Map<String, VmProfile.Partition> out = new LinkedHashMap<>();
         for (ManagedVm vm : vms.all()) {
             if (vm.profile().partition() != null) {
                 out.put(vm.name(), vm.profile().partition());
