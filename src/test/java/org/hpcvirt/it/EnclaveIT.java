@@ -58,7 +58,7 @@ class EnclaveIT {
             }
         } finally {
             // never leave an enclave's cgroup behind, whatever failed
-            for (String n : List.of(A, "encit-b", "encit-c", "encit-d", "encit-e")) {
+            for (String n : List.of(A, "encit-b", "encit-c", "encit-d", "encit-e", "encit-h")) {
                 Path dir = CPUSET.resolve(n);
                 if (Files.isDirectory(dir)) {
                     await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
@@ -195,5 +195,30 @@ class EnclaveIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(qemuPid).map(p -> !p.isAlive()).orElse(true));
         assertThat(node.client().list()).extracting(VmStatus::name).doesNotContain(A);
         assertThat(node.client().execute(new Operation.ListEnclaves(), EnclaveView[].class)).isEmpty();
+    }
+
+    @Test
+    @Order(8)
+    void requiredHugePagesFromAFilledPoolBackTheGuestAndGoBackWithIt() throws IOException {
+        Path pool = Path.of("/sys/kernel/mm/hugepages/hugepages-2048kB");
+        long before = Long.parseLong(Files.readString(pool.resolve("nr_hugepages")).strip());
+        long freeBefore = Long.parseLong(Files.readString(pool.resolve("free_hugepages")).strip());
+        Files.writeString(pool.resolve("nr_hugepages"), Long.toString(before + 64));
+        try {
+            assertThat(Long.parseLong(Files.readString(pool.resolve("free_hugepages")).strip())).isEqualTo(freeBefore + 64);
+            EnclaveView v = create(file("encit-h", "[" + CORE + "]", "128M", "isolation: balanced\nhugepages: required\n"));
+            assertThat(v.state()).isEqualTo(VmState.RUNNING);
+            assertThat(v.hugePageBytes()).isEqualTo(2L << 20);
+            List<String> cmdline = List.of(Files.readString(Path.of("/proc", Long.toString(v.qemuPid()), "cmdline")).split("\0"));
+            assertThat(cmdline).contains("memory-backend-memfd,id=enclave-ram,size=134217728,hugetlb=on,hugetlbsize=2097152,prealloc=on");
+            // preallocated: all 64 pages are taken at start
+            assertThat(Long.parseLong(Files.readString(pool.resolve("free_hugepages")).strip())).isEqualTo(freeBefore);
+            node.client().execute(new Operation.DestroyEnclave("encit-h"), Void.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> Long.parseLong(Files.readString(pool.resolve("free_hugepages")).strip())
+                    == freeBefore + 64);
+            assertThat(CPUSET.resolve("encit-h")).doesNotExist();
+        } finally {
+            Files.writeString(pool.resolve("nr_hugepages"), Long.toString(before));
+        }
     }
 }
