@@ -55,6 +55,9 @@ public final class EnclaveService implements AutoCloseable {
         return t;
     });
     private volatile Consumer<VmEvent> subscriber;
+    /** Restarts by the {@code restart} link policy, per enclave, this daemon run (only the policy thread touches it). */
+    private final Map<String, Integer> restarts = new java.util.HashMap<>();
+    static final int MAX_RESTARTS = 3;
 
     private final VmRegistry vms;
     private final Lifecycle lifecycle;
@@ -95,7 +98,9 @@ public final class EnclaveService implements AutoCloseable {
         if (p == null) {
             return;
         }
+        boolean restart = false;
         for (VmProfile.SharedMemory link : p.links()) {
+            restart |= LinkPolicy.RESTART.id().equals(link.onFailure());
             ManagedVm peer = vms.find(link.peer()).orElse(null);
             if (peer == null || peer.profile().partition() == null || !EnumSet.of(VmState.RUNNING, VmState.PAUSED, VmState.HUNG)
                     .contains(peer.state())) {
@@ -124,10 +129,41 @@ public final class EnclaveService implements AutoCloseable {
                         vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": stopping this enclave too", data);
                         execute.apply(new Operation.Stop(peer.name(), true, 30));
                     }
+                    case RESTART -> vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": enclave '" + ev.vm()
+                            + "' restarts; this enclave runs on", data);
                 }
             } catch (RuntimeException e) {
                 vms.publish(peer, VmEvent.Type.ERROR, cause + ": " + e.getMessage(), data);
             }
+        }
+        if (restart) {
+            restart(ev, execute);
+        }
+    }
+
+    /** The {@code restart} policy on the failed enclave itself: stop what is left and boot it again. */
+    private void restart(VmEvent ev, Function<Operation, Object> execute) {
+        ManagedVm vm = vms.find(ev.vm()).orElse(null);
+        if (vm == null) {
+            return;
+        }
+        int n = restarts.merge(vm.name(), 1, Integer::sum);
+        Map<String, Object> data = Map.of("failed", vm.name(), "policy", LinkPolicy.RESTART.id(), "restart", n);
+        if (n > MAX_RESTARTS) {
+            vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restart: enclave '" + vm.name() + "' failed again (" + ev.type()
+                    + "); restarted " + MAX_RESTARTS + " times already, it stays " + vm.state(), data);
+            return;
+        }
+        try {
+            if (vm.state() == VmState.PANICKED || vm.state() == VmState.HUNG) {
+                execute.apply(new Operation.Stop(vm.name(), true, 30));
+            }
+            // a linked enclave has no checkpoint to restore: QEMU refuses to migrate an ivshmem device in peer mode
+            vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restart: enclave '" + vm.name() + "' failed (" + ev.type()
+                    + "); it has no checkpoint: booting it afresh (restart " + n + " of at most " + MAX_RESTARTS + ")", data);
+            execute.apply(new Operation.Start(vm.name(), true, 120));
+        } catch (RuntimeException e) {
+            vms.publish(vm, VmEvent.Type.ERROR, "policy restart: enclave '" + vm.name() + "' did not restart: " + e.getMessage(), data);
         }
     }
 

@@ -15,7 +15,13 @@ public enum LinkPolicy {
     /** The survivor is paused until an operator resumes, restarts or destroys it. */
     FREEZE,
     /** The survivor is stopped too: the composite stops. */
-    CASCADE;
+    CASCADE,
+    /**
+     * The failed enclave boots again and maps the same segment; the survivor runs on. Not from a
+     * checkpoint: QEMU refuses to checkpoint an enclave with an ivshmem device in peer mode. At
+     * most {@code EnclaveService.MAX_RESTARTS} times per enclave and daemon run.
+     */
+    RESTART;
 
     /** The segment's first 8 bytes once a link is dead ("hpcvdead", little-endian). */
     public static final long DEAD_MAGIC = 0x6461656476637068L;

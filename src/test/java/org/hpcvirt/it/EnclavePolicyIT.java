@@ -27,7 +27,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The error policy of a link, executed by the daemon: the producer's QEMU is killed (SIGKILL), or
  * its guest kernel crashes (kerncrash), while the consumer waits on the ring; isolate leaves the consumer running and its ring reports
- * the dead segment, freeze pauses the consumer, cascade stops it. Each decision is an FT_DECISION
+ * the dead segment, freeze pauses the consumer, cascade stops it, restart brings the producer back
+ * (from its checkpoint, or booted afresh) in its cgroup, pinned, exchanging checked messages
+ * again. Each decision is an FT_DECISION
  * event on the consumer.
  */
 class EnclavePolicyIT {
@@ -89,7 +91,8 @@ class EnclavePolicyIT {
     }
 
     @ParameterizedTest(name = "{0} after {1}")
-    @CsvSource({"ISOLATE, kill", "FREEZE, kill", "CASCADE, kill", "ISOLATE, kerncrash", "FREEZE, kerncrash", "CASCADE, kerncrash"})
+    @CsvSource({"ISOLATE, kill", "FREEZE, kill", "CASCADE, kill", "RESTART, kill",
+        "ISOLATE, kerncrash", "FREEZE, kerncrash", "CASCADE, kerncrash", "RESTART, kerncrash"})
     void aFailedProducerRunsTheLinksPolicyOnTheConsumer(LinkPolicy policy, String failure) throws Exception {
         long after = node.client().events(null, 0, 100_000).stream().mapToLong(VmEvent::seq).max().orElse(0);
         EnclaveView p = create(P, 0, C, policy);
@@ -110,7 +113,9 @@ class EnclavePolicyIT {
             failed = VmState.PANICKED;
             event = "GUEST_PANICKED";
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> node.client().status(P).state() == failed);
+        // the failure's event, not the state: restart may have moved the producer on already
+        await().atMost(Duration.ofSeconds(60)).until(() -> node.client().events(P, after, 10_000).stream()
+                .anyMatch(e -> e.type().name().equals(event) && e.state() == failed));
         switch (policy) {
             case ISOLATE -> {
                 ExecResult r = consumer.get(100, TimeUnit.SECONDS);
@@ -122,6 +127,26 @@ class EnclavePolicyIT {
             }
             case FREEZE -> await().atMost(Duration.ofSeconds(30)).until(() -> node.client().status(C).state() == VmState.PAUSED);
             case CASCADE -> await().atMost(Duration.ofSeconds(30)).until(() -> node.client().status(C).state() == VmState.STOPPED);
+            case RESTART -> {
+                await().atMost(Duration.ofSeconds(120)).until(() -> node.client().status(P).state() == VmState.RUNNING);
+                EnclaveView back = node.client().execute(new Operation.ShowEnclave(P), EnclaveView.class);
+                assertThat(back.qemuPid()).isNotEqualTo(p.qemuPid());
+                assertThat(back.qemuInCgroup()).isTrue();
+                assertThat(back.vcpus()).singleElement().satisfies(t -> assertThat(t.affinity()).containsExactly(0));
+                assertThat(node.client().status(C).state()).isEqualTo(VmState.RUNNING);
+                // an enclave with a link has no checkpoint (QEMU refuses to migrate ivshmem in peer mode): it boots afresh
+                String how = "no checkpoint: booting it afresh";
+                assertThat(node.client().events(P, after, 10_000)).anySatisfy(e -> {
+                    assertThat(e.type()).isEqualTo(VmEvent.Type.FT_DECISION);
+                    assertThat(e.message()).contains(how);
+                });
+                // the restarted producer maps the same segment: the pair exchanges checked messages again
+                CompletableFuture<ExecResult> prod = CompletableFuture.supplyAsync(
+                        () -> node.client().exec(P, "hpcvirt-shmring produce 500 60", Duration.ofSeconds(90)));
+                ExecResult got = node.client().exec(C, "hpcvirt-shmring consume 500 60", Duration.ofSeconds(90));
+                assertThat(prod.get(100, TimeUnit.SECONDS).exitCode()).isZero();
+                assertThat(got.output().strip()).endsWith("good 500 badsum 0 badseq 0");
+            }
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> !decisions(after).isEmpty());
         assertThat(decisions(after)).singleElement().satisfies(e -> {
