@@ -75,6 +75,11 @@ public final class Authorizer implements Dispatcher.Guard {
                 throw new HpcvirtException(ErrorCode.FORBIDDEN, "only administrators may define a VM for another user ('"
                         + d.owner() + "'); " + c.name() + " may define VMs for themselves");
             }
+        } else if (op instanceof Operation.CreateEnclave d) {
+            if (d.owner() != null && !d.owner().equals(c.name())) {
+                throw new HpcvirtException(ErrorCode.FORBIDDEN, "only administrators may create an enclave for another user ('"
+                        + d.owner() + "'); " + c.name() + " may create enclaves for themselves");
+            }
         } else if (op instanceof Operation.Restore r) {
             CheckpointManifest m = checkpoint.apply(r.id());
             require(c, m.owner(), "checkpoint " + r.id(), false);
@@ -103,6 +108,9 @@ public final class Authorizer implements Dispatcher.Guard {
         }
         if (op instanceof Operation.ListVms) {
             return list.stream().filter(s -> s instanceof VmStatus v && c.name().equals(v.owner())).toList();
+        }
+        if (op instanceof Operation.ListEnclaves) {
+            return list.stream().filter(s -> s instanceof org.hpcvirt.enclave.EnclaveView v && c.name().equals(v.owner())).toList();
         }
         if (op instanceof Operation.ListCheckpoints) {
             return list.stream().filter(m -> m instanceof CheckpointManifest cm && c.name().equals(cm.owner())).toList();

@@ -20,9 +20,10 @@ public enum Access {
     public static Access of(Class<? extends Operation> type) {
         return switch (type.getSimpleName()) {
             case "NodeInfo", "ListBackends", "ListVms", "Events", "Status", "Profile", "Export", "Counter", "Console",
-                    "ListCheckpoints", "GetCheckpoint", "FtStatus" -> READ;
+                    "ListCheckpoints", "GetCheckpoint", "FtStatus", "ListEnclaves", "ShowEnclave" -> READ;
             case "Define", "Start", "Pause", "Resume", "Stop", "Destroy", "Exec", "Checkpoint", "Suspend", "Wake",
-                    "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject" -> OPERATE;
+                    "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject", "CreateEnclave",
+                    "DestroyEnclave" -> OPERATE;
             case "StopDaemon", "Predict", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming" -> ADMIN;
             default -> throw new IllegalArgumentException("no access is decided for " + type.getName());
         };

@@ -295,4 +295,34 @@ public sealed interface Operation {
     /** Which VMs the fault-tolerance executor watches on this node. Allowed always. */
     record FtStatus() implements Operation {
     }
+
+    // ------------------------------------------------------------------ enclaves
+
+    /**
+     * Creates an enclave from an enclave file (see docs/enclaves.md): admits it (its cores are no
+     * other enclave's nor reserved, the enclaves' memory fits), makes its cpuset cgroup, defines its
+     * VM and starts it, waiting for the first heartbeat. A refused or failed creation leaves no VM,
+     * cgroup or process. Allowed when no VM of the enclave's name exists.
+     */
+    record CreateEnclave(@Required @Doc("the enclave file, YAML text") String yaml,
+            @Doc("where the file came from, for error messages") @Default("\"request\"") String source,
+            @Doc("the user the enclave belongs to; default: the caller; only administrators may name another user") String owner,
+            @Doc("seconds to wait for the first heartbeat") @Default("120") @Range(min = 1, max = MAX_WAIT_SECONDS) Integer timeoutSeconds)
+            implements Operation {
+    }
+
+    /** Every enclave of the node with its cgroup and vCPU placement. Allowed always. */
+    record ListEnclaves() implements Operation {
+    }
+
+    /**
+     * An enclave's configuration choices and its placement as the host holds it (cgroup cpuset,
+     * each vCPU thread's affinity). Allowed in every state.
+     */
+    record ShowEnclave(String name) implements VmOperation {
+    }
+
+    /** Kills the enclave's QEMU, deletes its VM and removes its cgroup. Allowed in every state. */
+    record DestroyEnclave(String name) implements VmOperation {
+    }
 }

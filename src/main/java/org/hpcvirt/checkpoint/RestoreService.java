@@ -81,7 +81,8 @@ public final class RestoreService implements AutoCloseable {
         boolean definedHere = false;
         ManagedVm vm = vms.find(name).orElse(null);
         if (vm == null) {
-            vm = vms.define(m.profile().withName(name), m.owner() != null ? m.owner() : owner);
+            // a new VM from an enclave's checkpoint is an ordinary VM: only enclave create admits cores and makes a cgroup
+            vm = vms.define(m.profile().withName(name).withPartition(null), m.owner() != null ? m.owner() : owner);
             definedHere = true;
         }
         CompletableFuture<VmState> started;

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "System-level virtualization for HPC clusters.",
         subcommands = {
                 VmCommand.class,
+                EnclaveCommand.class,
                 CheckpointCommand.class,
                 EventsCommand.class,
                 DaemonCommand.class,

@@ -72,6 +72,7 @@ final class NodeServices implements AutoCloseable {
     private final Authorizer authorizer;
     private final AuditLog audit;
     private final LocalUsers users;
+    private final org.hpcvirt.enclave.EnclaveService enclaves;
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -93,9 +94,11 @@ final class NodeServices implements AutoCloseable {
         this.migrationDestination = new MigrationDestination(vms, watch, images, profiles);
         this.injections = new InjectionService(vms, lifecycle);
         this.dispatcher = new Dispatcher(name -> vms.find(name).map(vm -> vm.state()));
+        this.enclaves = new org.hpcvirt.enclave.EnclaveService(vms, lifecycle, profiles, layout.home().resolve("enclave-node.yaml"));
         this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         register(stopDaemon);
+        enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL));
         CheckpointStore cs = checkpoints.store();
         this.users = new LocalUsers(config.adminGroup());
         this.authorizer = new Authorizer(name -> vms.find(name).map(ManagedVm::owner), cs::get, cs::list, config.adminGroup(),
@@ -167,8 +170,10 @@ final class NodeServices implements AutoCloseable {
                     boolean shared = vms.find(op.name()).map(vm -> vm.state() == org.hpcvirt.api.VmState.MIGRATING).orElse(false)
                             || migrationDestination.arriving(op.name());
                     java.nio.file.Path top = shared ? null : checkpoints.storeTopLayer(op.name());
+                    Runnable enclaveCleanup = enclaves.cleanupAfterDestroy(op.name());
                     lifecycle.destroy(op);
                     checkpoints.deleteFormerTopLayer(op.name(), top);
+                    enclaveCleanup.run();
                     return null;
                 })
                 .on(Operation.Exec.class, (op, ctx) -> lifecycle.exec(op))
@@ -200,7 +205,15 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.AbortIncoming.class, (op, ctx) -> migrationDestination.abort(op))
                 .on(Operation.Inject.class, (op, ctx) -> injections.inject(op))
                 .on(Operation.Predict.class, (op, ctx) -> ft.predict(op))
-                .on(Operation.FtStatus.class, (op, ctx) -> ft.status());
+                .on(Operation.FtStatus.class, (op, ctx) -> ft.status())
+                .on(Operation.CreateEnclave.class, (op, ctx) -> enclaves.create(op,
+                        op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
+                .on(Operation.ListEnclaves.class, (op, ctx) -> enclaves.list())
+                .on(Operation.ShowEnclave.class, (op, ctx) -> enclaves.show(op.name()))
+                .on(Operation.DestroyEnclave.class, (op, ctx) -> {
+                    enclaves.destroy(op.name());
+                    return null;
+                });
     }
 
     /** Up to {@code limit} events after {@code after} that the caller may see (pages on past the ones it may not). */
@@ -281,6 +294,7 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        enclaves.close();
         metrics.close();
         audit.close();
         ft.close();

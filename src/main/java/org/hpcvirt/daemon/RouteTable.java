@@ -134,7 +134,14 @@ public final class RouteTable {
             get("/v1/events", Operation.Events.class, list(VmEvent.class), "Persisted events"),
             route("POST", "/v1/ft/predictions", Operation.Predict.class, map(), 202, Body.JSON, "Report a predicted node failure"),
             get("/v1/ft", Operation.FtStatus.class, map(), "VMs watched by the fault-tolerance executor"),
-            route("POST", "/v1/daemon/stop", Operation.StopDaemon.class, map(), 202, Body.JSON, "Stop the daemon (VMs keep running)"));
+            route("POST", "/v1/daemon/stop", Operation.StopDaemon.class, map(), 202, Body.JSON, "Stop the daemon (VMs keep running)"),
+            route("POST", "/v1/enclaves", Operation.CreateEnclave.class, type(org.hpcvirt.enclave.EnclaveView.class), 201, Body.JSON,
+                    "Create and start an enclave from an enclave file"),
+            get("/v1/enclaves", Operation.ListEnclaves.class, list(org.hpcvirt.enclave.EnclaveView.class), "Every enclave of the node"),
+            get("/v1/enclaves/{name}", Operation.ShowEnclave.class, type(org.hpcvirt.enclave.EnclaveView.class),
+                    "An enclave's choices and placement"),
+            route("DELETE", "/v1/enclaves/{name}", Operation.DestroyEnclave.class, type(Void.class), 204, Body.NONE,
+                    "Destroy an enclave and its cgroup"));
 
     private static final Map<Class<? extends Operation>, Route> BY_OP = new LinkedHashMap<>();
 

@@ -47,4 +47,37 @@ public enum IsolationLevel {
         throw HpcvirtException.invalid("unknown isolation level '" + text + "' (known: "
                 + Arrays.stream(values()).map(IsolationLevel::id).collect(Collectors.joining(", ")) + ")");
     }
+
+    /**
+     * The real configuration choices this level makes for an enclave: which QEMU options and
+     * cgroup settings it gets. The same table is in docs/enclaves.md; {@code IsolationLevelTest}
+     * holds it.
+     */
+    public Choices choices() {
+        return switch (this) {
+            case STRICT -> new Choices(true, false, true, true, HugePages.NO,
+                    "virtio-pci devices emulated in QEMU user space, QEMU under its seccomp sandbox; no shared-memory device");
+            case BALANCED -> new Choices(true, false, false, true, HugePages.YES,
+                    "virtio-pci devices emulated in QEMU user space, QEMU under its seccomp sandbox; no shared-memory device");
+            case PERFORMANCE -> new Choices(false, true, false, false, HugePages.YES,
+                    "virtio-pci devices plus ivshmem-plain shared-memory devices; no seccomp sandbox");
+        };
+    }
+
+    /**
+     * What an isolation level decides for an enclave.
+     *
+     * @param exclusiveCpuset     ask the kernel to keep the enclave's cores out of every sibling
+     *                            cpuset ({@code cpuset.cpu_exclusive=1}) — where the parent cgroup
+     *                            allows it; otherwise the cores are dedicated by admission only
+     * @param sharedMemoryAllowed shared-memory links to other enclaves may be declared
+     * @param memLock             guest memory is locked in host RAM ({@code -overcommit mem-lock=on})
+     * @param sandbox             QEMU runs under {@code -sandbox on} with spawning, privilege and
+     *                            scheduler changes denied
+     * @param hugePages           the huge page setting when the enclave file says none
+     * @param deviceModel         the guest's device model in words
+     */
+    public record Choices(boolean exclusiveCpuset, boolean sharedMemoryAllowed, boolean memLock, boolean sandbox,
+            HugePages hugePages, String deviceModel) {
+    }
 }

@@ -21,6 +21,8 @@ import java.util.List;
  * @param pinning           host CPUs the QEMU process may run on (empty = no pinning)
  * @param kernelArgs        extra guest kernel command line (may be empty, never null)
  * @param ft                fault-tolerance settings, or {@code null}
+ * @param partition         the host partition of an enclave (set by the enclave service, never
+ *                          from a profile file), or {@code null} for an ordinary VM
  */
 public record VmProfile(
         String name,
@@ -34,7 +36,15 @@ public record VmProfile(
         Duration heartbeatTimeout,
         List<Integer> pinning,
         String kernelArgs,
-        FtSettings ft) {
+        FtSettings ft,
+        Partition partition) {
+
+    /** An ordinary VM's profile, on no partition. */
+    public VmProfile(String name, String backend, int cpus, long memoryBytes, Disk disk, Network network, String image,
+            Duration heartbeatInterval, Duration heartbeatTimeout, List<Integer> pinning, String kernelArgs, FtSettings ft) {
+        this(name, backend, cpus, memoryBytes, disk, network, image, heartbeatInterval, heartbeatTimeout, pinning, kernelArgs, ft,
+                null);
+    }
 
     public VmProfile {
         pinning = List.copyOf(pinning);
@@ -64,11 +74,58 @@ public record VmProfile(
 
     public VmProfile withName(String newName) {
         return new VmProfile(newName, backend, cpus, memoryBytes, disk, network, image, heartbeatInterval,
-                heartbeatTimeout, pinning, kernelArgs, ft);
+                heartbeatTimeout, pinning, kernelArgs, ft, partition);
     }
 
     public VmProfile withBackend(String newBackend) {
         return new VmProfile(name, newBackend, cpus, memoryBytes, disk, network, image, heartbeatInterval,
-                heartbeatTimeout, pinning, kernelArgs, ft);
+                heartbeatTimeout, pinning, kernelArgs, ft, partition);
+    }
+
+    /** This profile on {@code p} (an enclave's partition), or on none with null. */
+    public VmProfile withPartition(Partition p) {
+        return new VmProfile(name, backend, cpus, memoryBytes, disk, network, image, heartbeatInterval,
+                heartbeatTimeout, pinning, kernelArgs, ft, p);
+    }
+
+    /**
+     * Where an enclave's VM runs on the host and how its QEMU is configured, as decided by the
+     * enclave service from the enclave file and its isolation level
+     * ({@code org.hpcvirt.enclave.IsolationLevel}). The qemu backend applies it: QEMU starts inside
+     * the cpuset cgroup, vCPU {@code i} is pinned to {@code cores.get(i)}, memory comes from one
+     * memory backend (preallocated, optionally huge pages and locked), and each shared-memory link is
+     * an {@code ivshmem-plain} device. Immutable.
+     *
+     * @param enclave       the enclave's name (also the VM's)
+     * @param isolation     the isolation level's id ({@code strict}, {@code balanced}, {@code performance})
+     * @param cores         the host cores, one per vCPU, in vCPU order
+     * @param cgroupProcs   the {@code cgroup.procs} file QEMU writes itself into before it starts, or null
+     * @param memPrealloc   allocate and touch all guest memory at start ({@code prealloc=on})
+     * @param memLock       lock guest memory in host RAM ({@code -overcommit mem-lock=on})
+     * @param hugePageBytes huge page size backing guest memory, 0 for ordinary pages
+     * @param hugePagesAsked what the enclave asked for ({@code yes}, {@code no}, {@code required})
+     * @param sandbox       run QEMU under its seccomp sandbox (no spawning, no privilege or scheduler changes)
+     * @param links         shared-memory links to other enclaves (never null)
+     */
+    public record Partition(String enclave, String isolation, List<Integer> cores, String cgroupProcs, boolean memPrealloc,
+            boolean memLock, long hugePageBytes, String hugePagesAsked, boolean sandbox, List<SharedMemory> links) {
+        public Partition {
+            cores = List.copyOf(cores);
+            links = links == null ? List.of() : List.copyOf(links);
+        }
+    }
+
+    /**
+     * One shared-memory link as a guest device: a {@code memory-backend-file} with {@code share=on}
+     * over {@code path} (in /dev/shm), shown to the guest as an {@code ivshmem-plain} PCI device.
+     *
+     * @param name      the link's name
+     * @param peer      the enclave at the other end
+     * @param path      the host file both enclaves map
+     * @param sizeBytes its size, a power of two
+     * @param onFailure what the daemon does to one end when the other fails: {@code isolate},
+     *                  {@code freeze} or {@code cascade} (see {@code org.hpcvirt.enclave.LinkPolicy})
+     */
+    public record SharedMemory(String name, String peer, String path, long sizeBytes, String onFailure) {
     }
 }

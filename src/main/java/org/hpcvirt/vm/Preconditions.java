@@ -49,6 +49,8 @@ public final class Preconditions {
         rule(Operation.Migrate.class, EnumSet.of(VmState.RUNNING), null);
         rule(Operation.ResumeIncoming.class, EnumSet.of(VmState.STARTING), null);
         rule(Operation.AwaitIncoming.class, EnumSet.of(VmState.STARTING, VmState.RUNNING), null);
+        rule(Operation.ShowEnclave.class, EVERY, null);
+        rule(Operation.DestroyEnclave.class, EVERY, null);
     }
 
     private Preconditions() {

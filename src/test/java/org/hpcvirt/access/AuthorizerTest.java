@@ -133,4 +133,25 @@ class AuthorizerTest {
         assertThat(authorizer(true).maySee(alice, "b1")).isTrue();
         forbidden(() -> a.admit(new Operation.Events("b1", 0L, 10), ALICE), "VM 'b1' is not alice's");
     }
+
+    @Test
+    void enclavesAreTheirOwnersAndOnlyAdministratorsCreateThemForOthers() {
+        Authorizer a = authorizer(false);
+        assertThatCode(() -> a.admit(new Operation.CreateEnclave("y", null, null, null), ALICE)).doesNotThrowAnyException();
+        forbidden(() -> a.admit(new Operation.CreateEnclave("y", null, "bob", null), ALICE),
+                "only administrators may create an enclave for another user ('bob')");
+        assertThatCode(() -> a.admit(new Operation.CreateEnclave("y", null, "bob", null), ADMIN)).doesNotThrowAnyException();
+        forbidden(() -> a.admit(new Operation.DestroyEnclave("b1"), ALICE), "VM 'b1' is not alice's");
+        forbidden(() -> a.admit(new Operation.ShowEnclave("b1"), ALICE), "may see it");
+        assertThatCode(() -> a.admit(new Operation.DestroyEnclave("a1"), ALICE)).doesNotThrowAnyException();
+        List<org.hpcvirt.enclave.EnclaveView> all = List.of(enclave("a1", "alice"), enclave("b1", "bob"));
+        assertThat((List<org.hpcvirt.enclave.EnclaveView>) a.visible(new Operation.ListEnclaves(), ALICE, all))
+                .extracting(org.hpcvirt.enclave.EnclaveView::name).containsExactly("a1");
+        assertThat((List<org.hpcvirt.enclave.EnclaveView>) a.visible(new Operation.ListEnclaves(), ADMIN, all)).hasSize(2);
+    }
+
+    private static org.hpcvirt.enclave.EnclaveView enclave(String name, String owner) {
+        return new org.hpcvirt.enclave.EnclaveView(name, owner, VmState.RUNNING, "strict", List.of(), List.of(1), 1 << 27, 0, "/x", "1",
+                "0", false, 0, false, List.of(), List.of(), List.of());
+    }
 }

@@ -264,6 +264,16 @@ public final class QemuBackend implements Backend {
         long pid = proc.pid();
         long ticks = ProcessInfo.of(pid).map(ProcessInfo::startTicks).orElse(0L);
         QemuInstance inst = new QemuInstance(new InstanceRecord(name(), pid, ticks, run), proc, qmp);
+        if (spec.profile().partition() != null) {
+            // an enclave: each vCPU thread on its own core before the guest runs
+            try {
+                VcpuPinning.pin(inst, spec.profile().partition().cores());
+            } catch (RuntimeException e) {
+                inst.kill();
+                inst.close();
+                throw e;
+            }
+        }
         if (spec.incoming() != null && loadIncoming) {
             try {
                 loadState(inst, spec);

@@ -132,16 +132,69 @@ public final class QemuCommandLine {
         if (spec.startPaused() || spec.incoming() != null) {
             a.add("-S");
         }
+        a.addAll(partitionArgs(p));
+        return a;
+    }
+
+    /** Id of an enclave's guest memory backend. */
+    public static final String ENCLAVE_RAM = "enclave-ram";
+    /** QEMU's seccomp sandbox as an enclave uses it: no spawning, no privilege or scheduler changes, no obsolete calls. */
+    public static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
+    /**
+     * The arguments an enclave's partition adds (none for an ordinary VM): guest memory from one
+     * memory backend (ordinary or huge pages from a memfd, preallocated when asked), locked guest
+     * memory, the seccomp sandbox, and one {@code ivshmem-plain} device per shared-memory link over a
+     * {@code memory-backend-file} with {@code share=on}. Placement on cores is not here: see
+     * {@link #wrapped} (cgroup) and {@code VcpuPinning} (vCPU threads).
+     */
+    public static List<String> partitionArgs(VmProfile p) {
+        VmProfile.Partition q = p.partition();
+        if (q == null) {
+            return List.of();
+        }
+        List<String> a = new ArrayList<>();
+        a.add("-machine");
+        a.add("memory-backend=" + ENCLAVE_RAM);
+        a.add("-object");
+        String prealloc = ",prealloc=" + (q.memPrealloc() ? "on" : "off");
+        a.add(q.hugePageBytes() > 0
+                ? "memory-backend-memfd,id=" + ENCLAVE_RAM + ",size=" + p.memoryBytes() + ",hugetlb=on,hugetlbsize=" + q.hugePageBytes() + prealloc
+                : "memory-backend-ram,id=" + ENCLAVE_RAM + ",size=" + p.memoryBytes() + prealloc);
+        if (q.memLock()) {
+            a.add("-overcommit");
+            a.add("mem-lock=on");
+        }
+        if (q.sandbox()) {
+            a.add("-sandbox");
+            a.add(SANDBOX);
+        }
+        for (VmProfile.SharedMemory link : q.links()) {
+            a.add("-object");
+            a.add("memory-backend-file,id=shm-" + link.name() + ",size=" + link.sizeBytes() + ",mem-path=" + link.path() + ",share=on");
+            a.add("-device");
+            a.add("ivshmem-plain,memdev=shm-" + link.name() + ",id=ivshmem-" + link.name());
+        }
         return a;
     }
 
     /**
      * The full argument list to run: QEMU in its own session (so it outlives the daemon and is not
-     * hit by signals sent to the daemon's process group), pinned with taskset if the profile asks.
+     * hit by signals sent to the daemon's process group), pinned with taskset if the profile asks,
+     * and, for an enclave, inside its cgroup from its first instruction.
      */
     public static List<String> wrapped(LaunchSpec spec, Accel accel) {
         List<String> a = new ArrayList<>();
         a.add("setsid");
+        VmProfile.Partition q = spec.profile().partition();
+        if (q != null && q.cgroupProcs() != null) {
+            // the shell joins the enclave's cgroup and becomes QEMU: no QEMU thread ever runs outside it.
+            // QEMU's arguments stay separate words ("$@"), never a shell string.
+            a.add("sh");
+            a.add("-c");
+            a.add("echo $$ > \"$0\" && exec \"$@\"");
+            a.add(q.cgroupProcs());
+        }
         if (!spec.profile().pinning().isEmpty()) {
             a.add("taskset");
             a.add("-c");

@@ -1,0 +1,383 @@
+package org.hpcvirt.enclave;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.hpcvirt.api.DataSize;
+import org.hpcvirt.api.ErrorCode;
+import org.hpcvirt.api.HpcvirtException;
+import org.hpcvirt.api.Operation;
+import org.hpcvirt.api.VmEvent;
+import org.hpcvirt.api.VmState;
+import org.hpcvirt.backend.Instance;
+import org.hpcvirt.backend.qemu.QemuCommandLine;
+import org.hpcvirt.backend.qemu.QemuInstance;
+import org.hpcvirt.backend.qemu.VcpuPinning;
+import org.hpcvirt.profile.ProfileLoader;
+import org.hpcvirt.profile.VmProfile;
+import org.hpcvirt.vm.Lifecycle;
+import org.hpcvirt.vm.ManagedVm;
+import org.hpcvirt.vm.VmRegistry;
+
+/**
+ * The node's enclaves: creates them (parse, admit, huge pages, cgroup, define and start the VM),
+ * lists, shows and destroys them. An enclave is a VM of the registry whose profile carries a
+ * {@link VmProfile.Partition}; everything else hpcvirt does with VMs (stop, checkpoint, restore,
+ * events) works on it, and every launch of it (start, restore) lands in its cgroup with its vCPUs
+ * pinned. Creation and destruction are serialised on this service, so admission sees every
+ * enclave; a refused or failed creation leaves no VM, cgroup or process. Thread-safe.
+ */
+public final class EnclaveService implements AutoCloseable {
+    private static final Duration CGROUP_DRAIN = Duration.ofSeconds(15);
+    private static final Set<VmState> FAILED = EnumSet.of(VmState.CRASHED, VmState.PANICKED, VmState.HUNG);
+    private static final Set<VmEvent.Type> FAILURES = EnumSet.of(
+            VmEvent.Type.QEMU_EXITED, VmEvent.Type.GUEST_PANICKED, VmEvent.Type.HEARTBEAT_LOST);
+
+    private final ExecutorService policies = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "enclave-link-policies");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Consumer<VmEvent> subscriber;
+    /** Restarts by the {@code restart} link policy, per enclave, this daemon run (only the policy thread touches it). */
+    private final Map<String, Integer> restarts = new java.util.HashMap<>();
+    static final int MAX_RESTARTS = 3;
+
+    private final VmRegistry vms;
+    private final Lifecycle lifecycle;
+    private final EnclaveLoader loader;
+    private final Path nodeFile;
+
+    /**
+     * @param vms       the node's VMs
+     * @param lifecycle defines, starts and destroys the enclaves' VMs
+     * @param profiles  checks the enclaves' VM shapes
+     * @param nodeFile  the node's enclave settings (reserved cores and memory); may not exist
+     */
+    public EnclaveService(VmRegistry vms, Lifecycle lifecycle, ProfileLoader profiles, Path nodeFile) {
+        this.vms = vms;
+        this.lifecycle = lifecycle;
+        this.loader = new EnclaveLoader(profiles, NodeResources.onlineCores());
+        this.nodeFile = nodeFile;
+    }
+
+    /**
+     * Starts executing the link policies: when an enclave fails (QEMU exits unasked, the guest
+     * panics, heartbeats stop), each enclave linked to it is isolated, frozen or stopped as the
+     * link says, through {@code execute} (the dispatcher, as the daemon itself). Every step is an
+     * FT_DECISION event on the surviving enclave. Runs on a thread of its own; {@link #close} stops it.
+     */
+    public void watchFailures(Function<Operation, Object> execute) {
+        Consumer<VmEvent> s = ev -> {
+            if (FAILURES.contains(ev.type()) && FAILED.contains(ev.state())) {
+                policies.execute(() -> failed(ev, execute));
+            }
+        };
+        subscriber = s;
+        vms.events().subscribe(s);
+    }
+
+    private void failed(VmEvent ev, Function<Operation, Object> execute) {
+        VmProfile.Partition p = vms.find(ev.vm()).map(vm -> vm.profile().partition()).orElse(null);
+        if (p == null) {
+            return;
+        }
+        boolean restart = false;
+        for (VmProfile.SharedMemory link : p.links()) {
+            restart |= LinkPolicy.RESTART.id().equals(link.onFailure());
+            ManagedVm peer = vms.find(link.peer()).orElse(null);
+            if (peer == null || peer.profile().partition() == null || !EnumSet.of(VmState.RUNNING, VmState.PAUSED, VmState.HUNG)
+                    .contains(peer.state())) {
+                continue;
+            }
+            LinkPolicy policy = LinkPolicy.parse(link.onFailure());
+            String cause = "link '" + link.name() + "': enclave '" + ev.vm() + "' failed (" + ev.type() + ", " + ev.state() + "); policy "
+                    + link.onFailure();
+            Map<String, Object> data = Map.of("link", link.name(), "failed", ev.vm(), "policy", link.onFailure());
+            try {
+                switch (policy == null ? LinkPolicy.ISOLATE : policy) {
+                    case ISOLATE -> {
+                        markDead(link);
+                        vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": segment " + link.path()
+                                + " marked dead, this enclave runs on", data);
+                    }
+                    case FREEZE -> {
+                        boolean paused = peer.state() == VmState.PAUSED;
+                        vms.publish(peer, VmEvent.Type.FT_DECISION, cause + (paused ? ": this enclave stays paused"
+                                : ": pausing this enclave") + " until an operator resumes, restarts or destroys it", data);
+                        if (!paused) {
+                            execute.apply(new Operation.Pause(peer.name()));
+                        }
+                    }
+                    case CASCADE -> {
+                        vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": stopping this enclave too", data);
+                        execute.apply(new Operation.Stop(peer.name(), true, 30));
+                    }
+                    case RESTART -> vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": enclave '" + ev.vm()
+                            + "' restarts; this enclave runs on", data);
+                }
+            } catch (RuntimeException e) {
+                vms.publish(peer, VmEvent.Type.ERROR, cause + ": " + e.getMessage(), data);
+            }
+        }
+        if (restart) {
+            restart(ev, execute);
+        }
+    }
+
+    /** The {@code restart} policy on the failed enclave itself: stop what is left and boot it again. */
+    private void restart(VmEvent ev, Function<Operation, Object> execute) {
+        ManagedVm vm = vms.find(ev.vm()).orElse(null);
+        if (vm == null) {
+            return;
+        }
+        int n = restarts.merge(vm.name(), 1, Integer::sum);
+        Map<String, Object> data = Map.of("failed", vm.name(), "policy", LinkPolicy.RESTART.id(), "restart", n);
+        if (n > MAX_RESTARTS) {
+            vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restart: enclave '" + vm.name() + "' failed again (" + ev.type()
+                    + "); restarted " + MAX_RESTARTS + " times already, it stays " + vm.state(), data);
+            return;
+        }
+        try {
+            if (vm.state() == VmState.PANICKED || vm.state() == VmState.HUNG) {
+                execute.apply(new Operation.Stop(vm.name(), true, 30));
+            }
+            // a linked enclave has no checkpoint to restore: QEMU refuses to migrate an ivshmem device in peer mode
+            vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restart: enclave '" + vm.name() + "' failed (" + ev.type()
+                    + "); it has no checkpoint: booting it afresh (restart " + n + " of at most " + MAX_RESTARTS + ")", data);
+            execute.apply(new Operation.Start(vm.name(), true, 120));
+        } catch (RuntimeException e) {
+            vms.publish(vm, VmEvent.Type.ERROR, "policy restart: enclave '" + vm.name() + "' did not restart: " + e.getMessage(), data);
+        }
+    }
+
+    /** Writes {@link LinkPolicy#DEAD_MAGIC} over the segment's first 8 bytes (little-endian). */
+    static void markDead(VmProfile.SharedMemory link) {
+        try (FileChannel ch = FileChannel.open(Path.of(link.path()),
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(LinkPolicy.DEAD_MAGIC);
+            b.flip();
+            ch.write(b, 0);
+        } catch (IOException e) {
+            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot mark segment " + link.path() + " dead: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        Consumer<VmEvent> s = subscriber;
+        if (s != null) {
+            vms.events().unsubscribe(s);
+        }
+        policies.shutdownNow();
+    }
+
+    /** The node settings file this service reads at every creation. */
+    public Path nodeFile() {
+        return nodeFile;
+    }
+
+    /** See {@link Operation.CreateEnclave}. */
+    public synchronized EnclaveView create(Operation.CreateEnclave op, String owner) {
+        EnclaveSpec spec = loader.parse(op.yaml(), op.source());
+        if (vms.find(spec.name()).isPresent()) {
+            throw new HpcvirtException(ErrorCode.ALREADY_EXISTS, "a VM named '" + spec.name() + "' exists already");
+        }
+        NodeResources node = NodeResources.detect(loader.loadNode(nodeFile));
+        List<Integer> cores = Admission.admit(spec, claims(), node);
+        long huge = HugePagePool.twoMiB().decide(spec.name(), spec.hugePages(), spec.memoryBytes());
+        IsolationLevel.Choices choices = spec.isolation().choices();
+        Map<String, VmProfile.Partition> enclaves = partitions();
+        List<VmProfile.SharedMemory> links = Links.check(spec, enclaves, n -> vms.find(n).isPresent());
+        CpusetCgroup cgroup = CpusetCgroup.forEnclave(spec.name());
+        List<Path> segments = Links.makeSegments(links, enclaves);
+        try {
+            cgroup.create(cores, choices.exclusiveCpuset());
+        } catch (RuntimeException e) {
+            Links.deleteAll(segments);
+            throw e;
+        }
+        boolean defined = false;
+        try {
+            VmProfile.Partition partition = new VmProfile.Partition(spec.name(), spec.isolation().id(), cores, cgroup.procs().toString(),
+                    true, choices.memLock(), huge, spec.hugePages().id(), choices.sandbox(), links);
+            lifecycle.define(spec.profile().withPartition(partition), owner);
+            defined = true;
+            lifecycle.start(new Operation.Start(spec.name(), true, op.timeoutSeconds()));
+            return show(spec.name());
+        } catch (RuntimeException e) {
+            if (defined) {
+                try {
+                    lifecycle.destroy(new Operation.Destroy(spec.name()));
+                } catch (RuntimeException x) {
+                    e.addSuppressed(x);
+                }
+            }
+            try {
+                cgroup.remove(CGROUP_DRAIN);
+            } catch (RuntimeException x) {
+                e.addSuppressed(x);
+            }
+            try {
+                Links.deleteAll(segments);
+            } catch (RuntimeException x) {
+                e.addSuppressed(x);
+            }
+            throw e;
+        }
+    }
+
+    /** Every enclave of the node, by name. */
+    public List<EnclaveView> list() {
+        List<EnclaveView> out = new ArrayList<>();
+        for (ManagedVm vm : vms.all()) {
+            if (vm.profile().partition() != null) {
+                out.add(view(vm));
+            }
+        }
+        out.sort(Comparator.comparing(EnclaveView::name));
+        return out;
+    }
+
+    /** See {@link Operation.ShowEnclave}. */
+    public EnclaveView show(String name) {
+        return view(enclave(name));
+    }
+
+    /** See {@link Operation.DestroyEnclave}: kills its QEMU, forgets the VM, removes the cgroup. */
+    public synchronized void destroy(String name) {
+        Runnable cleanup = cleanupAfterDestroy(enclave(name).name());
+        lifecycle.destroy(new Operation.Destroy(name));
+        cleanup.run();
+    }
+
+    /**
+     * What to do once the VM {@code name} is destroyed (by {@code vm destroy} too): for an enclave,
+     * remove its cgroup and the segments of links whose other end is gone; for any other VM, nothing.
+     * Call before the destruction, run after it.
+     */
+    public Runnable cleanupAfterDestroy(String name) {
+        VmProfile.Partition p = vms.find(name).map(vm -> vm.profile().partition()).orElse(null);
+        if (p == null) {
+            return () -> { };
+        }
+        return () -> {
+            synchronized (this) {
+                CpusetCgroup cgroup = CpusetCgroup.forEnclave(name);
+                if (cgroup.exists()) {
+                    cgroup.remove(CGROUP_DRAIN);
+                }
+                Map<String, VmProfile.Partition> remaining = partitions();
+                remaining.remove(name);
+                Links.release(p.links(), remaining);
+            }
+        };
+    }
+
+    private Map<String, VmProfile.Partition> partitions() {
+        Map<String, VmProfile.Partition> out = new LinkedHashMap<>();
+        for (ManagedVm vm : vms.all()) {
+            if (vm.profile().partition() != null) {
+                out.put(vm.name(), vm.profile().partition());
+            }
+        }
+        return out;
+    }
+
+    private List<Admission.Claim> claims() {
+        List<Admission.Claim> out = new ArrayList<>();
+        for (ManagedVm vm : vms.all()) {
+            VmProfile.Partition p = vm.profile().partition();
+            if (p != null) {
+                out.add(new Admission.Claim(vm.name(), p.cores(), vm.profile().memoryBytes()));
+            }
+        }
+        return out;
+    }
+
+    private ManagedVm enclave(String name) {
+        ManagedVm vm = vms.get(name);
+        if (vm.profile().partition() == null) {
+            throw HpcvirtException.notFound("enclave '" + name + "' (VM '" + name + "' is not an enclave)");
+        }
+        return vm;
+    }
+
+    private EnclaveView view(ManagedVm vm) {
+        VmProfile p = vm.profile();
+        VmProfile.Partition part = p.partition();
+        IsolationLevel level = IsolationLevel.parse(part.isolation());
+        CpusetCgroup cgroup = CpusetCgroup.forEnclave(vm.name());
+        Instance inst = vm.instance();
+        long pid = 0;
+        List<VcpuPinning.VcpuThread> vcpus = List.of();
+        if (inst instanceof QemuInstance q && q.isAlive() && vm.state() != VmState.DESTROYED) {
+            pid = q.pid();
+            try {
+                vcpus = VcpuPinning.threads(q);
+            } catch (RuntimeException e) {
+                vcpus = List.of();
+            }
+        }
+        boolean exclusive = cgroup.exclusive();
+        return new EnclaveView(vm.name(), vm.owner(), vm.state(), level.id(), choices(level, part, exclusive), part.cores(),
+                p.memoryBytes(), part.hugePageBytes(), cgroup.dir().toString(), cgroup.cpus(), cgroup.mems(), exclusive, pid,
+                pid != 0 && cgroup.pids().contains(pid), vcpus, qemuArgs(vm, p), part.links());
+    }
+
+    /** The configuration choices of {@code level} for this partition, in words. */
+    static List<String> choices(IsolationLevel level, VmProfile.Partition part, boolean exclusiveNow) {
+        IsolationLevel.Choices c = level.choices();
+        List<String> out = new ArrayList<>();
+        out.add("cores: dedicated (no other enclave may claim them), each vCPU thread pinned to its own core; cpuset exclusivity "
+                + (c.exclusiveCpuset() ? (exclusiveNow ? "requested and granted" : "requested, not granted by the kernel (parent cgroup not exclusive)")
+                        : "not requested"));
+        out.add("shared memory with other enclaves: " + (c.sharedMemoryAllowed() ? "allowed (ivshmem-plain links)" : "forbidden"));
+        out.add("memory: preallocated" + (c.memLock() ? ", locked in host RAM (mem-lock=on)" : "") + "; huge pages asked '"
+                + part.hugePagesAsked() + "' -> " + (part.hugePageBytes() > 0 ? DataSize.format(part.hugePageBytes()) + " pages"
+                        : "ordinary pages"));
+        out.add("device model: " + c.deviceModel());
+        return out;
+    }
+
+    /** The arguments of the VM's last QEMU command line that the partition put there (from its run directory). */
+    private List<String> qemuArgs(ManagedVm vm, VmProfile p) {
+        Path cmdline = vms.layout().runDir(vm.name()).resolve("qemu.cmdline");
+        List<String> wanted = QemuCommandLine.partitionArgs(p);
+        try {
+            List<String> actual = Files.readAllLines(cmdline);
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < actual.size(); i++) {
+                String a = actual.get(i);
+                if (a.equals("sh") && i + 3 < actual.size()) {
+                    out.addAll(actual.subList(i, i + 4));
+                }
+            }
+            for (int i = 0; i + 1 < actual.size(); i++) {
+                if (actual.get(i).startsWith("-") && wanted.contains(actual.get(i + 1))) {
+                    out.add(actual.get(i));
+                    out.add(actual.get(i + 1));
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            return wanted;
+        }
+    }
+}
