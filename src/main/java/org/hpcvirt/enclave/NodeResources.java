@@ -3,7 +3,6 @@ package org.hpcvirt.enclave;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
@@ -29,7 +28,7 @@ public record NodeResources(List<Integer> cores, long memTotal, NodeReserve rese
     /** The online cores of this host ({@code /sys/devices/system/cpu/online}). */
     public static List<Integer> onlineCores() {
         try {
-            return parseCpuList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
+            return org.hpcvirt.api.CpuList.parse(Files.readString(Path.of("/sys/devices/system/cpu/online")));
         } catch (IOException e) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot read the host's online cores", e);
         }
@@ -40,20 +39,4 @@ public record NodeResources(List<Integer> cores, long memTotal, NodeReserve rese
         return new NodeResources(onlineCores(), org.hpcvirt.profile.HostLimits.detect().memoryBytes(), reserve);
     }
 
-    /** A kernel CPU list ({@code 0-3,5}) as numbers. */
-    public static List<Integer> parseCpuList(String text) {
-        List<Integer> out = new ArrayList<>();
-        for (String part : text.strip().split(",")) {
-            if (part.isBlank()) {
-                continue;
-            }
-            int dash = part.indexOf('-');
-            int from = Integer.parseInt(part.substring(0, dash < 0 ? part.length() : dash).strip());
-            int to = dash < 0 ? from : Integer.parseInt(part.substring(dash + 1).strip());
-            for (int c = from; c <= to; c++) {
-                out.add(c);
-            }
-        }
-        return out;
-    }
 }

@@ -252,16 +252,7 @@ public final class VseDeployer {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("Nodes=(\\S+) CPU_IDs=(\\S+)").matcher(scontrol);
         while (m.find()) {
             if (HostList.expand(m.group(1)).contains(node)) {
-                List<Integer> ids = new ArrayList<>();
-                for (String part : m.group(2).split(",")) {
-                    String[] ab = part.split("-");
-                    int a = Integer.parseInt(ab[0]);
-                    int b = ab.length > 1 ? Integer.parseInt(ab[1]) : a;
-                    for (int i = a; i <= b; i++) {
-                        ids.add(i);
-                    }
-                }
-                return ids;
+                return org.hpcvirt.api.CpuList.parse(m.group(2));
             }
         }
         return List.of();

@@ -79,30 +79,13 @@ public final class VcpuPinning {
         try {
             for (String line : Files.readAllLines(status)) {
                 if (line.startsWith("Cpus_allowed_list:")) {
-                    return cpuList(line.substring(line.indexOf(':') + 1));
+                    return org.hpcvirt.api.CpuList.parse(line.substring(line.indexOf(':') + 1));
                 }
             }
             return List.of();
         } catch (IOException e) {
             return List.of();
         }
-    }
-
-    /** A kernel CPU list ({@code 0-3,5}) as numbers. */
-    static List<Integer> cpuList(String text) {
-        List<Integer> out = new ArrayList<>();
-        for (String part : text.strip().split(",")) {
-            if (part.isBlank()) {
-                continue;
-            }
-            int dash = part.indexOf('-');
-            int from = Integer.parseInt(part.substring(0, dash < 0 ? part.length() : dash).strip());
-            int to = dash < 0 ? from : Integer.parseInt(part.substring(dash + 1).strip());
-            for (int c = from; c <= to; c++) {
-                out.add(c);
-            }
-        }
-        return out;
     }
 
     private static void taskset(long tid, int core) {
