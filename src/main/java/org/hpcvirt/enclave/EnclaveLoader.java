@@ -20,6 +20,7 @@ import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
 import org.hpcvirt.profile.ProfileException;
+import org.hpcvirt.profile.Problems;
 import org.hpcvirt.profile.ProfileLoader;
 import org.hpcvirt.profile.VmProfile;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -105,7 +106,7 @@ public final class EnclaveLoader {
         Map<String, NodeTuple> f = fields(root, TOP_FIELDS, "", problems);
         String name = text(f, "name", true, problems);
         if (name != null && !NAME.matcher(name).matches()) {
-            problems.add(f.get("name"), "name", "'" + name + "' is not a valid name (1 to 40 of a-z, 0-9 and '-', starting with a letter)");
+            problems.add(keyLine(f.get("name")), "name", "'" + name + "' is not a valid name (1 to 40 of a-z, 0-9 and '-', starting with a letter)");
             name = null;
         }
         List<Integer> cores = new ArrayList<>();
@@ -117,7 +118,7 @@ public final class EnclaveLoader {
             try {
                 level = IsolationLevel.parse(levelText);
             } catch (HpcvirtException e) {
-                problems.add(f.get("isolation"), "isolation", e.getMessage());
+                problems.add(keyLine(f.get("isolation")), "isolation", e.getMessage());
             }
         }
         HugePages huge = hugePages(f, problems);
@@ -197,17 +198,17 @@ public final class EnclaveLoader {
         if (v instanceof SequenceNode) {
             coreList(v, "cores", out, problems);
             if (out.isEmpty() && !problems.any()) {
-                problems.add(t, "cores", "cores: the list is empty; an enclave needs at least one core");
+                problems.add(keyLine(t), "cores", "cores: the list is empty; an enclave needs at least one core");
             }
             return out.size();
         }
         BigInteger n = integer(v);
         if (n == null) {
-            problems.add(t, "cores", "cores: expected a count or a list of host cores such as [1], got " + kind(v));
+            problems.add(keyLine(t), "cores", "cores: expected a count or a list of host cores such as [1], got " + kind(v));
             return 0;
         }
         if (n.signum() <= 0 || n.compareTo(BigInteger.valueOf(hostCores.size())) > 0) {
-            problems.add(t, "cores", "cores: " + n + " is not possible on this host, which has " + hostCores.size() + " core(s)");
+            problems.add(keyLine(t), "cores", "cores: " + n + " is not possible on this host, which has " + hostCores.size() + " core(s)");
             return 0;
         }
         return n.intValueExact();
@@ -240,11 +241,11 @@ public final class EnclaveLoader {
             return List.of();
         }
         if (!(t.getValueNode() instanceof SequenceNode seq)) {
-            problems.add(t, "links", "links: expected a list of {name, peer, size}, got " + kind(t.getValueNode()));
+            problems.add(keyLine(t), "links", "links: expected a list of {name, peer, size}, got " + kind(t.getValueNode()));
             return List.of();
         }
         if (!level.choices().sharedMemoryAllowed()) {
-            problems.add(t, "links", "links: isolation level " + level.id() + " forbids shared memory with other enclaves"
+            problems.add(keyLine(t), "links", "links: isolation level " + level.id() + " forbids shared memory with other enclaves"
                     + " (isolation: performance allows it)");
             return List.of();
         }
@@ -267,7 +268,7 @@ public final class EnclaveLoader {
             } else {
                 size = size(Map.of(path + ".size", st), path + ".size", true, problems);
                 if (size != null && (Long.bitCount(size) != 1 || size < MIN_LINK || size > MAX_LINK)) {
-                    problems.add(st, path + ".size", path + ".size: " + scalarText(st.getValueNode()) + " is not a power of two from 4K to 1G"
+                    problems.add(keyLine(st), path + ".size", path + ".size: " + scalarText(st.getValueNode()) + " is not a power of two from 4K to 1G"
                             + " (ivshmem maps the segment as a PCI BAR, whose size is a power of two)");
                     size = null;
                 }
@@ -278,14 +279,14 @@ public final class EnclaveLoader {
                 String pv = scalarText(pt.getValueNode());
                 policy = LinkPolicy.parse(pv);
                 if (policy == null) {
-                    problems.add(pt, path + ".onFailure", path + ".onFailure: '" + pv + "' is not one of " + LinkPolicy.ids());
+                    problems.add(keyLine(pt), path + ".onFailure", path + ".onFailure: '" + pv + "' is not one of " + LinkPolicy.ids());
                 }
             }
             if (peer != null && peer.equals(name)) {
-                problems.add(lf.get("peer"), path + ".peer", path + ".peer: a link joins two enclaves; '" + peer + "' is this one");
+                problems.add(keyLine(lf.get("peer")), path + ".peer", path + ".peer: a link joins two enclaves; '" + peer + "' is this one");
             }
             if (ln != null && out.stream().anyMatch(l -> l.name().equals(ln))) {
-                problems.add(lf.get("name"), path + ".name", path + ".name: link '" + ln + "' is declared twice");
+                problems.add(keyLine(lf.get("name")), path + ".name", path + ".name: link '" + ln + "' is declared twice");
             }
             if (problems.count() == before) {
                 out.add(new EnclaveSpec.Link(ln, peer, size, policy));
@@ -302,7 +303,7 @@ public final class EnclaveLoader {
         }
         String v = scalarText(t.getValueNode());
         if (!(t.getValueNode() instanceof ScalarNode) || !NAME.matcher(v).matches()) {
-            problems.add(t, path + "." + key, path + "." + key + ": '" + v + "' is not a valid name (1 to 40 of a-z, 0-9 and '-',"
+            problems.add(keyLine(t), path + "." + key, path + "." + key + ": '" + v + "' is not a valid name (1 to 40 of a-z, 0-9 and '-',"
                     + " starting with a letter)");
             return null;
         }
@@ -328,7 +329,7 @@ public final class EnclaveLoader {
                 }
             }
         }
-        problems.add(t, "hugepages", "hugepages: '" + scalarText(t.getValueNode()) + "' is not one of yes, no, required");
+        problems.add(keyLine(t), "hugepages", "hugepages: '" + scalarText(t.getValueNode()) + "' is not one of yes, no, required");
         return null;
     }
 
@@ -341,20 +342,20 @@ public final class EnclaveLoader {
         boolean backend = false;
         if (vm != null) {
             if (!(vm.getValueNode() instanceof MappingNode block) || block.getFlowStyle() == org.yaml.snakeyaml.DumperOptions.FlowStyle.FLOW) {
-                problems.add(vm, "vm", "vm: expected the VM's shape as an indented block of profile fields (backend: qemu, ...), got "
+                problems.add(keyLine(vm), "vm", "vm: expected the VM's shape as an indented block of profile fields (backend: qemu, ...), got "
                         + (vm.getValueNode() instanceof MappingNode ? "a one-line {...} mapping" : kind(vm.getValueNode())));
                 return null;
             }
             for (NodeTuple t : block.getValue()) {
                 String key = scalarText(t.getKeyNode());
                 if (OWNED_BY_ENCLAVE.contains(key)) {
-                    problems.add(t, "vm." + key, "vm." + key + ": set by the enclave (name, cores, memory, image, kernelArgs), not in its vm block");
+                    problems.add(keyLine(t), "vm." + key, "vm." + key + ": set by the enclave (name, cores, memory, image, kernelArgs), not in its vm block");
                 }
                 if ("backend".equals(key)) {
                     backend = true;
                     String b = scalarText(t.getValueNode());
                     if (!BACKENDS.contains(b)) {
-                        problems.add(t, "vm.backend", "vm.backend: '" + b + "' cannot run an enclave; enclaves run on " + String.join(" or ", BACKENDS));
+                        problems.add(keyLine(t), "vm.backend", "vm.backend: '" + b + "' cannot run an enclave; enclaves run on " + String.join(" or ", BACKENDS));
                     }
                 }
             }
@@ -464,9 +465,9 @@ public final class EnclaveLoader {
         for (NodeTuple t : map.getValue()) {
             String key = scalarText(t.getKeyNode());
             if (!known.contains(key)) {
-                problems.add(t, prefix + key, prefix + key + ": unknown field (known: " + String.join(", ", known) + ")");
+                problems.add(keyLine(t), prefix + key, prefix + key + ": unknown field (known: " + String.join(", ", known) + ")");
             } else if (out.put(key, t) != null) {
-                problems.add(t, prefix + key, prefix + key + ": duplicate key; each field may appear once");
+                problems.add(keyLine(t), prefix + key, prefix + key + ": duplicate key; each field may appear once");
             }
         }
         return out;
@@ -482,7 +483,7 @@ public final class EnclaveLoader {
         }
         Node v = t.getValueNode();
         if (!(v instanceof ScalarNode s) || Tag.NULL.equals(s.getTag()) || s.getValue().isBlank()) {
-            problems.add(t, key, key + ": expected text, got " + kind(v));
+            problems.add(keyLine(t), key, key + ": expected text, got " + kind(v));
             return null;
         }
         return s.getValue();
@@ -498,19 +499,19 @@ public final class EnclaveLoader {
         }
         Node v = t.getValueNode();
         if (!(v instanceof ScalarNode s) || !Tag.STR.equals(s.getTag())) {
-            problems.add(t, key, key + ": expected a size with a unit such as 128M or 1G, got " + kind(v)
+            problems.add(keyLine(t), key, key + ": expected a size with a unit such as 128M or 1G, got " + kind(v)
                     + (integer(v) != null ? " without a unit" : ""));
             return null;
         }
         try {
             long bytes = DataSize.parse(s.getValue(), key);
             if (bytes <= 0) {
-                problems.add(t, key, key + ": must be more than 0");
+                problems.add(keyLine(t), key, key + ": must be more than 0");
                 return null;
             }
             return bytes;
         } catch (HpcvirtException e) {
-            problems.add(t, key, e.getMessage());
+            problems.add(keyLine(t), key, e.getMessage());
             return null;
         }
     }
@@ -550,6 +551,11 @@ public final class EnclaveLoader {
         return "text ('" + s.getValue() + "')";
     }
 
+    /** The 1-based line of a mapping entry's key. */
+    private static int keyLine(NodeTuple t) {
+        return line(t.getKeyNode());
+    }
+
     private static int line(Node n) {
         return n.getStartMark().getLine() + 1;
     }
@@ -570,37 +576,5 @@ public final class EnclaveLoader {
             sb.append(start == end ? Integer.toString(start) : start + "-" + end);
         }
         return sb.length() == 0 ? "none" : sb.toString();
-    }
-
-    /** Problems of one text; not thread-safe. */
-    private static final class Problems {
-        private final String source;
-        private final List<ProfileException.Problem> list = new ArrayList<>();
-
-        Problems(String source) {
-            this.source = source;
-        }
-
-        void add(int line, String path, String detail) {
-            list.add(new ProfileException.Problem(source, line, path, detail));
-        }
-
-        void add(NodeTuple at, String path, String detail) {
-            add(line(at.getKeyNode()), path, detail);
-        }
-
-        boolean any() {
-            return !list.isEmpty();
-        }
-
-        int count() {
-            return list.size();
-        }
-
-        ProfileException exception() {
-            List<ProfileException.Problem> sorted = new ArrayList<>(list);
-            sorted.sort(java.util.Comparator.comparingInt(ProfileException.Problem::line));
-            return new ProfileException(sorted);
-        }
     }
 }
