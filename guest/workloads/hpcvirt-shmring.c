@@ -6,8 +6,18 @@
  * memory size matches, or the first), enables it, maps resource2 and then either produces or
  * consumes COUNT messages:
  *
- *   hpcvirt-shmring produce COUNT [SECONDS]
- *   hpcvirt-shmring consume COUNT [SECONDS]
+ *   hpcvirt-shmring produce COUNT [SECONDS [timed]]
+ *   hpcvirt-shmring consume COUNT [SECONDS [timed]]
+ *   hpcvirt-shmring ping COUNT [SECONDS]
+ *   hpcvirt-shmring pong COUNT [SECONDS]
+ *
+ * With HPCVIRT_SHMRING_FILE set, the program maps that file (e.g. a /dev/shm segment) instead of
+ * the device, so the very same code runs between two host processes (the native limit).
+ * "timed" appends " in US us" to the consumer's line: the microseconds from the first message
+ * seen to the last one consumed. ping/pong time COUNT round trips of one checked message each
+ * (ping writes slot 0 and waits, busy-polling, for pong's checked copy in slot 1), after pong
+ * said it is polling, so start-up is not timed; ping must start first or within SECONDS; it prints
+ * "pinged N good G min_ns A median_ns B p99_ns C max_ns D" (exit 1 if a reply was bad).
  *
  * Layout: a 64-byte header {magic, slots, head, tail} followed by SLOTS 64-byte messages
  * {seq, sum, payload[48]}. head and tail only grow; slot = counter % SLOTS. Every message carries
@@ -33,6 +43,7 @@
 
 #define MAGIC 0x6870637673686d31ULL /* "hpcvshm1" */
 #define DEAD 0x6461656476637068ULL  /* "hpcvdead" in memory order: the daemon marked the link dead */
+#define PINGMAGIC 0x6870637670696e67ULL /* "hpcvping" */
 #define PAYLOAD 48
 
 struct header {
@@ -48,6 +59,19 @@ struct message {
     uint64_t sum;
     uint8_t payload[PAYLOAD];
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
 
 static long now_ms(void)
 {
@@ -120,16 +144,122 @@ static char *find_device(void)
     return found;
 }
 
+static void fill(struct message *m, uint64_t seq)
+{
+    for (int j = 0; j < PAYLOAD; j++) {
+        m->payload[j] = (uint8_t) (seq * 31 + j * 7);
+    }
+    m->seq = seq;
+    m->sum = fnv1a(seq, m->payload);
+}
+
+/*
+ * Round trips: pad[0] counts pings written to slot 0, pad[1] replies written to slot 1. ping
+ * resets both and then sets PINGMAGIC; pong waits for it. Both sides busy-poll.
+ */
+static int pingpong(volatile struct header *h, struct message *ring, int ping, uint64_t count, long deadline)
+{
+    volatile uint64_t *sent = &h->pad[0];
+    volatile uint64_t *replied = &h->pad[1];
+    volatile uint64_t *ready = &h->pad[2];
+    if (ping) {
+        __atomic_store_n(&h->magic, 0, __ATOMIC_SEQ_CST);
+        *sent = 0;
+        *replied = 0;
+        *ready = 0;
+        __atomic_store_n(&h->magic, PINGMAGIC, __ATOMIC_SEQ_CST);
+        /* pong's start-up is not a round trip: wait until it says it is polling */
+        while (__atomic_load_n(ready, __ATOMIC_SEQ_CST) != 1) {
+            if (now_ms() > deadline) {
+                printf("pinged 0 timeout waiting for pong\n");
+                return 2;
+            }
+        }
+        uint64_t *rtt = malloc(sizeof(uint64_t) * (count ? count : 1));
+        uint64_t good = 0;
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t t0 = now_ns();
+            fill(&ring[0], i);
+            __atomic_store_n(sent, i + 1, __ATOMIC_SEQ_CST);
+            unsigned spins = 0;
+            while (__atomic_load_n(replied, __ATOMIC_SEQ_CST) != i + 1) {
+                if ((++spins & 0xffff) == 0 && now_ms() > deadline) {
+                    printf("pinged %llu timeout\n", (unsigned long long) i);
+                    return 2;
+                }
+            }
+            rtt[i] = now_ns() - t0;
+            struct message copy;
+            memcpy(&copy, &ring[1], sizeof copy);
+            if (copy.seq == i && copy.sum == fnv1a(copy.seq, copy.payload)) {
+                good++;
+            }
+        }
+        if (count == 0) {
+            printf("pinged 0\n");
+            return 0;
+        }
+        qsort(rtt, count, sizeof rtt[0], cmp_u64);
+        uint64_t p99 = rtt[(count * 99 + 99) / 100 - 1 < count ? (count * 99 + 99) / 100 - 1 : count - 1];
+        printf("pinged %llu good %llu min_ns %llu median_ns %llu p99_ns %llu max_ns %llu\n", (unsigned long long) count,
+                (unsigned long long) good, (unsigned long long) rtt[0], (unsigned long long) rtt[count / 2],
+                (unsigned long long) p99, (unsigned long long) rtt[count - 1]);
+        return good == count ? 0 : 1;
+    }
+    while (__atomic_load_n(&h->magic, __ATOMIC_SEQ_CST) != PINGMAGIC) {
+        if (now_ms() > deadline) {
+            printf("timeout waiting for ping\n");
+            return 2;
+        }
+        usleep(100);
+    }
+    /* a stale PINGMAGIC from an earlier run: ping resets the counters and clears ready first */
+    while (__atomic_load_n(sent, __ATOMIC_SEQ_CST) != 0 || __atomic_load_n(ready, __ATOMIC_SEQ_CST) != 0) {
+        if (now_ms() > deadline) {
+            printf("timeout waiting for ping\n");
+            return 2;
+        }
+        usleep(100);
+    }
+    __atomic_store_n(ready, 1, __ATOMIC_SEQ_CST);
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        unsigned spins = 0;
+        while (__atomic_load_n(sent, __ATOMIC_SEQ_CST) != i + 1) {
+            if ((++spins & 0xffff) == 0 && now_ms() > deadline) {
+                printf("ponged %llu timeout\n", (unsigned long long) i);
+                return 2;
+            }
+        }
+        struct message copy;
+        memcpy(&copy, &ring[0], sizeof copy);
+        if (copy.seq != i || copy.sum != fnv1a(copy.seq, copy.payload)) {
+            bad++;
+        }
+        memcpy(&ring[1], &copy, sizeof copy);
+        __atomic_store_n(replied, i + 1, __ATOMIC_SEQ_CST);
+    }
+    printf("ponged %llu bad %llu\n", (unsigned long long) count, (unsigned long long) bad);
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 3 || (strcmp(argv[1], "produce") != 0 && strcmp(argv[1], "consume") != 0)) {
-        fprintf(stderr, "usage: hpcvirt-shmring produce|consume COUNT [SECONDS]\n");
+    if (argc < 3 || (strcmp(argv[1], "produce") != 0 && strcmp(argv[1], "consume") != 0 && strcmp(argv[1], "ping") != 0
+            && strcmp(argv[1], "pong") != 0)) {
+        fprintf(stderr, "usage: hpcvirt-shmring produce|consume|ping|pong COUNT [SECONDS [timed]]\n");
         return 3;
     }
     int produce = strcmp(argv[1], "produce") == 0;
+    int ping = strcmp(argv[1], "ping") == 0;
+    int pong = strcmp(argv[1], "pong") == 0;
+    int timed = argc > 4 && strcmp(argv[4], "timed") == 0;
     uint64_t count = strtoull(argv[2], NULL, 10);
     long limit_ms = (argc > 3 ? atol(argv[3]) : 60) * 1000L;
-    char *res = find_device();
+    char *res = getenv("HPCVIRT_SHMRING_FILE");
+    if (!res || !*res) {
+        res = find_device();
+    }
     if (!res) {
         fprintf(stderr, "no ivshmem device (1af4:1110) in /sys/bus/pci/devices\n");
         return 3;
@@ -149,6 +279,9 @@ int main(int argc, char **argv)
     struct message *ring = (struct message *) (base + sizeof(struct header));
     uint64_t slots = (st.st_size - sizeof(struct header)) / sizeof(struct message);
     long deadline = now_ms() + limit_ms;
+    if (ping || pong) {
+        return pingpong(h, ring, ping, count, deadline);
+    }
     if (produce && h->magic != MAGIC) {
         h->slots = slots;
         h->head = 0;
@@ -195,6 +328,7 @@ int main(int argc, char **argv)
     }
     uint64_t start = __atomic_load_n(&h->tail, __ATOMIC_SEQ_CST);
     uint64_t good = 0, badsum = 0, badseq = 0;
+    uint64_t first_ns = 0;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t seq = start + i;
         while (__atomic_load_n(&h->head, __ATOMIC_SEQ_CST) <= seq) {
@@ -212,6 +346,9 @@ int main(int argc, char **argv)
             }
             usleep(100);
         }
+        if (i == 0) {
+            first_ns = now_ns();
+        }
         struct message copy;
         memcpy(&copy, &ring[seq % slots], sizeof copy);
         if (copy.seq != seq) {
@@ -223,7 +360,11 @@ int main(int argc, char **argv)
         }
         __atomic_store_n(&h->tail, seq + 1, __ATOMIC_SEQ_CST);
     }
-    printf("consumed %llu from %llu good %llu badsum %llu badseq %llu\n", (unsigned long long) count,
+    printf("consumed %llu from %llu good %llu badsum %llu badseq %llu", (unsigned long long) count,
             (unsigned long long) start, (unsigned long long) good, (unsigned long long) badsum, (unsigned long long) badseq);
+    if (timed) {
+        printf(" in %llu us", (unsigned long long) ((now_ns() - first_ns) / 1000));
+    }
+    printf("\n");
     return badsum || badseq ? 1 : 0;
 }

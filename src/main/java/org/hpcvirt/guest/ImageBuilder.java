@@ -65,7 +65,8 @@ public final class ImageBuilder {
     /** Sources of the guest-kernel fault module (E-Zone 3), built with the image kernel's headers. */
     static final List<String> KERNCRASH_RESOURCES = List.of("/guest/kerncrash/kerncrash.c", "/guest/kerncrash/Kbuild");
     /** Guest workloads compiled static into {@code /sbin} (fault programs and known-answer workloads). */
-    public static final List<String> WORKLOADS = List.of("hpcvirt-fault", "hpcvirt-checksum", "hpcvirt-kernels", "hpcvirt-shmring");
+    public static final List<String> WORKLOADS = List.of("hpcvirt-fault", "hpcvirt-checksum", "hpcvirt-kernels", "hpcvirt-shmring",
+            "hpcvirt-noise");
     /** Where the kerncrash module lives in the guest, relative to {@code /lib/modules/<version>}. */
     public static final String KERNCRASH_MODULE = "extra/kerncrash.ko";
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
