@@ -95,10 +95,11 @@ public final class EnclaveBenchmark {
 
     /** Runs the benchmark and prints (and, with an output directory, writes) the tables. */
     public void run() throws IOException, InterruptedException {
-        if (Files.isDirectory(CPUSET.resolve("..").normalize()) && (Files.isDirectory(CPUSET.resolve(A))
-                || Files.isDirectory(CPUSET.resolve(B)))) {
-            throw new HpcvirtException(ErrorCode.REFUSED, "a cgroup of an earlier bench enclave run is left in " + CPUSET
-                    + "; remove it first");
+        for (String n : List.of(A, B, NOISY)) {
+            if (Files.isDirectory(CPUSET.resolve(n))) {
+                throw new HpcvirtException(ErrorCode.REFUSED, "cgroup " + CPUSET.resolve(n) + " of another bench enclave run exists;"
+                        + " is one running?");
+            }
         }
         NodeLayout layout = NodeLayout.temporary("hvbe", imagesDir);
         Path home = layout.home();

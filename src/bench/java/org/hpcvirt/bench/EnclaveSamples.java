@@ -1,7 +1,5 @@
 package org.hpcvirt.bench;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hpcvirt.api.ErrorCode;
@@ -9,8 +7,8 @@ import org.hpcvirt.api.HpcvirtException;
 
 /**
  * The result lines of the guest programs {@code hpcvirt-shmring} (ping, timed consume) and
- * {@code hpcvirt-noise} (quanta), parsed, and the statistics {@code bench enclave} draws from
- * them. Pure functions; a line that does not match is an error quoting it.
+ * {@code hpcvirt-noise} (quanta), parsed, with the figures {@code bench enclave} derives from
+ * them (MB/s, spreads). Pure functions; a line that does not match is an error quoting it.
  */
 public final class EnclaveSamples {
     private static final Pattern PING = Pattern.compile(
@@ -83,20 +81,6 @@ public final class EnclaveSamples {
             throw bad("hpcvirt-noise quanta", output);
         }
         return new Quanta(l(m, 1), l(m, 2), l(m, 3), l(m, 4), l(m, 5), l(m, 6));
-    }
-
-    /** Nearest-rank percentile (the ceil(p/100 · n)-th smallest), p in (0, 100]; fails on no samples. */
-    public static double percentile(List<Double> xs, double p) {
-        if (xs.isEmpty()) {
-            throw new IllegalArgumentException("no samples");
-        }
-        if (!(p > 0 && p <= 100)) {
-            throw new IllegalArgumentException("percentile " + p + " not in (0, 100]");
-        }
-        List<Double> s = new ArrayList<>(xs);
-        s.sort(null);
-        int k = (int) Math.ceil(p / 100 * s.size());
-        return s.get(Math.max(1, k) - 1);
     }
 
     private static String lastLine(String output) {

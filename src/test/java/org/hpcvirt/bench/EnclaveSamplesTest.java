@@ -3,7 +3,6 @@ package org.hpcvirt.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.List;
 import org.hpcvirt.api.HpcvirtException;
 import org.junit.jupiter.api.Test;
 
@@ -47,18 +46,6 @@ class EnclaveSamplesTest {
         assertThat(q.maxSpread()).isEqualTo(8.0);
         assertThatThrownBy(() -> EnclaveSamples.quanta("usage: hpcvirt-noise quanta COUNT WORK | spin SECONDS"))
                 .hasMessageContaining("hpcvirt-noise quanta reported 'usage");
-    }
-
-    @Test
-    void percentileIsNearestRank() {
-        List<Double> xs = List.of(5.0, 1.0, 4.0, 2.0, 3.0);
-        assertThat(EnclaveSamples.percentile(xs, 50)).isEqualTo(3.0);
-        assertThat(EnclaveSamples.percentile(xs, 99)).isEqualTo(5.0);
-        assertThat(EnclaveSamples.percentile(xs, 20)).isEqualTo(1.0);
-        assertThat(EnclaveSamples.percentile(xs, 21)).isEqualTo(2.0);
-        assertThat(EnclaveSamples.percentile(List.of(7.0), 1)).isEqualTo(7.0);
-        assertThatThrownBy(() -> EnclaveSamples.percentile(List.of(), 50)).hasMessage("no samples");
-        assertThatThrownBy(() -> EnclaveSamples.percentile(xs, 0)).hasMessageContaining("not in (0, 100]");
     }
 
     @Test
