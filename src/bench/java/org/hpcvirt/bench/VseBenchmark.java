@@ -52,7 +52,7 @@ public final class VseBenchmark {
      * @param script the cluster script ({@code scripts/slurm-cluster.sh}), absolute
      * @param runs jobs of each variant, at least 1
      * @param nodes compute nodes of the cluster and of each job, 1..50
-     * @param out directory for the job scripts, their outputs and {@code result.txt}; created if missing
+     * @param out directory for the job scripts, their outputs, {@code result.txt} and the cluster's logs ({@code cluster-log}); created if missing
      * @param log where progress and the table go
      */
     public VseBenchmark(Path script, int runs, int nodes, Path out, PrintWriter log) {
@@ -214,12 +214,27 @@ public final class VseBenchmark {
             return;
         }
         try {
+            keepLogs();
             log.println(cluster("down", "--dir", dir.toString()).strip());
         } catch (RuntimeException e) {
             log.println("bench vse: taking the cluster down failed: " + e.getMessage());
         }
         log.flush();
         dir = null;
+    }
+
+    /** Copies the cluster's logs (slurmctld, slurmd, Prolog, Epilog, daemons) to {@code OUT/cluster-log} before {@code down} deletes them. */
+    private void keepLogs() {
+        Path from = dir.resolve("log");
+        Path to = out.resolve("cluster-log");
+        try (var files = Files.list(from)) {
+            Files.createDirectories(to);
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            log.println("bench vse: could not keep the cluster's logs in " + to + ": " + e.getMessage());
+        }
     }
 
     /** Runs the cluster script with {@code args}; its output; a failure (non-zero exit) throws with that output. */
