@@ -79,6 +79,20 @@ class VseReportTest {
     }
 
     @Test
+    void bootsOfOneVmPerNodeAtOnceAreAFurtherRowAndComparison() {
+        VseReport r = report();
+        r.addParallelBoot(2, 5.5);
+        r.addParallelBoot(2, 6.5);
+        StringWriter w = new StringWriter();
+        r.print(new PrintWriter(w, true), "bare", "cold", "snap");
+        assertThat(w.toString()).containsPattern("\n2 VM boots at once +2  6.00 \\(5.50-6.50\\) *\n")
+                .contains("the same against 2 VM boots at once (one per node, as the job's Prologs do) + 0.5 s = 6.50 s: cold boot +12.00 s is 1.8× that");
+        StringWriter without = new StringWriter();
+        report().print(new PrintWriter(without, true), "bare", "cold", "snap");
+        assertThat(without.toString()).doesNotContain("at once");
+    }
+
+    @Test
     void aVariantWithoutSamplesCannotBePrinted() {
         VseReport r = new VseReport();
         r.add("bare", T0, after(0.5, 1.0));
