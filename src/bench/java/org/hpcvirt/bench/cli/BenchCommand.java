@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         subcommands = {BenchBootCommand.class, BenchSimCommand.class, BenchInjectCommand.class,
                 BenchCheckpointCommand.class,
                 BenchMigrateCommand.class, BenchTlsCommand.class, BenchCliCommand.class, BenchMetricsCommand.class,
-                BenchFootprintCommand.class, BenchContinuumCommand.class, BenchEnclaveCommand.class})
+                BenchFootprintCommand.class, BenchContinuumCommand.class, BenchEnclaveCommand.class,
+                BenchVseCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
