@@ -44,6 +44,17 @@ public interface Migratable {
     void awaitIncomingAndResume(Duration timeout);
 
     /**
+     * Destination side: whether the incoming guest already runs here although nobody asked to resume
+     * it — the VMM's own protocol resumed it on arrival and removed the source's copy (libvirt's
+     * migration does; QEMU's waits for {@link #awaitIncomingAndResume}). Giving such an instance up
+     * would destroy the only copy of the guest; the caller adopts it with {@link #awaitIncomingAndResume}
+     * instead. Never throws: false when it cannot tell. The default is false.
+     */
+    default boolean arrivedRunning() {
+        return false;
+    }
+
+    /**
      * Source side: cancels an outgoing migration this instance may still be running (started by
      * an earlier daemon that is gone) and waits until the VMM has settled, at most {@code timeout}.
      * The VMM resumes the guest itself if it was running; nothing happens if no migration runs.

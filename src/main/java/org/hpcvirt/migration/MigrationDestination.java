@@ -41,6 +41,8 @@ public final class MigrationDestination implements AutoCloseable {
     private final ProfileLoader profiles;
     /** Incoming VMs not resumed yet, by name: the instance generation their deadline is for. */
     private final Map<String, Long> waiting = new ConcurrentHashMap<>();
+    /** How long adopting a guest that already runs here may take when its source never asked to resume it. */
+    private static final Duration KEEP_TIMEOUT = Duration.ofSeconds(30);
     private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(
             DaemonThreads.named("incoming-deadline"));
 
@@ -124,12 +126,29 @@ public final class MigrationDestination implements AutoCloseable {
     /**
      * The source never asked to resume the incoming VM in time (it died, or gave up without
      * telling): the never-resumed QEMU is killed and the name freed. The source, if it is still
-     * there, keeps its VM (it resumes it there only once it knows this side's QEMU is gone).
+     * there, keeps its VM (it resumes it there only once it knows this side's QEMU is gone). Unless
+     * the guest already runs here ({@link Migratable#arrivedRunning}: the backend's own protocol
+     * switched over and removed the source's copy): then it is kept and adopted, not destroyed.
      */
     private void giveUp(ManagedVm vm, long generation, String why) {
         synchronized (vm) {
             if (!waiting.remove(vm.name(), generation) || vm.generation() != generation) {
                 return;
+            }
+            Instance inst = vm.instance();
+            Migratable mig = inst == null ? null : inst.capability(Migratable.class).orElse(null);
+            if (mig != null && mig.arrivedRunning()) {
+                // the backend's own protocol already switched over (libvirt): this is the only copy of the guest
+                try {
+                    mig.awaitIncomingAndResume(KEEP_TIMEOUT);
+                    watch.refreshProcess(vm);
+                    vm.markResumed();
+                    vms.publish(vm, VmEvent.Type.MIGRATION, "incoming migration not resumed by the source (" + why
+                            + "), but the guest already runs here and the source's copy is gone: kept here", Map.of("outcome", "kept"));
+                    return;
+                } catch (HpcvirtException e) {
+                    why = why + "; keeping the guest that runs here failed: " + HpcvirtException.chain(e);
+                }
             }
             vms.publish(vm, VmEvent.Type.MIGRATION, "incoming migration given up: " + why
                     + "; its waiting QEMU is gone and the name is free", Map.of("outcome", "given-up"));

@@ -220,6 +220,8 @@ public final class FakeBackend implements Backend {
         private final AtomicInteger resumes = new AtomicInteger();
         private final List<String> calls = new CopyOnWriteArrayList<>();
         private final List<InstanceListener> listeners = new CopyOnWriteArrayList<>();
+        /** An incoming instance that the backend's own protocol resumed on arrival (as libvirt does); set by tests. */
+        public volatile boolean runsOnArrival;
         private final Map<String, RuntimeException> failNext = new ConcurrentHashMap<>();
         private final Map<Class<?>, Object> capabilities = new HashMap<>();
         /** Disk layers by drive, top first. */
@@ -541,6 +543,12 @@ public final class FakeBackend implements Backend {
             public void awaitIncomingAndResume(Duration timeout) {
                 call("awaitIncomingAndResume", null);
                 running();
+            }
+
+            /** What {@link FakeInstance#runsOnArrival} says: a backend whose protocol resumes the guest itself. */
+            @Override
+            public boolean arrivedRunning() {
+                return runsOnArrival;
             }
 
             /** Nothing streams in the fake: COMPLETED if the state was sent ({@link RunState#MIGRATED}), else NONE. */

@@ -252,6 +252,20 @@ class ControlPlaneTest {
     }
 
     @Test
+    void anIncomingGuestThatAlreadyRunsHereIsKeptWhenTheSourceNeverAsksToResumeIt() {
+        // libvirt's protocol resumes the guest on arrival and removes the source's copy: giving up would destroy the only copy
+        run(new Operation.PrepareIncoming(String.format(PROFILE, "arr"), null, "n2", null, 1, null));
+        FakeBackend.FakeInstance arriving = backend.last();
+        arriving.runsOnArrival = true;
+        await().atMost(Duration.ofSeconds(10)).until(() -> events("arr").stream().anyMatch(e -> "kept".equals(e.data().get("outcome"))));
+        assertThat(arriving.isAlive()).as("the guest that runs here is not killed").isTrue();
+        assertThat(arriving.calls()).contains("awaitIncomingAndResume");
+        assertThat(state("arr")).isIn(VmState.STARTING, VmState.RUNNING);
+        assertThat(events("arr")).noneMatch(e -> "given-up".equals(e.data().get("outcome")));
+        assertCode(() -> run(new Operation.ResumeIncoming("arr", null)), ErrorCode.WRONG_STATE, "not waiting for an incoming migration");
+    }
+
+    @Test
     void anIncomingMigrationThatIsNeverResumedIsGivenUp() throws IOException {
         String yaml = String.format(PROFILE, "in");
         var in = (org.hpcvirt.migration.MigrationPeer.IncomingMigration) run(new Operation.PrepareIncoming(yaml, null, "n2", null, 1, null));

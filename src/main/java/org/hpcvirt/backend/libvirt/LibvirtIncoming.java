@@ -282,6 +282,26 @@ final class LibvirtIncoming implements Instance {
             adopt(timeout);
         }
 
+        /** Whether a domain of this name runs in this node's libvirtd: libvirt resumed it on arrival and removed the source's. */
+        @Override
+        public boolean arrivedRunning() {
+            if (arrived != null) {
+                return true;
+            }
+            try {
+                Connect c = LibvirtConnection.open(uri, connectTimeout);
+                try {
+                    return c.domainLookupByName(domainName).getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_RUNNING;
+                } catch (LibvirtException e) {
+                    return false;
+                } finally {
+                    LibvirtConnection.closeQuietly(c);
+                }
+            } catch (HpcvirtException e) {
+                return false;
+            }
+        }
+
         @Override
         public Checkpointable.SaveResult migrate(String uri, MigrateOptions options) {
             return arrivedOrFail("migrate").capability(Migratable.class).orElseThrow().migrate(uri, options);
