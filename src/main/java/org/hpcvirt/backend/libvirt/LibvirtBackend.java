@@ -150,6 +150,13 @@ public final class LibvirtBackend implements Backend {
     /** {@link IncomingLaunch}: a {@link LibvirtIncoming} waiting for the domain of {@code spec} to arrive in this node's libvirtd. */
     private Instance launchIncoming(LaunchSpec spec) {
         Path run = spec.runDir();
+        prepareRunDir(run);
+        return new LibvirtIncoming(this, uri, connectTimeout, run.toAbsolutePath().normalize(),
+                LibvirtDomainXml.domainName(spec.profile().name()));
+    }
+
+    /** Creates {@code run} and removes what an earlier instance left there (sockets, console, domain file). */
+    private static void prepareRunDir(Path run) {
         try {
             Files.createDirectories(run);
             for (String f : List.of(QemuCommandLine.AGENT_SOCKET, QemuCommandLine.GDB_SOCKET, QemuCommandLine.CONSOLE_LOG,
@@ -159,8 +166,6 @@ public final class LibvirtBackend implements Backend {
         } catch (IOException e) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot prepare " + run, e);
         }
-        return new LibvirtIncoming(this, uri, connectTimeout, run.toAbsolutePath().normalize(),
-                LibvirtDomainXml.domainName(spec.profile().name()));
     }
 
     /** The instance, with {@link LibvirtMigratable} where this node can migrate. */
@@ -195,14 +200,10 @@ public final class LibvirtBackend implements Backend {
             }
         }
         try {
-            Files.createDirectories(run);
-            for (String f : List.of(QemuCommandLine.AGENT_SOCKET, QemuCommandLine.GDB_SOCKET, QemuCommandLine.CONSOLE_LOG,
-                    LibvirtInstance.DOMAIN_FILE)) {
-                Files.deleteIfExists(run.resolve(f));
-            }
-        } catch (IOException e) {
+            prepareRunDir(run);
+        } catch (HpcvirtException e) {
             LibvirtConnection.closeQuietly(c);
-            throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot prepare " + run, e);
+            throw e;
         }
         Domain d;
         try {
