@@ -34,7 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EnclaveIT {
-    private static final Path CPUSET = Path.of("/sys/fs/cgroup/cpuset/hpcvirt");
+    private static final Path CPUSET = EnclaveLeftovers.CPUSET;
     private static final String A = "encit-a";
     private static final int CORE = 1;
     private static TestNode node;
@@ -52,23 +52,8 @@ class EnclaveIT {
 
     @AfterAll
     static void stopNode() throws IOException {
-        try {
-            if (node != null) {
-                node.close();
-            }
-        } finally {
-            // never leave an enclave's cgroup behind, whatever failed
-            for (String n : List.of(A, "encit-b", "encit-c", "encit-d", "encit-e", "encit-h")) {
-                Path dir = CPUSET.resolve(n);
-                if (Files.isDirectory(dir)) {
-                    await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
-                        Files.delete(dir);
-                        return true;
-                    });
-                }
-            }
-            Files.deleteIfExists(Path.of("/dev/shm/hpcvirt-link-encit-fail"));
-        }
+        // never leave an enclave's cgroup behind, whatever failed
+        EnclaveLeftovers.closeAndRemove(node, List.of(A, "encit-b", "encit-c", "encit-d", "encit-e", "encit-h"), List.of(Path.of("/dev/shm/hpcvirt-link-encit-fail")));
     }
 
     private static String file(String name, String cores, String memory, String extra) {

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * cgroups, once both are destroyed.
  */
 class EnclaveLinkIT {
-    private static final Path CPUSET = Path.of("/sys/fs/cgroup/cpuset/hpcvirt");
+    private static final Path CPUSET = EnclaveLeftovers.CPUSET;
     private static final String P = "encln-p";
     private static final String C = "encln-c";
     private static final String LINK = "encit-ring";
@@ -42,22 +42,7 @@ class EnclaveLinkIT {
 
     @AfterAll
     static void stopNode() throws IOException {
-        try {
-            if (node != null) {
-                node.close();
-            }
-        } finally {
-            for (String n : List.of(P, C)) {
-                Path dir = CPUSET.resolve(n);
-                if (Files.isDirectory(dir)) {
-                    await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
-                        Files.delete(dir);
-                        return true;
-                    });
-                }
-            }
-            Files.deleteIfExists(SEGMENT);
-        }
+        EnclaveLeftovers.closeAndRemove(node, List.of(P, C), List.of(SEGMENT));
     }
 
     private static EnclaveView create(String name, int core, String peer) {

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * event on the consumer.
  */
 class EnclavePolicyIT {
-    private static final Path CPUSET = Path.of("/sys/fs/cgroup/cpuset/hpcvirt");
+    private static final Path CPUSET = EnclaveLeftovers.CPUSET;
     private static final String P = "encpol-p";
     private static final String C = "encpol-c";
     private static final String LINK = "encpol-ring";
@@ -60,22 +60,7 @@ class EnclavePolicyIT {
 
     @AfterAll
     static void stopNode() throws IOException {
-        try {
-            if (node != null) {
-                node.close();
-            }
-        } finally {
-            for (String n : List.of(P, C)) {
-                Path dir = CPUSET.resolve(n);
-                if (Files.isDirectory(dir)) {
-                    await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
-                        Files.delete(dir);
-                        return true;
-                    });
-                }
-            }
-            Files.deleteIfExists(SEGMENT);
-        }
+        EnclaveLeftovers.closeAndRemove(node, List.of(P, C), List.of(SEGMENT));
     }
 
     private static EnclaveView create(String name, int core, String peer, LinkPolicy policy) {
