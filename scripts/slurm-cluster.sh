@@ -31,18 +31,24 @@
 # Environment: HVS_JAVA (java), HVS_CP (class path of the daemon; default target/hpcvirt.jar, built
 # when missing), HVS_IMAGES (images to seed DIR/images with; default target/it-images).
 # Slurm runs as root without systemd: ProctrackType=proctrack/linuxproc and TaskPlugin=task/none,
-# since several slurmd share one host's cgroup v1 hierarchy. Needs root. Only one cluster per
-# machine (the namespace names are fixed); the directory of the running one is in /run/hvs-slurm.dir.
+# since several slurmd share one host's cgroup v1 hierarchy. Needs root. One cluster per
+# namespace prefix (HVS_NETNS, default hvs); the directory of the running one is in /run/PREFIX-slurm.dir.
 set -euo pipefail
 caller=$PWD
 cd "$(dirname "$0")/.."
 repo=$PWD
 subnet=10.200.60
+# HVS_NETNS: prefix of the network namespace names (default hvs), so that two clusters may run on one
+# machine side by side (each has its own namespaces; addresses are the same inside each). Node names
+# and host names stay hvs-nI and hvs-ctl.
+nsp=${HVS_NETNS:-hvs}
+[[ "$nsp" =~ ^[a-z][a-z0-9]{0,5}$ ]] || { echo "slurm-cluster: HVS_NETNS must be 1-6 lower-case letters or digits starting with a letter, not '$nsp'" >&2; exit 2; }
 ctl=hvs-ctl
+ctl_ns=$nsp-ctl
 ctl_addr=$subnet.254
 port=7700
 java=${HVS_JAVA:-java}
-dirfile=/run/hvs-slurm.dir
+dirfile=/run/$nsp-slurm.dir
 marker=.hvs-slurm-cluster
 
 die() {
@@ -94,12 +100,12 @@ node_names() {
 }
 
 our_namespaces() {
-    ls /run/netns 2>/dev/null | grep -E '^hvs-(ctl|n[0-9]+)$' || true
+    ls /run/netns 2>/dev/null | grep -E "^$nsp-(ctl|n[0-9]+)\$" || true
 }
 
 # in_ctl CMD…: a command in the controller's namespace with the cluster's configuration
 in_ctl() {
-    SLURM_CONF=$conf nsenter --net=/run/netns/$ctl "$@"
+    SLURM_CONF=$conf nsenter --net=/run/netns/$ctl_ns "$@"
 }
 
 # live pids whose command line names DIR (daemons, QEMUs, munged) — besides this script
@@ -199,18 +205,18 @@ start_munge() {
 
 make_network() {
     local i
-    ip netns add $ctl
-    ip -n $ctl link set lo up
-    ip -n $ctl link add br0 type bridge
-    ip -n $ctl addr add "$ctl_addr/24" dev br0
-    ip -n $ctl link set br0 up
+    ip netns add $ctl_ns
+    ip -n $ctl_ns link set lo up
+    ip -n $ctl_ns link add br0 type bridge
+    ip -n $ctl_ns addr add "$ctl_addr/24" dev br0
+    ip -n $ctl_ns link set br0 up
     for i in $(seq 1 "$count"); do
-        ip netns add "hvs-n$i"
-        ip -n "hvs-n$i" link set lo up
-        ip link add eth0 netns "hvs-n$i" type veth peer name "n$i" netns $ctl
-        ip -n $ctl link set "n$i" master br0 up
-        ip -n "hvs-n$i" addr add "$subnet.$i/24" dev eth0
-        ip -n "hvs-n$i" link set eth0 up
+        ip netns add "$nsp-n$i"
+        ip -n "$nsp-n$i" link set lo up
+        ip link add eth0 netns "$nsp-n$i" type veth peer name "n$i" netns $ctl_ns
+        ip -n $ctl_ns link set "n$i" master br0 up
+        ip -n "$nsp-n$i" addr add "$subnet.$i/24" dev eth0
+        ip -n "$nsp-n$i" link set eth0 up
     done
 }
 
@@ -326,7 +332,7 @@ start_daemons() {
         mkdir -p "$dir/hvs-n$i"
         ln -sfn "$dir/images" "$dir/hvs-n$i/images"
         HPCVIRT_HOME=$dir/hvs-n$i HPCVIRT_STORE=$dir/store HPCVIRT_NODE=hvs-n$i HPCVIRT_PEERS=$peers \
-            setsid nsenter --net="/run/netns/hvs-n$i" \
+            setsid nsenter --net="/run/netns/$nsp-n$i" \
             "$java" -Dhpcvirt.home="$dir/hvs-n$i/" @"$repo/src/main/resources/org/hpcvirt/daemon/jvm.options" -cp "$cp" \
             org.hpcvirt.cli.Main daemon run --listen "$subnet.$i:$port" --tls "$dir/cluster/nodes/hvs-n$i" --tokens "$dir/cluster/tokens" \
             < /dev/null >> "$dir/log/hpcvirtd-hvs-n$i.log" 2>&1 &
@@ -412,19 +418,19 @@ up() {
     make_network
     build_spank
     write_config
-    start_in $ctl $ctl "$dir/log/slurmctld.out" slurmctld -D -c -f "$conf"
+    start_in $ctl_ns $ctl "$dir/log/slurmctld.out" slurmctld -D -c -f "$conf"
     for i in $(seq 1 "$count"); do
-        start_in "hvs-n$i" "hvs-n$i" "$dir/log/slurmd-hvs-n$i.out" slurmd -D -N "hvs-n$i" -f "$conf"
+        start_in "$nsp-n$i" "hvs-n$i" "$dir/log/slurmd-hvs-n$i.out" slurmd -D -N "hvs-n$i" -f "$conf"
     done
     start_daemons
     await_up
-    echo "slurm cluster up in $dir: controller $ctl ($ctl_addr), partition hvs"
+    echo "slurm cluster up in $dir: controller $ctl (namespace $ctl_ns, $ctl_addr), partition hvs"
     in_ctl sinfo -N -o '%N %T %c %P' | sed 's/^/  /'
     for i in $(seq 1 "$count"); do
         echo "  hvs-n$i: address $subnet.$i, slurmd log $dir/log/slurmd-hvs-n$i.log, hpcvirt daemon HPCVIRT_HOME=$dir/hvs-n$i"
     done
     echo "  images $dir/images, checkpoint store $dir/store, SPANK plugin: $( [ -s "$dir/etc/plugstack.conf" ] && echo "--vse" || echo "none")"
-    echo "  Slurm commands: $0 run -- sbatch …  (or SLURM_CONF=$conf nsenter --net=/run/netns/$ctl sbatch …)"
+    echo "  Slurm commands: $0 run -- sbatch …  (or SLURM_CONF=$conf nsenter --net=/run/netns/$ctl_ns sbatch …)"
 }
 
 status() {
@@ -449,7 +455,7 @@ case "$verb" in
     down) down ;;
     status) status ;;
     run) ((${#cmd[@]})) || die "run: no command (run -- CMD…)"
-         [ -f "$conf" ] && [ -e /run/netns/$ctl ] || die "run: no cluster is up in $dir"
+         [ -f "$conf" ] && [ -e /run/netns/$ctl_ns ] || die "run: no cluster is up in $dir"
          cd "$caller"
          # the hpcvirt CLI with the cluster's VSE policy and node configuration; sbatch passes them on to jobs
          PATH=$dir/bin:$PATH HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml HPCVIRT_SLURM_CONF=$dir/etc/hpcvirt-slurm.yaml \

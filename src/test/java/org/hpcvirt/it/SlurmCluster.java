@@ -19,17 +19,19 @@ import org.hpcvirt.daemon.DaemonClient;
 
 /**
  * A real Slurm 22.05 cluster for integration tests, made by {@code scripts/slurm-cluster.sh up N --dir DIR}
- * in a fresh directory under /tmp: a controller in network namespace {@code hvs-ctl}, compute nodes
- * {@code hvs-n1..N} (10.200.60.I) each with its own slurmd and hpcvirt daemon (home {@link #home(int)}),
+ * in a fresh directory under /tmp: a controller in network namespace {@code P-ctl}, compute nodes
+ * {@code hvs-n1..N} in namespaces {@code P-n1..N} (10.200.60.I), P being {@code $HVS_NETNS} or {@code hvs}, each with its own slurmd and hpcvirt daemon (home {@link #home(int)}),
  * the daemons sharing one image store and one checkpoint store, and the node Prolog/Epilog recording
  * their environment under {@code DIR/record}. Slurm commands run in the controller's namespace
  * ({@link #slurm}). {@link #close()} runs the script's {@code down} and then checks that nothing of the
- * cluster is left (no process in its namespaces or naming its directory, no {@code hvs-*} namespace);
- * a shutdown hook runs it too if the JVM ends first. Only one cluster per machine (the namespace names
- * are fixed). Not thread-safe; the creator closes it.
+ * cluster is left (no process in its namespaces or naming its directory, no {@code P-*} namespace);
+ * a shutdown hook runs it too if the JVM ends first. One cluster per namespace prefix: a second test run
+ * on the same machine sets another {@code HVS_NETNS}. Not thread-safe; the creator closes it.
  */
 public final class SlurmCluster implements AutoCloseable {
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(150);
+    /** Prefix of the cluster's network namespace names (the script's {@code HVS_NETNS}). */
+    private static final String PREFIX = System.getenv().getOrDefault("HVS_NETNS", "hvs");
 
     private final int count;
     private final Path dir;
@@ -86,9 +88,14 @@ public final class SlurmCluster implements AutoCloseable {
         return dir;
     }
 
-    /** The name of compute node {@code i} (1-based): {@code hvs-nI}, also its host name and namespace. */
+    /** The name of compute node {@code i} (1-based): {@code hvs-nI}, also its host name. */
     public static String node(int i) {
         return "hvs-n" + i;
+    }
+
+    /** The network namespace of compute node {@code i}: {@code P-nI}. */
+    public static String namespace(int i) {
+        return PREFIX + "-n" + i;
     }
 
     /** Node {@code i}'s address inside the cluster's network. */
@@ -125,7 +132,7 @@ public final class SlurmCluster implements AutoCloseable {
 
     /** A command in compute node {@code i}'s network namespace (where its slurmd, Prolog and daemon run); exit code and output. */
     public NetnsNodes.Result onNode(int i, String... command) {
-        List<String> args = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + node(i)));
+        List<String> args = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + namespace(i)));
         args.addAll(List.of(command));
         try {
             Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
@@ -222,10 +229,10 @@ public final class SlurmCluster implements AutoCloseable {
         return out;
     }
 
-    /** The {@code hvs-*} network namespaces that exist. */
+    /** The {@code P-*} network namespaces that exist. */
     public static List<String> namespaces() {
         try (Stream<Path> ns = Files.list(Path.of("/run/netns"))) {
-            return ns.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("hvs-")).sorted().toList();
+            return ns.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(PREFIX + "-")).sorted().toList();
         } catch (java.nio.file.NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
@@ -233,7 +240,7 @@ public final class SlurmCluster implements AutoCloseable {
         }
     }
 
-    /** The namespace ids ({@code net:[INODE]}) of the {@code hvs-*} namespaces. */
+    /** The namespace ids ({@code net:[INODE]}) of the {@code P-*} namespaces. */
     private static Set<String> currentNamespaceIds() {
         Set<String> ids = new java.util.HashSet<>();
         for (String n : namespaces()) {
