@@ -224,15 +224,26 @@ make_network() {
 build_spank() {
     : > "$dir/etc/plugstack.conf"
     if gcc -Wall -shared -fPIC -o "$dir/lib/hpcvirt_vse.so" "$repo/slurm/spank/hpcvirt_vse.c" > "$dir/log/spank-build.log" 2>&1; then
-        echo "required $dir/lib/hpcvirt_vse.so" > "$dir/etc/plugstack.conf"
+        # check=: sbatch --vse=FILE checks FILE against the policy at submission
+        echo "required $dir/lib/hpcvirt_vse.so check=$dir/bin/hpcvirt" > "$dir/etc/plugstack.conf"
     else
         echo "slurm-cluster: the SPANK plugin (--vse) did not build, running without it: $(grep -m1 error "$dir/log/spank-build.log")" >&2
     fi
 }
 
+# cpu_map I: the host cores node I's CPU ids 0..nproc-1 stand for, rotated by I-1 (node 1: 0,1,…;
+# node 2: 1,2,…,0), so that the first jobs of different nodes are not all pinned to host core 0
+cpu_map() {
+    local c=$(nproc) k out=""
+    for k in $(seq 0 $((c - 1))); do out="$out${out:+,}$(( (k + $1 - 1) % c ))"; done
+    echo "$out"
+}
+
 write_config() {
-    local i cpus
+    local i cpus maps=""
     cpus=$(nproc)
+    for i in $(seq 1 "$count"); do maps="$maps    hvs-n$i) export HPCVIRT_CPU_MAP=$(cpu_map "$i") ;;
+"; done
     for hook in prolog epilog; do
         cat > "$dir/etc/$hook" <<EOF
 #!/bin/sh
@@ -240,6 +251,9 @@ write_config() {
 # then, for a job with a VSE, runs 'hpcvirt slurm $hook' against this node's daemon
 env | LC_ALL=C sort > "$dir/record/$hook.\${SLURM_JOB_ID}.\${SLURMD_NODENAME:-\$(hostname)}.env"
 [ -n "\$SPANK_HPCVIRT_VSE" ] || exit 0
+# the nodes share one host: each node's CPU ids stand for host cores of their own (HPCVIRT_CPU_MAP)
+case "\$SLURMD_NODENAME" in
+${maps}esac
 HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml PATH=$dir/bin:\$PATH \\
     exec $dir/bin/hpcvirt slurm $hook >> "$dir/log/$hook-\$SLURMD_NODENAME.log" 2>&1
 EOF

@@ -37,6 +37,7 @@ public final class SlurmCommand implements Runnable {
 
         @Override
         public Integer call() {
+            java.time.Instant started = java.time.Instant.now();
             SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
             if (job.vse() == null) {
                 return 0;
@@ -50,7 +51,12 @@ public final class SlurmCommand implements Runnable {
                 System.err.println("hpcvirt prolog: job " + job.id() + ": " + org.hpcvirt.api.HpcvirtException.chain(e));
                 return 1;
             }
-            System.err.println("hpcvirt prolog: " + o.summary());
+            // how long the hook's own start-up took (JVM and class loading), for the admin's breakdown
+            String startup = ProcessHandle.current().info().startInstant()
+                    .map(t -> String.format(java.util.Locale.ROOT, "; the hook started %.2f s before",
+                            java.time.Duration.between(t, started).toMillis() / 1000.0))
+                    .orElse("");
+            System.err.println("hpcvirt prolog: " + o.summary() + startup);
             return o.exitCode();
         }
     }
@@ -99,7 +105,8 @@ public final class SlurmCommand implements Runnable {
             out.println();
             out.println("# /etc/slurm/plugstack.conf: --vse=FILE for sbatch, salloc and srun");
             out.println("# (build: gcc -Wall -shared -fPIC -o " + plugin + " slurm/spank/hpcvirt_vse.c)");
-            out.println("required " + plugin);
+            out.println("# check=: sbatch --vse=FILE checks FILE against the policy at submission, on the user's terminal");
+            out.println("required " + plugin + " check=" + hpcvirt);
             out.println();
             for (String hook : new String[] {"prolog", "epilog"}) {
                 out.println("# " + hooks.resolve(hook) + " (mode 0755): jobs without a VSE cost nothing");

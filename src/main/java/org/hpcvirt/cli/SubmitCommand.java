@@ -21,6 +21,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "submit", description = "Validate a VSE file against the administrator's policy, then submit the job with sbatch --vse.")
 public final class SubmitCommand implements Runnable {
+    /** Tells the SPANK plugin that {@code hpcvirt submit} has checked this VSE file already. */
+    static final String CHECKED_ENV = "HPCVIRT_VSE_CHECKED";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -78,7 +81,8 @@ public final class SubmitCommand implements Runnable {
         }
         VseCommand.merge(Path.of(args.get(0)), policy, partition);
 
-        List<String> sbatch = new ArrayList<>(List.of("sbatch", "--vse=" + file));
+        // checked here already: the SPANK plugin's own check at submission (check=PROGRAM) is skipped for this file
+        List<String> sbatch = new ArrayList<>(List.of("env", CHECKED_ENV + "=" + file, "sbatch", "--vse=" + file));
         sbatch.addAll(options);
         sbatch.addAll(args.subList(end + 1, args.size()));
         SlurmCommands.Result r = slurm.run(sbatch);

@@ -73,21 +73,27 @@ public final class VseDeployer {
             return new Outcome(1, "job " + job.id() + ": SLURMD_NODENAME is not set; run 'hpcvirt slurm prolog' as the node's Prolog");
         }
         List<String> made = new ArrayList<>();
+        long t0 = System.nanoTime();
         try {
             reconcile(job.node());
             MergedVse m = VseMerge.merge(VseLoader.file(job.vse()), VseLoader.policyInForce(policyFile), job.partition(), catalogue());
             checkHost(m);
             List<Integer> cpus = jobCpus(job);
             int count = m.vmsPerNode().value();
+            long checked = System.nanoTime();
             for (int i = 0; i < count; i++) {
                 String name = SlurmJob.vmName(job.id(), job.node(), i);
                 daemon.define(profile(name, m, cpus), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
                 made.add(name);
             }
+            long defined = System.nanoTime();
             String how = boot(m, made);
             record(job, m, made, cpus);
+            long done = System.nanoTime();
             return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
-                    + String.join(", ", made));
+                    + String.join(", ", made) + String.format(java.util.Locale.ROOT,
+                            " in %.2f s (checks and reconcile %.2f s, define %.2f s, start to first heartbeats %.2f s)",
+                            seconds(done - t0), seconds(checked - t0), seconds(defined - checked), seconds(done - defined)));
         } catch (HpcvirtException e) {
             if (e.code() == ErrorCode.DAEMON_UNAVAILABLE) {
                 // the node's daemon is gone: a node fault, which may drain the node
@@ -98,6 +104,10 @@ public final class VseDeployer {
             fail(job, reason);
             return new Outcome(0, "job " + job.id() + ": deployment failed on " + job.node() + ", job cancelled: " + reason);
         }
+    }
+
+    private static double seconds(long nanos) {
+        return nanos / 1e9;
     }
 
     /** The Epilog: destroys the job's VMs on this node and forgets its deployment record. */
@@ -237,14 +247,17 @@ public final class VseDeployer {
         }
     }
 
-    /** The CPU ids Slurm gave the job on this node ({@code scontrol show job -d}: {@code Nodes=… CPU_IDs=0-1}); empty if unknown. */
+    /**
+     * The host cores of the CPU ids Slurm gave the job on this node ({@code scontrol show job -d}:
+     * {@code Nodes=… CPU_IDs=0-1}, through {@link CpuMap}); empty if unknown.
+     */
     List<Integer> jobCpus(SlurmJob job) {
         SlurmCommands.Result r = slurm.run(List.of("scontrol", "show", "job", "-d", job.id()));
         if (r.exitCode() != 0) {
             log.println("hpcvirt: no CPU ids for job " + job.id() + " (scontrol: " + r.output().strip() + "); VMs not pinned");
             return List.of();
         }
-        return cpusOf(r.output(), job.node());
+        return CpuMap.fromEnvironment().hostCores(cpusOf(r.output(), job.node()));
     }
 
     /** The CPU ids of {@code node} in the output of {@code scontrol show job -d}. */

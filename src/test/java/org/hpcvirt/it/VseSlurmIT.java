@@ -122,6 +122,12 @@ class VseSlurmIT {
         NetnsNodes.Result r = cluster.slurm("hpcvirt", "submit", vse.toString(), "-N2", "--", "/bin/true");
         assertThat(r.exitCode()).as(r.output()).isEqualTo(2);
         assertThat(r.output().strip()).isEqualTo("error: " + vse + ": line 4: field 'vm.memory': 4G is above the maximum 512M set by admin (limits.memoryPerVm)");
+        // plain sbatch --vse: the SPANK plugin runs the same check (check=hpcvirt) on the user's terminal
+        NetnsNodes.Result plain = cluster.slurm("sbatch", "-N2", "--vse=" + vse, "--wrap", "/bin/true");
+        assertThat(plain.exitCode()).as(plain.output()).isNotZero();
+        assertThat(plain.output()).as(plain.output())
+                .contains("error: " + vse + ": line 4: field 'vm.memory': 4G is above the maximum 512M set by admin (limits.memoryPerVm)")
+                .contains("--vse: " + vse + " refused by the centre's policy");
         assertThat(cluster.slurm("squeue", "-h", "--states=all").output()).doesNotContain("true");
         assertThat(prologRecords()).isEqualTo(prologs);
         assertThat(jobVms(1, null)).isEmpty();
@@ -131,10 +137,13 @@ class VseSlurmIT {
     @Test
     @Order(4)
     void aDeploymentThatFailsInThePrologCancelsTheJobWithTheReasonAndDrainsNothing() throws IOException {
-        // plain sbatch --vse skips the check at submission: the Prolog's own check refuses it
-        Path vse = Files.writeString(cluster.dir().resolve("plain.vse.yaml"), "image: default\nvm:\n  memory: 4G\n");
+        // the file passes the check at submission and is changed while the job waits: the Prolog's own check refuses it
+        Path vse = Files.writeString(cluster.dir().resolve("plain.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
         Path out = cluster.dir().resolve("plain.out");
-        String id = cluster.sbatch("-N2", "--vse=" + vse, "-o", out.toString(), "--wrap", "echo ran");
+        String id = cluster.sbatch("-N2", "--hold", "--vse=" + vse, "-o", out.toString(), "--wrap", "echo ran");
+        Files.writeString(vse, "image: default\nvm:\n  memory: 4G\n");
+        NetnsNodes.Result release = cluster.slurm("scontrol", "release", id);
+        assertThat(release.exitCode()).as(release.output()).isZero();
         assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
         String job = cluster.slurm("scontrol", "show", "job", id).output();
         assertThat(job).as(job).contains("Reason=Prolog")

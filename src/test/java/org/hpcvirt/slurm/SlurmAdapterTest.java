@@ -54,4 +54,18 @@ class SlurmAdapterTest {
         assertThat(VseDeployer.cpusOf(scontrol, "hvs-n3")).containsExactly(0, 2, 3);
         assertThat(VseDeployer.cpusOf(scontrol, "hvs-n4")).isEmpty();
     }
+
+    @Test
+    void aCpuMapTurnsSlurmsCpuIdsIntoTheHostCoresTheyStandFor() {
+        assertThat(CpuMap.parse(null).hostCores(java.util.List.of(0, 1))).containsExactly(0, 1);
+        assertThat(CpuMap.parse(" ").hostCores(java.util.List.of(3))).containsExactly(3);
+        CpuMap rotated = CpuMap.parse("1,0");
+        assertThat(rotated.hostCores(java.util.List.of(0))).containsExactly(1);
+        assertThat(rotated.hostCores(java.util.List.of(0, 1))).containsExactly(1, 0);
+        assertThat(CpuMap.parse("4-7").hostCores(java.util.List.of(1, 3))).containsExactly(5, 7);
+        assertThatThrownBy(() -> rotated.hostCores(java.util.List.of(2)))
+                .hasMessage("Slurm CPU id 2 has no host core in HPCVIRT_CPU_MAP=1,0 (2 cores mapped)");
+        assertThatThrownBy(() -> CpuMap.parse("1,x")).hasMessageStartingWith("HPCVIRT_CPU_MAP=1,x: not a CPU list");
+        assertThatThrownBy(() -> CpuMap.parse("1,1")).hasMessage("HPCVIRT_CPU_MAP=1,1: a host core appears twice");
+    }
 }
