@@ -19,7 +19,8 @@
 #                environment to DIR/record/{prolog,epilog}.JOBID.NODE.env and, for a job with a
 #                VSE, run 'hpcvirt slurm prolog|epilog'; logs DIR/log/{prolog,epilog}-NODE.log),
 #                vse-policy.yaml (HPCVIRT_VSE_POLICY), hpcvirt-slurm.yaml (HPCVIRT_SLURM_CONF)
-#   DIR/bin      hpcvirt, the CLI on the daemons' class path; 'run' puts it first on PATH
+#   DIR/bin      hpcvirt, the CLI on the daemons' class path ('run' puts it first on PATH), and
+#                hpcvirt-hook (slurm/hpcvirt-hook), which the prolog and epilog run
 #   DIR/munge    the cluster's own munge key, socket, log (munged runs as user munge)
 #   DIR/lib      hpcvirt_vse.so, the SPANK plugin of slurm/spank/hpcvirt_vse.c (--vse=FILE)
 #   DIR/state    StateSaveLocation; DIR/spool/NODE SlurmdSpoolDir; DIR/log all logs
@@ -177,7 +178,7 @@ down() {
 
 ensure_packages() {
     local missing=() p
-    for p in slurm-wlm munge libslurm-dev gcc libc6-dev iproute2 curl util-linux; do
+    for p in slurm-wlm munge libslurm-dev gcc libc6-dev iproute2 curl jq util-linux; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     ((${#missing[@]})) || return 0
@@ -248,14 +249,14 @@ write_config() {
         cat > "$dir/etc/$hook" <<EOF
 #!/bin/sh
 # Slurm $hook of this test cluster: records the environment Slurm gives it (one file per job and node),
-# then, for a job with a VSE, runs 'hpcvirt slurm $hook' against this node's daemon
+# then, for a job with a VSE, hands the job to this node's daemon (hpcvirt-hook $hook: jq and curl, no JVM)
 env | LC_ALL=C sort > "$dir/record/$hook.\${SLURM_JOB_ID}.\${SLURMD_NODENAME:-\$(hostname)}.env"
 [ -n "\$SPANK_HPCVIRT_VSE" ] || exit 0
 # the nodes share one host: each node's CPU ids stand for host cores of their own (HPCVIRT_CPU_MAP)
 case "\$SLURMD_NODENAME" in
 ${maps}esac
-HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml PATH=$dir/bin:\$PATH \\
-    exec $dir/bin/hpcvirt slurm $hook >> "$dir/log/$hook-\$SLURMD_NODENAME.log" 2>&1
+HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml \\
+    exec $dir/bin/hpcvirt-hook $hook >> "$dir/log/$hook-\$SLURMD_NODENAME.log" 2>&1
 EOF
         chmod 0755 "$dir/etc/$hook"
     done
@@ -346,6 +347,7 @@ start_daemons() {
         mkdir -p "$dir/hvs-n$i"
         ln -sfn "$dir/images" "$dir/hvs-n$i/images"
         HPCVIRT_HOME=$dir/hvs-n$i HPCVIRT_STORE=$dir/store HPCVIRT_NODE=hvs-n$i HPCVIRT_PEERS=$peers \
+            HPCVIRT_SLURM_CONF=$dir/etc/hpcvirt-slurm.yaml \
             setsid nsenter --net="/run/netns/$nsp-n$i" \
             "$java" -Dhpcvirt.home="$dir/hvs-n$i/" @"$repo/src/main/resources/org/hpcvirt/daemon/jvm.options" -cp "$cp" \
             org.hpcvirt.cli.Main daemon run --listen "$subnet.$i:$port" --tls "$dir/cluster/nodes/hvs-n$i" --tokens "$dir/cluster/tokens" \
@@ -362,6 +364,7 @@ write_hpcvirt_config() {
 exec $java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp $cp org.hpcvirt.cli.Main "\$@"
 EOF
     chmod 0755 "$dir/bin/hpcvirt"
+    install -m 0755 "$repo/slurm/hpcvirt-hook" "$dir/bin/hpcvirt-hook"
     images=$(for d in "$dir/images"/*/; do [ -f "$d/manifest.json" ] && basename "$d"; done | paste -sd, -)
     cat > "$dir/etc/vse-policy.yaml" <<EOF
 # the VSE policy of this test cluster (docs/vse.md)

@@ -292,6 +292,17 @@ public sealed interface Operation {
             implements Operation {
     }
 
+    /**
+     * Runs a Slurm node hook of this node, {@code prolog} (deploy a job's virtual system
+     * environment) or {@code epilog} (remove it), in the daemon: the hook script only hands over
+     * the environment slurmd gave it ({@code SLURM_*}, {@code SLURMD_*}, {@code SPANK_*},
+     * {@code HPCVIRT_*}), so no JVM starts at job start (docs/slurm.md). Administrators only.
+     */
+    record SlurmHook(@Required @Doc("prolog or epilog") String hook,
+            @Required @Doc("the hook's environment from slurmd (other variables are ignored)") Map<String, String> environment)
+            implements Operation {
+    }
+
     /** Which VMs the fault-tolerance executor watches on this node. Allowed always. */
     record FtStatus() implements Operation {
     }

@@ -37,27 +37,11 @@ public final class SlurmCommand implements Runnable {
 
         @Override
         public Integer call() {
-            java.time.Instant started = java.time.Instant.now();
-            SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
-            if (job.vse() == null) {
-                return 0;
+            java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+            if (policy != null) {
+                env.put(org.hpcvirt.vse.VseLoader.POLICY_ENV, policy.toAbsolutePath().toString());
             }
-            NodeLayout layout = NodeLayout.fromEnvironment();
-            VseDeployer.Outcome o;
-            try (DaemonClient daemon = DaemonClient.connect(layout)) {
-                o = new VseDeployer(daemon, layout.home(), SlurmCommands.REAL, HostLimits.detect(), System.err).prolog(job, policy);
-            } catch (org.hpcvirt.api.HpcvirtException e) {
-                // no daemon on this node: a node fault
-                System.err.println("hpcvirt prolog: job " + job.id() + ": " + org.hpcvirt.api.HpcvirtException.chain(e));
-                return 1;
-            }
-            // how long the hook's own start-up took (JVM and class loading), for the admin's breakdown
-            String startup = ProcessHandle.current().info().startInstant()
-                    .map(t -> String.format(java.util.Locale.ROOT, "; the hook started %.2f s before",
-                            java.time.Duration.between(t, started).toMillis() / 1000.0))
-                    .orElse("");
-            System.err.println("hpcvirt prolog: " + o.summary() + startup);
-            return o.exitCode();
+            return hook("prolog", env);
         }
     }
 
@@ -66,18 +50,31 @@ public final class SlurmCommand implements Runnable {
     static final class Epilog implements java.util.concurrent.Callable<Integer> {
         @Override
         public Integer call() {
-            SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
-            NodeLayout layout = NodeLayout.fromEnvironment();
-            VseDeployer.Outcome o;
-            try (DaemonClient daemon = DaemonClient.connect(layout)) {
-                o = new VseDeployer(daemon, layout.home(), SlurmCommands.REAL, HostLimits.detect(), System.err).epilog(job);
-            } catch (org.hpcvirt.api.HpcvirtException e) {
-                System.err.println("hpcvirt epilog: job " + job.id() + ": " + org.hpcvirt.api.HpcvirtException.chain(e));
-                return 1;
-            }
-            System.err.println("hpcvirt epilog: " + o.summary());
-            return o.exitCode();
+            return hook("epilog", System.getenv());
         }
+    }
+
+    /**
+     * Runs {@code hook} in the node's daemon with this process's environment (the hook scripts of
+     * {@code hpcvirt slurm config} do the same with jq and curl, without a JVM); prints its lines
+     * and returns its exit status. The daemon not answering is a node fault: exit status 1.
+     */
+    private static int hook(String hook, java.util.Map<String, String> env) {
+        SlurmJob job = SlurmJob.fromEnvironment(env);
+        if ("prolog".equals(hook) && job.vse() == null) {
+            return 0;
+        }
+        org.hpcvirt.slurm.HookResult r;
+        try (DaemonClient daemon = DaemonClient.connect(NodeLayout.fromEnvironment())) {
+            r = daemon.execute(new org.hpcvirt.api.Operation.SlurmHook(hook, org.hpcvirt.slurm.SlurmHooks.relevant(env)),
+                    org.hpcvirt.slurm.HookResult.class);
+        } catch (org.hpcvirt.api.HpcvirtException e) {
+            System.err.println("hpcvirt " + hook + ": job " + job.id() + ": " + org.hpcvirt.api.HpcvirtException.chain(e));
+            return 1;
+        }
+        r.log().forEach(System.err::println);
+        System.err.println("hpcvirt " + hook + ": " + r.summary());
+        return r.exitCode();
     }
 
     /** {@code hpcvirt slurm config}. */
@@ -93,6 +90,9 @@ public final class SlurmCommand implements Runnable {
         Path hpcvirt;
         @Option(names = "--home", paramLabel = "DIR", defaultValue = "/var/lib/hpcvirt", description = "HPCVIRT_HOME of the node daemons (default ${DEFAULT-VALUE})")
         Path home;
+        @Option(names = "--hook-client", paramLabel = "PATH", defaultValue = "/usr/lib/hpcvirt/hpcvirt-hook",
+                description = "where slurm/hpcvirt-hook is installed on the nodes (default ${DEFAULT-VALUE})")
+        Path hookClient;
 
         @Override
         public void run() {
@@ -108,11 +108,14 @@ public final class SlurmCommand implements Runnable {
             out.println("# check=: sbatch --vse=FILE checks FILE against the policy at submission, on the user's terminal");
             out.println("required " + plugin + " check=" + hpcvirt);
             out.println();
+            out.println("# the hooks hand the job to the node's daemon with " + hookClient + " (install -m 0755 slurm/hpcvirt-hook "
+                    + hookClient + "; it needs jq and curl, and starts no JVM); '" + hpcvirt + " slurm " + "prolog|epilog' does the same, "
+                    + "a JVM start slower");
             for (String hook : new String[] {"prolog", "epilog"}) {
                 out.println("# " + hooks.resolve(hook) + " (mode 0755): jobs without a VSE cost nothing");
                 out.println("#!/bin/sh");
                 out.println("[ -n \"$SPANK_HPCVIRT_VSE\" ] || exit 0");
-                out.println("HPCVIRT_HOME=" + home + " exec " + hpcvirt + " slurm " + hook);
+                out.println("HPCVIRT_HOME=" + home + " exec " + hookClient + " " + hook);
                 out.println();
             }
             out.println("# /etc/hpcvirt/vse-policy.yaml: the administrator's constraints (docs/vse.md);");

@@ -206,6 +206,7 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.Inject.class, (op, ctx) -> injections.inject(op))
                 .on(Operation.Predict.class, (op, ctx) -> ft.predict(op))
                 .on(Operation.FtStatus.class, (op, ctx) -> ft.status())
+                .on(Operation.SlurmHook.class, (op, ctx) -> org.hpcvirt.slurm.SlurmHooks.run(op, layout))
                 .on(Operation.CreateEnclave.class, (op, ctx) -> enclaves.create(op,
                         op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
                 .on(Operation.ListEnclaves.class, (op, ctx) -> enclaves.list())

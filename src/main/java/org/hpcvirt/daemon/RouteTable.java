@@ -133,6 +133,8 @@ public final class RouteTable {
                     "Destination: abort an incoming migration"),
             get("/v1/events", Operation.Events.class, list(VmEvent.class), "Persisted events"),
             route("POST", "/v1/ft/predictions", Operation.Predict.class, map(), 202, Body.JSON, "Report a predicted node failure"),
+            post("/v1/slurm/hook", Operation.SlurmHook.class, type(org.hpcvirt.slurm.HookResult.class),
+                    "Run this node's Slurm Prolog or Epilog for a job with a virtual system environment"),
             get("/v1/ft", Operation.FtStatus.class, map(), "VMs watched by the fault-tolerance executor"),
             route("POST", "/v1/daemon/stop", Operation.StopDaemon.class, map(), 202, Body.JSON, "Stop the daemon (VMs keep running)"),
             route("POST", "/v1/enclaves", Operation.CreateEnclave.class, type(org.hpcvirt.enclave.EnclaveView.class), 201, Body.JSON,

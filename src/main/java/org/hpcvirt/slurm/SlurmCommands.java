@@ -24,9 +24,22 @@ public interface SlurmCommands {
     Result run(List<String> argv);
 
     /** The real commands. */
-    SlurmCommands REAL = argv -> {
+    SlurmCommands REAL = withEnvironment(java.util.Map.of());
+
+    /**
+     * The real commands with {@code extra} added to this process's environment, e.g. the
+     * {@code SLURM_CONF} of the hook a daemon runs for slurmd.
+     */
+    static SlurmCommands withEnvironment(java.util.Map<String, String> extra) {
+        java.util.Map<String, String> env = java.util.Map.copyOf(extra);
+        return argv -> run(argv, env);
+    }
+
+    private static Result run(List<String> argv, java.util.Map<String, String> extra) {
         try {
-            Process p = new ProcessBuilder(new ArrayList<>(argv)).redirectErrorStream(true).start();
+            ProcessBuilder b = new ProcessBuilder(new ArrayList<>(argv)).redirectErrorStream(true);
+            b.environment().putAll(extra);
+            Process p = b.start();
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -40,5 +53,5 @@ public interface SlurmCommands {
             Thread.currentThread().interrupt();
             return new Result(-1, "interrupted");
         }
-    };
+    }
 }

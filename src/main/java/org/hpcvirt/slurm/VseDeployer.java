@@ -43,6 +43,12 @@ public final class VseDeployer {
     private final SlurmCommands slurm;
     private final HostLimits host;
     private final java.io.PrintStream log;
+    private final CpuMap cpuMap;
+
+    /** The same with the CPU map of this process's environment ({@link CpuMap#fromEnvironment()}). */
+    public VseDeployer(DaemonClient daemon, Path home, SlurmCommands slurm, HostLimits host, java.io.PrintStream log) {
+        this(daemon, home, slurm, host, log, CpuMap.fromEnvironment());
+    }
 
     /**
      * @param daemon the node's own daemon (the caller closes it)
@@ -50,13 +56,15 @@ public final class VseDeployer {
      * @param slurm  how Slurm's commands run
      * @param host   this host's cores and memory
      * @param log    where the hook's lines go (slurmd's log)
+     * @param cpuMap the host cores of Slurm's CPU ids on this node
      */
-    public VseDeployer(DaemonClient daemon, Path home, SlurmCommands slurm, HostLimits host, java.io.PrintStream log) {
+    public VseDeployer(DaemonClient daemon, Path home, SlurmCommands slurm, HostLimits host, java.io.PrintStream log, CpuMap cpuMap) {
         this.daemon = daemon;
         this.home = home;
         this.slurm = slurm;
         this.host = host;
         this.log = log;
+        this.cpuMap = cpuMap;
     }
 
     /** The outcome of a hook: the exit code Slurm gets and what happened. */
@@ -257,7 +265,7 @@ public final class VseDeployer {
             log.println("hpcvirt: no CPU ids for job " + job.id() + " (scontrol: " + r.output().strip() + "); VMs not pinned");
             return List.of();
         }
-        return CpuMap.fromEnvironment().hostCores(cpusOf(r.output(), job.node()));
+        return cpuMap.hostCores(cpusOf(r.output(), job.node()));
     }
 
     /** The CPU ids of {@code node} in the output of {@code scontrol show job -d}. */

@@ -92,7 +92,9 @@ class VseSlurmIT {
         Path vse = Files.writeString(cluster.dir().resolve("long.vse.yaml"), "image: default\nvm:\n  memory: 128M\nvmsPerNode: 2\n");
         Path script = Files.writeString(cluster.dir().resolve("long.sh"), "#!/bin/sh\nsleep 300\n");
         String id = submit(vse, "-N2", "-o", "/dev/null", "--", script.toString());
-        await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id, 2) && running(2, id, 2));
+        // the Prolog writes the deployment record once the VMs' first heartbeats arrived
+        await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id, 2) && running(2, id, 2)
+                && Files.exists(cluster.home(1).resolve("vse/" + id + ".json")) && Files.exists(cluster.home(2).resolve("vse/" + id + ".json")));
         for (int i = 1; i <= 2; i++) {
             assertThat(jobVms(i, id)).extracting(VmStatus::name)
                     .containsExactlyInAnyOrder("j" + id + "-hvs-n" + i + "-0", "j" + id + "-hvs-n" + i + "-1");

@@ -68,4 +68,18 @@ class SlurmAdapterTest {
         assertThatThrownBy(() -> CpuMap.parse("1,x")).hasMessageStartingWith("HPCVIRT_CPU_MAP=1,x: not a CPU list");
         assertThatThrownBy(() -> CpuMap.parse("1,1")).hasMessage("HPCVIRT_CPU_MAP=1,1: a host core appears twice");
     }
+
+    @Test
+    void aHookRunInTheDaemonLooksOnlyAtSlurmsAndHpcvirtsVariablesAndKnowsTwoHooks() {
+        java.util.Map<String, String> env = new java.util.HashMap<>(java.util.Map.of("SLURM_JOB_ID", "7", "SLURMD_NODENAME", "hvs-n1",
+                "SPANK_HPCVIRT_VSE", "/j.yaml", "HPCVIRT_CPU_MAP", "1,0", "PATH", "/bin", "LD_PRELOAD", "/evil.so", "SLURM", "x"));
+        assertThat(SlurmHooks.relevant(env)).containsOnlyKeys("SLURM_JOB_ID", "SLURMD_NODENAME", "SPANK_HPCVIRT_VSE", "HPCVIRT_CPU_MAP");
+        assertThat(SlurmHooks.relevant(null)).isEmpty();
+        org.hpcvirt.vm.NodeLayout nowhere = new org.hpcvirt.vm.NodeLayout(java.nio.file.Path.of("/nonexistent-hpcvirt-home"));
+        assertThatThrownBy(() -> SlurmHooks.run(new org.hpcvirt.api.Operation.SlurmHook("prologue", env), nowhere))
+                .hasMessage("field 'hook': 'prologue' is not prolog or epilog");
+        assertThatThrownBy(() -> SlurmHooks.run(new org.hpcvirt.api.Operation.SlurmHook("epilog", java.util.Map.of("PATH", "/bin")), nowhere))
+                .hasMessage("not inside a Slurm job: SLURM_JOB_ID is not set");
+        assertThat(org.hpcvirt.api.Access.of(org.hpcvirt.api.Operation.SlurmHook.class)).isEqualTo(org.hpcvirt.api.Access.ADMIN);
+    }
 }
