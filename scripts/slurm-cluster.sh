@@ -240,7 +240,8 @@ write_config() {
 # then, for a job with a VSE, runs 'hpcvirt slurm $hook' against this node's daemon
 env | LC_ALL=C sort > "$dir/record/$hook.\${SLURM_JOB_ID}.\${SLURMD_NODENAME:-\$(hostname)}.env"
 [ -n "\$SPANK_HPCVIRT_VSE" ] || exit 0
-HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml PATH=$dir/bin:\$PATH \\
+HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml HPCVIRT_SLURM_CONF=$dir/etc/hpcvirt-slurm.yaml \\
+    PATH=$dir/bin:\$PATH \\
     exec $dir/bin/hpcvirt slurm $hook >> "$dir/log/$hook-\$SLURMD_NODENAME.log" 2>&1
 EOF
         chmod 0755 "$dir/etc/$hook"

@@ -31,7 +31,9 @@ import org.hpcvirt.vse.VseMerge;
  * that fails for any reason but an unreachable daemon removes what it made, records why, puts the
  * reason into the job's comment and cancels the job: the Prolog still succeeds, so the node is not
  * drained (docs/slurm.md). Only a node fault (the daemon does not answer) fails the hook.
- * The Epilog destroys every VM of the job on this node, with its overlays.
+ * Under {@code network: private} the Prolog first makes the job's private network on this node
+ * ({@link JobNetwork}) and sets each VM up on it after its first heartbeat.
+ * The Epilog destroys every VM of the job on this node, with its overlays, then its private network.
  * Not thread-safe; one instance per hook run.
  */
 public final class VseDeployer {
@@ -73,18 +75,28 @@ public final class VseDeployer {
             return new Outcome(1, "job " + job.id() + ": SLURMD_NODENAME is not set; run 'hpcvirt slurm prolog' as the node's Prolog");
         }
         List<String> made = new ArrayList<>();
+        boolean networkMade = false;
         try {
             reconcile(job.node());
             MergedVse m = VseMerge.merge(VseLoader.file(job.vse()), VseLoader.policyInForce(policyFile), job.partition(), catalogue());
             checkHost(m);
             List<Integer> cpus = jobCpus(job);
             int count = m.vmsPerNode().value();
+            JobNetwork net = m.network().value().equals("private") ? JobNetwork.of(job, count) : null;
+            if (net != null) {
+                net.create(daemon, job.node(), job.user(), ClusterNodes.inForce());
+                networkMade = true;
+            }
             for (int i = 0; i < count; i++) {
                 String name = SlurmJob.vmName(job.id(), job.node(), i);
-                daemon.define(profile(name, m, cpus), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
+                daemon.define(profile(name, m, cpus, net), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
                 made.add(name);
             }
             String how = boot(m, made);
+            if (net != null) {
+                net.configure(daemon, made);
+                how += "; private network " + net.name();
+            }
             record(job, m, made, cpus);
             return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
                     + String.join(", ", made));
@@ -95,6 +107,9 @@ public final class VseDeployer {
             }
             String reason = HpcvirtException.chain(e);
             destroy(made);
+            if (networkMade) {
+                removeNetwork(job.id());
+            }
             fail(job, reason);
             return new Outcome(0, "job " + job.id() + ": deployment failed on " + job.node() + ", job cancelled: " + reason);
         }
@@ -110,7 +125,9 @@ public final class VseDeployer {
             if (!left.isEmpty()) {
                 return new Outcome(1, "job " + job.id() + ": could not destroy " + String.join(", ", left));
             }
-            return new Outcome(0, "job " + job.id() + ": " + names.size() + " VM(s) destroyed on " + job.node());
+            boolean network = JobNetwork.delete(daemon, job.id());
+            return new Outcome(0, "job " + job.id() + ": " + names.size() + " VM(s) destroyed on " + job.node()
+                    + (network ? "; private network " + JobNetwork.nameOf(job.id()) + " removed" : ""));
         } catch (HpcvirtException e) {
             return new Outcome(1, "job " + job.id() + ": " + HpcvirtException.chain(e));
         } catch (IOException e) {
@@ -133,10 +150,11 @@ public final class VseDeployer {
         Set<String> active = new java.util.HashSet<>(r.output().lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
         List<String> orphans = daemon.list().stream().map(VmStatus::name)
                 .filter(n -> SlurmJob.jobOf(n) != null && !active.contains(SlurmJob.jobOf(n))).toList();
-        if (orphans.isEmpty()) {
-            return orphans;
-        }
         List<String> left = destroy(orphans);
+        if (left.isEmpty()) {
+            // the networks after their VMs: a network whose VM could not be destroyed stays for the next try
+            JobNetwork.reconcile(daemon, active, log);
+        }
         for (String n : orphans) {
             if (!left.contains(n)) {
                 log.println("hpcvirt: destroyed " + n + ": Slurm no longer runs job " + SlurmJob.jobOf(n) + " on " + node);
@@ -209,8 +227,10 @@ public final class VseDeployer {
 
     /** The tag of the post-boot checkpoints VMs of {@code m}'s shape are deployed from. */
     static String warmTag(MergedVse m) {
+        // a VM with a NIC is restored only from a checkpoint with one: QEMU loads state into the same devices
         return "vse-warm:" + m.image().value() + ":" + m.cpus().value() + ":" + DataSize.format(m.memoryBytes().value()) + ":"
-                + (m.diskBytes().value() == null ? "nodisk" : DataSize.format(m.diskBytes().value()));
+                + (m.diskBytes().value() == null ? "nodisk" : DataSize.format(m.diskBytes().value()))
+                + (m.network().value().equals("private") ? ":private" : "");
     }
 
     /** The deployment record of a job on this node. */
@@ -258,7 +278,7 @@ public final class VseDeployer {
         return List.of();
     }
 
-    static String profile(String name, MergedVse m, List<Integer> pinning) {
+    static String profile(String name, MergedVse m, List<Integer> pinning, JobNetwork net) {
         StringBuilder y = new StringBuilder();
         y.append("name: ").append(name).append('\n');
         y.append("backend: qemu\n");
@@ -270,6 +290,9 @@ public final class VseDeployer {
         }
         if (!pinning.isEmpty()) {
             y.append("pinning: ").append(pinning).append('\n');
+        }
+        if (net != null) {
+            y.append("network: private\nprivateNetwork: ").append(net.name()).append('\n');
         }
         return y.toString();
     }
@@ -296,6 +319,15 @@ public final class VseDeployer {
         } catch (IOException e) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot write the deployment record " + record(job.id()) + ": "
                     + e.getMessage());
+        }
+    }
+
+    /** Removes the job's private network from this node after a failed deployment; a failure is logged, the job is cancelled anyway. */
+    private void removeNetwork(String jobId) {
+        try {
+            JobNetwork.delete(daemon, jobId);
+        } catch (HpcvirtException e) {
+            log.println("hpcvirt: cannot remove private network " + JobNetwork.nameOf(jobId) + ": " + HpcvirtException.chain(e));
         }
     }
 
