@@ -68,8 +68,11 @@ public final class PrivateNetworks {
         try {
             must(List.of("ip", "link", "add", br, "type", "bridge"), "create bridge " + br);
             must(List.of("ip", "link", "set", "dev", br, "alias", ALIAS + owner), "name the owner of " + br);
+            // no address of the host on the job's segment, not even IPv6 link-local: the guests see only each other
+            must(List.of("ip", "link", "set", "dev", br, "addrgenmode", "none"), "keep " + br + " without addresses");
             must(List.of("ip", "link", "add", vx, "type", "vxlan", "id", Integer.toString(vni), "local", local, "dstport",
                     Integer.toString(PrivateNetwork.PORT)), "create VXLAN device " + vx + " (VNI " + vni + ")");
+            must(List.of("ip", "link", "set", "dev", vx, "addrgenmode", "none"), "keep " + vx + " without addresses");
             must(List.of("ip", "link", "set", "dev", vx, "master", br), "put " + vx + " on " + br);
             for (String p : others) {
                 must(List.of("bridge", "fdb", "append", ZERO_MAC, "dev", vx, "dst", p), "flood " + vx + " to peer " + p);
@@ -188,6 +191,7 @@ public final class PrivateNetworks {
         }
         try {
             must(List.of("ip", "link", "set", "dev", tap, "alias", "hpcvirt vm=" + vm), "name the VM of tap " + tap);
+            must(List.of("ip", "link", "set", "dev", tap, "addrgenmode", "none"), "keep tap " + tap + " without addresses");
             must(List.of("ip", "link", "set", "dev", tap, "master", br), "put tap " + tap + " on " + br);
             must(List.of("ip", "link", "set", "dev", tap, "up"), "bring tap " + tap + " up");
         } catch (HpcvirtException e) {
