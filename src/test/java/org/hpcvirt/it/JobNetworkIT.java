@@ -26,8 +26,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Prolog makes the job's bridge and VXLAN device on both nodes and a tap per VM; a server in the VM
  * on node 2 (busybox httpd) is reached by name from the VM on node 1 (ping, wget) through
  * {@code hpcvirt job exec}; after the job's end and after {@code scancel} no bridge, VXLAN device or
- * tap of the job is left in either node's namespace, and no VM; a job without the network has no
- * NIC; under {@code deployment: snapshot} VMs restored from one post-boot checkpoint get their own
+ * tap of the job is left in either node's namespace, and no VM; the next Prolog removes the network
+ * of a job Slurm no longer runs; a job without the network has no NIC; a deployment that fails after
+ * it made the network leaves none on either node; under {@code deployment: snapshot} VMs restored from one post-boot checkpoint get their own
  * tap, MAC and address and reach each other the same way.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -132,6 +133,37 @@ class JobNetworkIT {
 
     @Test
     @Order(4)
+    void aDeploymentThatFailsAfterItMadeTheNetworkLeavesNoNetworkOnEitherNode() throws IOException {
+        // the next job's second VM name is taken on hvs-n1: its Prolog makes the network and VM 0, then fails
+        String probe = cluster.sbatch("--hold", "-o", "/dev/null", "--wrap", "true");
+        assertThat(cluster.slurm("scancel", probe).exitCode()).isZero();
+        String next = Long.toString(Long.parseLong(probe) + 1);
+        cluster.client(1).define("name: j" + next + "-hvs-n1-1\nbackend: qemu\ncpus: 1\nmemory: 128M\n", "in the way", null);
+        Path vse = write("netfail.vse.yaml", "image: default\nvm:\n  memory: 128M\nvmsPerNode: 2\nnetwork: private\n");
+        String id = cluster.sbatch("-N2", "--vse=" + vse, "-o", "/dev/null", "--wrap", "sleep 300");
+        assertThat(id).isEqualTo(next);
+        assertThat(cluster.awaitEnd(id, JOB)).as(logs()).isEqualTo("CANCELLED");
+        String job = cluster.slurm("scontrol", "show", "job", id).output();
+        assertThat(job).as(job).containsPattern("Comment=hpcvirt: deploy failed on hvs-n1: .*j" + id + "-hvs-n1-1");
+        assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n1.log")))
+                .contains("job " + id + ": deployment failed on hvs-n1, job cancelled");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+            for (int i = 1; i <= 2; i++) {
+                assertThat(cluster.onNode(i, "ip", "link").output()).as("links of node " + i)
+                        .doesNotContain("hvb-j" + id + ":", "hvx-j" + id + ":", "hvt-");
+            }
+            assertThat(cluster.client(2).list()).noneMatch(v -> v.name().startsWith("j" + id + "-"));
+            assertThat(cluster.client(1).list()).extracting(VmStatus::name).doesNotContain("j" + id + "-hvs-n1-0");
+        });
+        try {
+            cluster.client(1).destroy("j" + id + "-hvs-n1-1");
+        } catch (org.hpcvirt.api.HpcvirtException e) {
+            assertThat(e.code()).as("only an Epilog may have removed it").isEqualTo(org.hpcvirt.api.ErrorCode.NOT_FOUND);
+        }
+    }
+
+    @Test
+    @Order(5)
     void vmsRestoredFromOnePostBootCheckpointGetTheirOwnAddressesAndReachEachOther() throws IOException {
         Path policy = cluster.dir().resolve("etc/vse-policy.yaml");
         Files.writeString(policy, Files.readString(policy) + "deployment: snapshot\n");
