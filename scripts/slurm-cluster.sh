@@ -255,7 +255,7 @@ env | LC_ALL=C sort > "$dir/record/$hook.\${SLURM_JOB_ID}.\${SLURMD_NODENAME:-\$
 # the nodes share one host: each node's CPU ids stand for host cores of their own (HPCVIRT_CPU_MAP)
 case "\$SLURMD_NODENAME" in
 ${maps}esac
-HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml \\
+HPCVIRT_HOME=$dir/\$SLURMD_NODENAME HPCVIRT_VSE_POLICY=$dir/etc/vse-policy.yaml HPCVIRT_SLURM_CONF=$dir/etc/hpcvirt-slurm.yaml \\
     exec $dir/bin/hpcvirt-hook $hook >> "$dir/log/$hook-\$SLURMD_NODENAME.log" 2>&1
 EOF
         chmod 0755 "$dir/etc/$hook"

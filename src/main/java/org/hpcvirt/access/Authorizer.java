@@ -75,6 +75,11 @@ public final class Authorizer implements Dispatcher.Guard {
                 throw new HpcvirtException(ErrorCode.FORBIDDEN, "only administrators may define a VM for another user ('"
                         + d.owner() + "'); " + c.name() + " may define VMs for themselves");
             }
+        } else if (op instanceof Operation.CreateNetwork d) {
+            if (d.owner() != null && !d.owner().equals(c.name())) {
+                throw new HpcvirtException(ErrorCode.FORBIDDEN, "only administrators may create a network for another user ('"
+                        + d.owner() + "')");
+            }
         } else if (op instanceof Operation.CreateEnclave d) {
             if (d.owner() != null && !d.owner().equals(c.name())) {
                 throw new HpcvirtException(ErrorCode.FORBIDDEN, "only administrators may create an enclave for another user ('"
@@ -111,6 +116,9 @@ public final class Authorizer implements Dispatcher.Guard {
         }
         if (op instanceof Operation.ListEnclaves) {
             return list.stream().filter(s -> s instanceof org.hpcvirt.enclave.EnclaveView v && c.name().equals(v.owner())).toList();
+        }
+        if (op instanceof Operation.ListNetworks) {
+            return list.stream().filter(n -> n instanceof org.hpcvirt.network.PrivateNetwork v && c.name().equals(v.owner())).toList();
         }
         if (op instanceof Operation.ListCheckpoints) {
             return list.stream().filter(m -> m instanceof CheckpointManifest cm && c.name().equals(cm.owner())).toList();

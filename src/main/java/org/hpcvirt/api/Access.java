@@ -3,7 +3,8 @@ package org.hpcvirt.api;
 /**
  * What an operation needs of its caller, from least to most: {@link #READ} looks, {@link #OPERATE}
  * changes VMs and checkpoints, {@link #ADMIN} acts on the node itself or on behalf of another node
- * (stopping the daemon, failure predictions, the receiving and handing-over steps of a migration).
+ * (stopping the daemon, failure predictions, the receiving and handing-over steps of a migration,
+ * creating and removing private networks, which are host interfaces).
  * A caller's scope allows every operation whose access is at most its own; ownership is checked on
  * top of that. Every {@link Operation} type has exactly one access, decided in {@link #of} and
  * nowhere else.
@@ -20,12 +21,12 @@ public enum Access {
     public static Access of(Class<? extends Operation> type) {
         return switch (type.getSimpleName()) {
             case "NodeInfo", "ListBackends", "ListVms", "Events", "Status", "Profile", "Export", "Counter", "Console",
-                    "ListCheckpoints", "GetCheckpoint", "FtStatus", "ListEnclaves", "ShowEnclave" -> READ;
+                    "ListCheckpoints", "GetCheckpoint", "FtStatus", "ListEnclaves", "ShowEnclave", "ListNetworks" -> READ;
             case "Define", "Start", "Pause", "Resume", "Stop", "Destroy", "Exec", "Checkpoint", "Suspend", "Wake",
                     "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject", "CreateEnclave",
                     "DestroyEnclave" -> OPERATE;
             case "StopDaemon", "Predict", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming",
-                    "SlurmHook" -> ADMIN;
+                    "SlurmHook", "CreateNetwork", "DeleteNetwork" -> ADMIN;
             default -> throw new IllegalArgumentException("no access is decided for " + type.getName());
         };
     }

@@ -336,4 +336,30 @@ public sealed interface Operation {
     /** Kills the enclave's QEMU, deletes its VM and removes its cgroup. Allowed in every state. */
     record DestroyEnclave(String name) implements VmOperation {
     }
+
+    // ------------------------------------------------------------------ private networks
+
+    /**
+     * Creates a private network on this node (see docs/vse.md): a bridge, a VXLAN device with the
+     * given VNI from {@code local} to every peer, both up; VMs of {@code owner} (and of
+     * administrators) may then attach to it with {@code network: private}. A failed creation leaves
+     * none of it. Allowed when no network of that name exists on the node.
+     */
+    record CreateNetwork(@Required @Doc("the network's name: 1 to 11 of a-z and 0-9, starting with a letter") String name,
+            @Required @Doc("VXLAN network identifier, the same on every node of the network") @Range(min = 1, max = 16_777_215) Integer vni,
+            @Required @Doc("this node's IPv4 address, the source of the tunnel") String local,
+            @Doc("the IPv4 addresses of the network's other nodes") List<String> peers,
+            @Doc("the user whose VMs may attach; default: the caller") String owner) implements Operation {
+    }
+
+    /** Every private network of the node with its VNI, peers and taps. Allowed always. */
+    record ListNetworks() implements Operation {
+    }
+
+    /**
+     * Removes a private network from this node: the taps of its VMs, its VXLAN device, its bridge.
+     * Allowed always; a network that does not exist is reported as not deleted.
+     */
+    record DeleteNetwork(@Doc("the network's name") String name) implements Operation {
+    }
 }

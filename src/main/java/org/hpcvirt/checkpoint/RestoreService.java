@@ -100,6 +100,12 @@ public final class RestoreService implements AutoCloseable {
                     throw HpcvirtException.invalid("VM '" + name + "' has other virtual hardware than checkpoint " + op.id()
                             + " (taken of '" + m.vm() + "'); restore with --name NEW");
                 }
+                if (p.network() != m.profile().network()) {
+                    // QEMU loads device state only into the same devices: a NIC is one
+                    throw HpcvirtException.invalid("VM '" + name + "' has network " + p.network().name().toLowerCase(java.util.Locale.ROOT)
+                            + ", checkpoint " + op.id() + " (taken of '" + m.vm() + "') network "
+                            + m.profile().network().name().toLowerCase(java.util.Locale.ROOT) + "; restore into a VM with the same network mode");
+                }
                 started = launchRestored(vm, m, "restoring from checkpoint " + m.id(), t0);
             }
         } catch (RuntimeException e) {

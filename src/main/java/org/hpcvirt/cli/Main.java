@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 VmCommand.class,
                 EnclaveCommand.class,
+                NetworkCommand.class,
                 CheckpointCommand.class,
                 EventsCommand.class,
                 DaemonCommand.class,

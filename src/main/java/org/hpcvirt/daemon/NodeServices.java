@@ -73,6 +73,7 @@ final class NodeServices implements AutoCloseable {
     private final AuditLog audit;
     private final LocalUsers users;
     private final org.hpcvirt.enclave.EnclaveService enclaves;
+    private final org.hpcvirt.network.PrivateNetworks networks = org.hpcvirt.network.PrivateNetworks.system();
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -155,8 +156,14 @@ final class NodeServices implements AutoCloseable {
                     t.start();
                     return Map.of("stopping", true);
                 })
-                .on(Operation.Define.class, (op, ctx) -> lifecycle.define(profiles.parse(op.yaml(), op.source()),
-                        op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
+                .on(Operation.Define.class, (op, ctx) -> {
+                    org.hpcvirt.profile.VmProfile p = profiles.parse(op.yaml(), op.source());
+                    if (p.network() == org.hpcvirt.profile.VmProfile.Network.PRIVATE) {
+                        // never an arbitrary host bridge: only a private network of this node that the caller may use
+                        networks.requireUsable(p.privateNetwork(), ctx.caller(), p.name());
+                    }
+                    return lifecycle.define(p, op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller()));
+                })
                 .on(Operation.Status.class, (op, ctx) -> vms.status(op.name()))
                 .on(Operation.Profile.class, (op, ctx) -> vms.get(op.name()).profile())
                 .on(Operation.Export.class, (op, ctx) -> lifecycle.export(op))
@@ -171,9 +178,14 @@ final class NodeServices implements AutoCloseable {
                             || migrationDestination.arriving(op.name());
                     java.nio.file.Path top = shared ? null : checkpoints.storeTopLayer(op.name());
                     Runnable enclaveCleanup = enclaves.cleanupAfterDestroy(op.name());
+                    boolean tapped = vms.find(op.name()).map(vm -> vm.profile().network() == org.hpcvirt.profile.VmProfile.Network.PRIVATE)
+                            .orElse(false);
                     lifecycle.destroy(op);
                     checkpoints.deleteFormerTopLayer(op.name(), top);
                     enclaveCleanup.run();
+                    if (tapped) {
+                        networks.detach(op.name());
+                    }
                     return null;
                 })
                 .on(Operation.Exec.class, (op, ctx) -> lifecycle.exec(op))
@@ -187,7 +199,14 @@ final class NodeServices implements AutoCloseable {
                     restores.handOver(op);
                     return null;
                 })
-                .on(Operation.Restore.class, (op, ctx) -> restores.restore(op, Owners.defaultFor(ctx.caller())))
+                .on(Operation.Restore.class, (op, ctx) -> {
+                    CheckpointManifest m = cs.get(op.id());
+                    String target = op.name() == null || op.name().isBlank() ? m.vm() : op.name();
+                    if (vms.find(target).isEmpty() && m.profile().network() == org.hpcvirt.profile.VmProfile.Network.PRIVATE) {
+                        networks.requireUsable(m.profile().privateNetwork(), ctx.caller(), target);
+                    }
+                    return restores.restore(op, Owners.defaultFor(ctx.caller()));
+                })
                 .on(Operation.ListCheckpoints.class, (op, ctx) -> cs.list(op.vm()))
                 .on(Operation.GetCheckpoint.class, (op, ctx) -> {
                     CheckpointManifest m = cs.get(op.id());
@@ -214,7 +233,11 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.DestroyEnclave.class, (op, ctx) -> {
                     enclaves.destroy(op.name());
                     return null;
-                });
+                })
+                .on(Operation.CreateNetwork.class, (op, ctx) -> networks.create(op.name(), op.vni(), op.local(), op.peers(),
+                        op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
+                .on(Operation.ListNetworks.class, (op, ctx) -> networks.list())
+                .on(Operation.DeleteNetwork.class, (op, ctx) -> Map.of("deleted", networks.delete(op.name())));
     }
 
     /** Up to {@code limit} events after {@code after} that the caller may see (pages on past the ones it may not). */

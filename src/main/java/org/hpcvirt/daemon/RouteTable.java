@@ -143,7 +143,13 @@ public final class RouteTable {
             get("/v1/enclaves/{name}", Operation.ShowEnclave.class, type(org.hpcvirt.enclave.EnclaveView.class),
                     "An enclave's choices and placement"),
             route("DELETE", "/v1/enclaves/{name}", Operation.DestroyEnclave.class, type(Void.class), 204, Body.NONE,
-                    "Destroy an enclave and its cgroup"));
+                    "Destroy an enclave and its cgroup"),
+            route("POST", "/v1/networks", Operation.CreateNetwork.class, type(org.hpcvirt.network.PrivateNetwork.class), 201, Body.JSON,
+                    "Create a private network (bridge and VXLAN) on the node"),
+            get("/v1/networks", Operation.ListNetworks.class, list(org.hpcvirt.network.PrivateNetwork.class),
+                    "Every private network of the node"),
+            route("DELETE", "/v1/networks/{name}", Operation.DeleteNetwork.class, map(), 200, Body.JSON,
+                    "Remove a private network with its taps"));
 
     private static final Map<Class<? extends Operation>, Route> BY_OP = new LinkedHashMap<>();
 

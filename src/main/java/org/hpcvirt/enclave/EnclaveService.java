@@ -196,6 +196,10 @@ public final class EnclaveService implements AutoCloseable {
     /** See {@link Operation.CreateEnclave}. */
     public synchronized EnclaveView create(Operation.CreateEnclave op, String owner) {
         EnclaveSpec spec = loader.parse(op.yaml(), op.source());
+        if (spec.profile().network() == VmProfile.Network.PRIVATE) {
+            throw HpcvirtException.invalid(op.source() + ": field 'vm.network': an enclave does not attach to a private network "
+                    + "(those join the VMs of a Slurm job; an enclave composes through shared-memory links)");
+        }
         if (vms.find(spec.name()).isPresent()) {
             throw new HpcvirtException(ErrorCode.ALREADY_EXISTS, "a VM named '" + spec.name() + "' exists already");
         }

@@ -40,7 +40,7 @@ import org.hpcvirt.profile.YamlTree.ScalarNode;
 public final class ProfileLoader {
     /** Top-level fields, in the order {@link #toYaml} writes them. */
     static final List<String> TOP_FIELDS = List.of(
-            "name", "backend", "cpus", "memory", "disk", "network", "image", "heartbeat", "pinning", "kernelArgs", "ft");
+            "name", "backend", "cpus", "memory", "disk", "network", "privateNetwork", "image", "heartbeat", "pinning", "kernelArgs", "ft");
     static final List<String> REQUIRED = List.of("name", "backend", "cpus", "memory");
     static final List<String> DISK_FIELDS = List.of("size");
     static final List<String> HEARTBEAT_FIELDS = List.of("interval", "timeout");
@@ -48,6 +48,8 @@ public final class ProfileLoader {
     static final List<String> FT_FIELDS = List.of("policy", "period", "jobClass");
 
     static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,39}");
+    /** Names of private networks: they become interface names of at most 15 characters ({@code hvb-} + 11). */
+    public static final Pattern NETWORK_NAME = Pattern.compile("[a-z][a-z0-9]{0,10}");
     static final Pattern BACKEND = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
     static final Pattern IMAGE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     static final Pattern FT_EXTRA_KEY = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
@@ -175,6 +177,7 @@ public final class ProfileLoader {
             Long memory = memory(top);
             VmProfile.Disk disk = disk(top);
             VmProfile.Network network = network(top);
+            String privateNetwork = privateNetwork(top, network);
             String image = text(top, "image", false);
             if (image != null && !IMAGE.matcher(image).matches()) {
                 top.problem("image", "'" + image + "' is not an image name (1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-', "
@@ -188,7 +191,7 @@ public final class ProfileLoader {
                 return null;
             }
             return new VmProfile(name, backend, cpus, memory, disk, network, image == null ? DEFAULT_IMAGE : image,
-                    heartbeat[0], heartbeat[1], pinning, kernelArgs, ft);
+                    heartbeat[0], heartbeat[1], pinning, kernelArgs, ft, null, privateNetwork);
         }
 
         private Integer cpus(Section top) {
@@ -247,7 +250,23 @@ public final class ProfileLoader {
                     return n;
                 }
             }
-            top.problem("network", "'" + text + "' is not one of none, user");
+            top.problem("network", "'" + text + "' is not one of none, user, private");
+            return null;
+        }
+
+        private String privateNetwork(Section top, VmProfile.Network network) {
+            String text = text(top, "privateNetwork", false);
+            if (network == VmProfile.Network.PRIVATE) {
+                if (text == null) {
+                    top.problem("network", "'private' needs field 'privateNetwork': the name of the node's private network to attach to");
+                } else if (!NETWORK_NAME.matcher(text).matches()) {
+                    top.problem("privateNetwork", "'" + text + "' is not a network name (1 to 11 of a-z and 0-9, starting with a letter)");
+                } else {
+                    return text;
+                }
+            } else if (text != null && network != null) {
+                top.problem("privateNetwork", "is only for 'network: private' (network is " + network.name().toLowerCase(Locale.ROOT) + ")");
+            }
             return null;
         }
 

@@ -37,6 +37,9 @@ final class ProfileWriter {
             y.append("disk:\n  size: ").append(DataSize.format(p.disk().sizeBytes())).append('\n');
         }
         y.append("network: ").append(p.network().name().toLowerCase(Locale.ROOT)).append('\n');
+        if (p.privateNetwork() != null) {
+            y.append("privateNetwork: ").append(scalar(p.privateNetwork())).append('\n');
+        }
         y.append("image: ").append(scalar(p.image())).append('\n');
         y.append("heartbeat:\n");
         y.append("  interval: ").append(duration(p.heartbeatInterval())).append('\n');

@@ -23,6 +23,8 @@ import java.util.List;
  * @param ft                fault-tolerance settings, or {@code null}
  * @param partition         the host partition of an enclave (set by the enclave service, never
  *                          from a profile file), or {@code null} for an ordinary VM
+ * @param privateNetwork    with {@link Network#PRIVATE}: the name of the node's private network the
+ *                          VM attaches to ({@code org.hpcvirt.network}); otherwise {@code null}
  */
 public record VmProfile(
         String name,
@@ -37,13 +39,22 @@ public record VmProfile(
         List<Integer> pinning,
         String kernelArgs,
         FtSettings ft,
-        Partition partition) {
+        Partition partition,
+        String privateNetwork) {
 
     /** An ordinary VM's profile, on no partition. */
     public VmProfile(String name, String backend, int cpus, long memoryBytes, Disk disk, Network network, String image,
             Duration heartbeatInterval, Duration heartbeatTimeout, List<Integer> pinning, String kernelArgs, FtSettings ft) {
         this(name, backend, cpus, memoryBytes, disk, network, image, heartbeatInterval, heartbeatTimeout, pinning, kernelArgs, ft,
-                null);
+                null, null);
+    }
+
+    /** A VM's profile on a partition (or none), attached to no private network. */
+    public VmProfile(String name, String backend, int cpus, long memoryBytes, Disk disk, Network network, String image,
+            Duration heartbeatInterval, Duration heartbeatTimeout, List<Integer> pinning, String kernelArgs, FtSettings ft,
+            Partition partition) {
+        this(name, backend, cpus, memoryBytes, disk, network, image, heartbeatInterval, heartbeatTimeout, pinning, kernelArgs, ft,
+                partition, null);
     }
 
     public VmProfile {
@@ -51,8 +62,12 @@ public record VmProfile(
         kernelArgs = kernelArgs == null ? "" : kernelArgs;
     }
 
-    /** Network modes. */
-    public enum Network { NONE, USER }
+    /**
+     * Network modes: no NIC; QEMU's user-mode network (outbound only, the guest is 10.0.2.15); or a
+     * NIC on one of the node's private networks ({@link #privateNetwork()}), which joins the VMs of
+     * one job across nodes.
+     */
+    public enum Network { NONE, USER, PRIVATE }
 
     /** @param sizeBytes virtual size of the data disk */
     public record Disk(long sizeBytes) {
@@ -74,18 +89,18 @@ public record VmProfile(
 
     public VmProfile withName(String newName) {
         return new VmProfile(newName, backend, cpus, memoryBytes, disk, network, image, heartbeatInterval,
-                heartbeatTimeout, pinning, kernelArgs, ft, partition);
+                heartbeatTimeout, pinning, kernelArgs, ft, partition, privateNetwork);
     }
 
     public VmProfile withBackend(String newBackend) {
         return new VmProfile(name, newBackend, cpus, memoryBytes, disk, network, image, heartbeatInterval,
-                heartbeatTimeout, pinning, kernelArgs, ft, partition);
+                heartbeatTimeout, pinning, kernelArgs, ft, partition, privateNetwork);
     }
 
     /** This profile on {@code p} (an enclave's partition), or on none with null. */
     public VmProfile withPartition(Partition p) {
         return new VmProfile(name, backend, cpus, memoryBytes, disk, network, image, heartbeatInterval,
-                heartbeatTimeout, pinning, kernelArgs, ft, p);
+                heartbeatTimeout, pinning, kernelArgs, ft, p, privateNetwork);
     }
 
     /**

@@ -31,7 +31,9 @@ import org.hpcvirt.vse.VseMerge;
  * that fails for any reason but an unreachable daemon removes what it made, records why, puts the
  * reason into the job's comment and cancels the job: the Prolog still succeeds, so the node is not
  * drained (docs/slurm.md). Only a node fault (the daemon does not answer) fails the hook.
- * The Epilog destroys every VM of the job on this node, with its overlays.
+ * Under {@code network: private} the Prolog first makes the job's private network on this node
+ * ({@link JobNetwork}) and sets each VM up on it after its first heartbeat.
+ * The Epilog destroys every VM of the job on this node, with its overlays, then its private network.
  * Not thread-safe; one instance per hook run.
  */
 public final class VseDeployer {
@@ -82,6 +84,7 @@ public final class VseDeployer {
         }
         List<String> made = new ArrayList<>();
         long t0 = System.nanoTime();
+        boolean networkMade = false;
         try {
             reconcile(job.node());
             MergedVse m = VseMerge.merge(VseLoader.file(job.vse()), VseLoader.policyInForce(policyFile), job.partition(), catalogue());
@@ -89,19 +92,29 @@ public final class VseDeployer {
             List<Integer> cpus = jobCpus(job);
             int count = m.vmsPerNode().value();
             long checked = System.nanoTime();
+            JobNetwork net = m.network().value().equals("private") ? JobNetwork.of(job, count) : null;
+            if (net != null) {
+                net.create(daemon, job.node(), job.user(), ClusterNodes.inForce());
+                networkMade = true;
+            }
             for (int i = 0; i < count; i++) {
                 String name = SlurmJob.vmName(job.id(), job.node(), i);
-                daemon.define(profile(name, m, cpus), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
+                daemon.define(profile(name, m, cpus, net), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
                 made.add(name);
             }
             long defined = System.nanoTime();
             String how = boot(m, made);
+            if (net != null) {
+                net.configure(daemon, made);
+                how += "; private network " + net.name();
+            }
             record(job, m, made, cpus);
             long done = System.nanoTime();
             return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
                     + String.join(", ", made) + String.format(java.util.Locale.ROOT,
-                            " in %.2f s (checks and reconcile %.2f s, define %.2f s, start to first heartbeats %.2f s)",
-                            seconds(done - t0), seconds(checked - t0), seconds(defined - checked), seconds(done - defined)));
+                            " in %.2f s (checks and reconcile %.2f s, %s %.2f s, start to first heartbeats %.2f s)",
+                            seconds(done - t0), seconds(checked - t0), net != null ? "network and define" : "define",
+                            seconds(defined - checked), seconds(done - defined)));
         } catch (HpcvirtException e) {
             if (e.code() == ErrorCode.DAEMON_UNAVAILABLE) {
                 // the node's daemon is gone: a node fault, which may drain the node
@@ -109,6 +122,9 @@ public final class VseDeployer {
             }
             String reason = HpcvirtException.chain(e);
             destroy(made);
+            if (networkMade) {
+                removeNetwork(job.id());
+            }
             fail(job, reason);
             return new Outcome(0, "job " + job.id() + ": deployment failed on " + job.node() + ", job cancelled: " + reason);
         }
@@ -128,7 +144,9 @@ public final class VseDeployer {
             if (!left.isEmpty()) {
                 return new Outcome(1, "job " + job.id() + ": could not destroy " + String.join(", ", left));
             }
-            return new Outcome(0, "job " + job.id() + ": " + names.size() + " VM(s) destroyed on " + job.node());
+            boolean network = JobNetwork.delete(daemon, job.id());
+            return new Outcome(0, "job " + job.id() + ": " + names.size() + " VM(s) destroyed on " + job.node()
+                    + (network ? "; private network " + JobNetwork.nameOf(job.id()) + " removed" : ""));
         } catch (HpcvirtException e) {
             return new Outcome(1, "job " + job.id() + ": " + HpcvirtException.chain(e));
         } catch (IOException e) {
@@ -151,10 +169,11 @@ public final class VseDeployer {
         Set<String> active = new java.util.HashSet<>(r.output().lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
         List<String> orphans = daemon.list().stream().map(VmStatus::name)
                 .filter(n -> SlurmJob.jobOf(n) != null && !active.contains(SlurmJob.jobOf(n))).toList();
-        if (orphans.isEmpty()) {
-            return orphans;
-        }
         List<String> left = destroy(orphans);
+        if (left.isEmpty()) {
+            // the networks after their VMs: a network whose VM could not be destroyed stays for the next try
+            JobNetwork.reconcile(daemon, active, log);
+        }
         for (String n : orphans) {
             if (!left.contains(n)) {
                 log.println("hpcvirt: destroyed " + n + ": Slurm no longer runs job " + SlurmJob.jobOf(n) + " on " + node);
@@ -227,8 +246,10 @@ public final class VseDeployer {
 
     /** The tag of the post-boot checkpoints VMs of {@code m}'s shape are deployed from. */
     static String warmTag(MergedVse m) {
+        // a VM with a NIC is restored only from a checkpoint with one: QEMU loads state into the same devices
         return "vse-warm:" + m.image().value() + ":" + m.cpus().value() + ":" + DataSize.format(m.memoryBytes().value()) + ":"
-                + (m.diskBytes().value() == null ? "nodisk" : DataSize.format(m.diskBytes().value()));
+                + (m.diskBytes().value() == null ? "nodisk" : DataSize.format(m.diskBytes().value()))
+                + (m.network().value().equals("private") ? ":private" : "");
     }
 
     /** The deployment record of a job on this node. */
@@ -279,7 +300,7 @@ public final class VseDeployer {
         return List.of();
     }
 
-    static String profile(String name, MergedVse m, List<Integer> pinning) {
+    static String profile(String name, MergedVse m, List<Integer> pinning, JobNetwork net) {
         StringBuilder y = new StringBuilder();
         y.append("name: ").append(name).append('\n');
         y.append("backend: qemu\n");
@@ -291,6 +312,9 @@ public final class VseDeployer {
         }
         if (!pinning.isEmpty()) {
             y.append("pinning: ").append(pinning).append('\n');
+        }
+        if (net != null) {
+            y.append("network: private\nprivateNetwork: ").append(net.name()).append('\n');
         }
         return y.toString();
     }
@@ -317,6 +341,15 @@ public final class VseDeployer {
         } catch (IOException e) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "cannot write the deployment record " + record(job.id()) + ": "
                     + e.getMessage());
+        }
+    }
+
+    /** Removes the job's private network from this node after a failed deployment; a failure is logged, the job is cancelled anyway. */
+    private void removeNetwork(String jobId) {
+        try {
+            JobNetwork.delete(daemon, jobId);
+        } catch (HpcvirtException e) {
+            log.println("hpcvirt: cannot remove private network " + JobNetwork.nameOf(jobId) + ": " + HpcvirtException.chain(e));
         }
     }
 

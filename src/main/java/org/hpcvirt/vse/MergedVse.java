@@ -19,7 +19,7 @@ import org.hpcvirt.ft.MergedPolicy.Sourced;
  * @param checkpointPeriod checkpoint period (value null: none)
  * @param proactive        act on failure predictions
  * @param spares           spare nodes
- * @param network          {@code none} (or {@code private}, not yet deployable)
+ * @param network          {@code none} or {@code private} (one network of the job's VMs across its nodes)
  * @param labels           the user's labels
  * @param reserveCpus      host cores kept for the node (checked at deployment)
  * @param reserveMemory    host memory kept for the node (checked at deployment)

@@ -16,7 +16,8 @@ import java.util.Map;
  *   checkpointPeriod: 30m
  *   proactive: false
  *   spares: 0
- * network: none           # none, or private: one network between the job's VMs (not yet deployable)
+ * network: none           # none, or private: one network of the job's VMs only, across its nodes,
+ *                         # where each VM reaches the others by name (docs/vse.md, "Private network")
  * labels:
  *   app: hello
  * </pre>

@@ -96,10 +96,6 @@ public final class VseMerge {
         if (!network.value().equals("none") && !network.value().equals("private")) {
             throw HpcvirtException.invalid(at.of(network) + " unknown network '" + network.value() + "' (use none or private)");
         }
-        if (network.value().equals("private")) {
-            throw HpcvirtException.invalid(at.of(network) + " a private network between the job's VMs is not deployable yet"
-                    + " in this version (use none)");
-        }
         for (Map.Entry<String, String> l : labels.value().entrySet()) {
             if (!LABEL.matcher(l.getKey()).matches() || l.getValue() == null || !LABEL.matcher(l.getValue()).matches()) {
                 throw HpcvirtException.invalid(us.at("labels." + l.getKey()) + " labels and their values are 1-63 characters"

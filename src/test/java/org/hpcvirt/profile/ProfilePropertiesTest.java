@@ -64,9 +64,11 @@ class ProfilePropertiesTest {
         Arbitrary<Long> timeoutExtraMillis = Arbitraries.longs().between(1, 60_000);
         Arbitrary<Hardware> hardware = Combinators.combine(name, backend, Arbitraries.integers().between(1, HOST.cores()),
                 memory, disk, Arbitraries.of(VmProfile.Network.class), image, pinning).as(Hardware::new);
-        return Combinators.combine(hardware, interval, timeoutExtraMillis, kernelArgs(), ft())
-                .as((h, iv, extra, args, ft) -> new VmProfile(h.name, h.backend, h.cpus, h.memory, h.disk, h.network, h.image,
-                        iv, iv.multipliedBy(2).plusMillis(extra), h.pinning, args, ft));
+        Arbitrary<String> privateNetwork = identifier("abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789", 10);
+        return Combinators.combine(hardware, interval, timeoutExtraMillis, kernelArgs(), ft(), privateNetwork)
+                .as((h, iv, extra, args, ft, net) -> new VmProfile(h.name, h.backend, h.cpus, h.memory, h.disk, h.network, h.image,
+                        iv, iv.multipliedBy(2).plusMillis(extra), h.pinning, args, ft, null,
+                        h.network == VmProfile.Network.PRIVATE ? net : null));
     }
 
     private record Hardware(String name, String backend, int cpus, long memory, VmProfile.Disk disk,

@@ -59,6 +59,9 @@ class VseMergeTest {
         assertThat(message("bad/bad-period.yaml")).contains("line 2: field 'ft.checkpointPeriod': 'soon' is not a duration");
         assertThat(message("bad/reserved-label.yaml")).contains("line 2: field 'labels.job': label 'job' is set by hpcvirt itself");
         assertThat(message("bad/too-many-vms.yaml")).contains("line 1: field 'vmsPerNode': 17 VMs per node: must be 1..16");
+        assertThat(message("bad/bad-network.yaml")).contains("line 1: field 'network': unknown network 'infiniband' (use none or private)");
+        assertThat(VseMerge.merge(VseLoader.file(DIR.resolve("good/private-network.yaml")), POLICY, null, null).network().value())
+                .isEqualTo("private");
     }
 
     @Test

@@ -188,6 +188,10 @@ public final class LibvirtBackend implements Backend {
         if (!p.usable()) {
             throw new HpcvirtException(ErrorCode.BACKEND_UNAVAILABLE, "backend '" + name() + "' cannot run here: " + p.reason());
         }
+        if (spec.profile().network() == org.hpcvirt.profile.VmProfile.Network.PRIVATE) {
+            // an unmanaged ethernet interface: the tap must exist on the network's bridge before libvirt starts QEMU
+            org.hpcvirt.network.PrivateNetworks.system().attach(spec.profile().name(), spec.profile().privateNetwork());
+        }
         Path run = spec.runDir();
         String domainName = LibvirtDomainXml.domainName(spec.profile().name());
         Connect c = LibvirtConnection.open(uri, connectTimeout);

@@ -86,6 +86,11 @@ public final class LibvirtDomainXml {
         if (p.network() == VmProfile.Network.USER) {
             x.append("    <interface type='user'><model type='virtio'/></interface>\n");
         }
+        if (p.network() == VmProfile.Network.PRIVATE) {
+            x.append("    <interface type='ethernet'><target dev='").append(org.hpcvirt.network.PrivateNetwork.tapOf(p.name()))
+                    .append("' managed='no'/><mac address='").append(org.hpcvirt.network.PrivateNetwork.macOf(p.name()))
+                    .append("'/><model type='virtio'/></interface>\n");
+        }
         x.append("    <memballoon model='none'/>\n");
         x.append("  </devices>\n");
         x.append("  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>\n");

@@ -40,6 +40,7 @@ public final class QemuBackend implements Backend {
     private final Duration kvmProbeTimeout;
     private volatile ProbeResult probe;
     private final IncomingLaunch incomingLaunch = this::launchIncoming;
+    private final org.hpcvirt.network.PrivateNetworks networks = org.hpcvirt.network.PrivateNetworks.system();
     private final MemoryAccess.Provider memoryAccess = record -> QemuMemoryAccess.inRunDir(record.runDir());
 
     public QemuBackend(QemuCommandLine.Accel accel) {
@@ -230,6 +231,9 @@ public final class QemuBackend implements Backend {
                 Files.deleteIfExists(run.resolve(f));
             }
             Files.deleteIfExists(run.resolve(QemuCommandLine.CONSOLE_LOG));
+            if (spec.profile().network() == org.hpcvirt.profile.VmProfile.Network.PRIVATE) {
+                networks.attach(spec.profile().name(), spec.profile().privateNetwork());
+            }
             List<String> cmd = new ArrayList<>(QemuCommandLine.wrapped(spec, accel));
             if (spec.incoming() != null && !loadIncoming) {
                 cmd.addAll(QemuCommandLine.MIGRATION_DESTINATION_ARGS);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.hpcvirt.backend.LaunchSpec;
+import org.hpcvirt.network.PrivateNetwork;
 import org.hpcvirt.profile.VmProfile;
 
 /**
@@ -37,8 +38,8 @@ public final class QemuCommandLine {
     public static String kernelCommandLine(VmProfile p) {
         StringBuilder sb = new StringBuilder("console=ttyS0 quiet panic=0 hpcvirt.name=").append(p.name())
                 .append(" hpcvirt.hb=").append(p.heartbeatInterval().toMillis());
-        if (p.network() == VmProfile.Network.USER) {
-            sb.append(" hpcvirt.net=user");
+        if (p.network() != VmProfile.Network.NONE) {
+            sb.append(" hpcvirt.net=").append(p.network().name().toLowerCase(java.util.Locale.ROOT));
         }
         if (p.disk() != null) {
             sb.append(" hpcvirt.disk=data");
@@ -116,6 +117,13 @@ public final class QemuCommandLine {
             a.add("user,id=net0");
             a.add("-device");
             a.add("virtio-net-pci,netdev=net0");
+        }
+        if (p.network() == VmProfile.Network.PRIVATE) {
+            // the daemon made the tap and put it on the network's bridge; QEMU only opens it
+            a.add("-netdev");
+            a.add("tap,id=net0,ifname=" + PrivateNetwork.tapOf(p.name()) + ",script=no,downscript=no");
+            a.add("-device");
+            a.add("virtio-net-pci,netdev=net0,mac=" + PrivateNetwork.macOf(p.name()));
         }
         // QEMU's gdbstub on a private socket: soft-error injection reads and writes guest memory and
         // registers through it. Idle unless a client connects.

@@ -78,6 +78,18 @@ class LibvirtDomainXmlTest {
     }
 
     @Test
+    void aPrivateNetworkIsAnUnmanagedEthernetInterfaceOnTheVmsTap() throws Exception {
+        VmProfile p = new VmProfile("j42-hvs-n1-0", "libvirt", 1, 128L << 20, null, VmProfile.Network.PRIVATE, "default",
+                Duration.ofMillis(250), Duration.ofSeconds(3), List.of(), "", null, null, "j42");
+        Document d = parse(LibvirtDomainXml.of(spec(p, null)));
+        assertThat(at(d, "/domain/devices/interface/@type")).isEqualTo("ethernet");
+        assertThat(at(d, "/domain/devices/interface/target/@dev")).isEqualTo(org.hpcvirt.network.PrivateNetwork.tapOf("j42-hvs-n1-0"));
+        assertThat(at(d, "/domain/devices/interface/target/@managed")).isEqualTo("no");
+        assertThat(at(d, "/domain/devices/interface/mac/@address")).isEqualTo(org.hpcvirt.network.PrivateNetwork.macOf("j42-hvs-n1-0"));
+        assertThat(at(d, "/domain/devices/interface/model/@type")).isEqualTo("virtio");
+    }
+
+    @Test
     void textFromTheProfileIsEscaped() throws Exception {
         VmProfile p = profile("c1", List.of(), VmProfile.Network.NONE, null, "a=<b> c='d' e=&f");
         String xml = LibvirtDomainXml.of(spec(p, null));

@@ -69,6 +69,19 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void aPrivateNetworkIsTheVmsOwnTapWithAMacFromItsName() {
+        VmProfile p = new VmProfile("j42-hvs-n1-0", "qemu", 1, 128L << 20, null, VmProfile.Network.PRIVATE, "default",
+                Duration.ofMillis(250), Duration.ofSeconds(3), List.of(), "", null, null, "j42");
+        List<String> a = QemuCommandLine.build(spec(p, null, null), QemuCommandLine.Accel.TCG);
+        String tap = org.hpcvirt.network.PrivateNetwork.tapOf("j42-hvs-n1-0");
+        assertThat(after(a, "-netdev")).isEqualTo("tap,id=net0,ifname=" + tap + ",script=no,downscript=no");
+        assertThat(a).contains("virtio-net-pci,netdev=net0,mac=" + org.hpcvirt.network.PrivateNetwork.macOf("j42-hvs-n1-0"));
+        assertThat(after(a, "-append")).contains("hpcvirt.net=private");
+        assertThat(QemuCommandLine.build(spec(p.withName("j42-hvs-n1-1"), null, null), QemuCommandLine.Accel.TCG))
+                .as("a VM restored under another name opens its own tap").doesNotContain("tap,id=net0,ifname=" + tap + ",script=no,downscript=no");
+    }
+
+    @Test
     void argumentsWithSpacesStayOneArgument() {
         VmProfile p = profile("qemu", List.of(), VmProfile.Network.NONE, null, "a=1 b=\"x y\"");
         List<String> a = QemuCommandLine.build(spec(p, null, null), QemuCommandLine.Accel.TCG);
