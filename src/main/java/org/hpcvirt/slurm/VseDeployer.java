@@ -77,6 +77,13 @@ public final class VseDeployer {
             reconcile(job.node());
             MergedVse m = VseMerge.merge(VseLoader.file(job.vse()), VseLoader.policyInForce(policyFile), job.partition(), catalogue());
             checkHost(m);
+            // the last ft.spares nodes of the allocation stay free for the VMs of the others to move to
+            List<String> spares = Spares.of(job.nodes(), m.spares().value());
+            if (spares.contains(job.node())) {
+                record(job, m, List.of(), List.of(), spares);
+                return new Outcome(0, "job " + job.id() + ": " + job.node() + " is a spare node (ft.spares " + spares.size()
+                        + "): no VM deployed");
+            }
             List<Integer> cpus = jobCpus(job);
             int count = m.vmsPerNode().value();
             for (int i = 0; i < count; i++) {
@@ -85,7 +92,7 @@ public final class VseDeployer {
                 made.add(name);
             }
             String how = boot(m, made);
-            record(job, m, made, cpus);
+            record(job, m, made, cpus, spares);
             return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
                     + String.join(", ", made));
         } catch (HpcvirtException e) {
@@ -274,7 +281,7 @@ public final class VseDeployer {
         return y.toString();
     }
 
-    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus) {
+    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus, List<String> spares) {
         Map<String, Object> labels = new LinkedHashMap<>(m.labels().value());
         labels.put("job", job.id());
         labels.put("user", job.user());
@@ -284,6 +291,9 @@ public final class VseDeployer {
         rec.put("user", job.user());
         rec.put("node", job.node());
         rec.put("vse", job.vse().toString());
+        rec.put("role", spares.contains(job.node()) ? org.hpcvirt.vse.DeploymentRecords.SPARE : org.hpcvirt.vse.DeploymentRecords.COMPUTE);
+        rec.put("spares", spares);
+        rec.put("proactive", m.proactive().value());
         rec.put("vms", vms);
         rec.put("pinning", cpus);
         rec.put("labels", labels);
