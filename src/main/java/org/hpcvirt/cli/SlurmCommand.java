@@ -156,7 +156,7 @@ public final class SlurmCommand implements Runnable {
         @Option(names = "--confidence", defaultValue = "1.0", paramLabel = "C",
                 description = "predictor confidence 0..1; below " + org.hpcvirt.slurm.JobEvacuation.TRUST + " nothing is done (default ${DEFAULT-VALUE})")
         double confidence;
-        @Option(names = "--max-downtime", defaultValue = "50", paramLabel = "MS",
+        @Option(names = "--max-downtime", defaultValue = "10", paramLabel = "MS",
                 description = "longest final pause of each live migration, ms (default ${DEFAULT-VALUE})")
         long maxDowntime;
         @Option(names = "--as", paramLabel = "NODE", description = "the node whose TLS material to use (default: this host's name)")
@@ -169,8 +169,10 @@ public final class SlurmCommand implements Runnable {
                 throw org.hpcvirt.api.HpcvirtException.invalid("--max-downtime must be 1..60000 ms, not " + maxDowntime);
             }
             long t0 = System.nanoTime();
-            org.hpcvirt.slurm.JobEvacuation.Outcome o = new org.hpcvirt.slurm.JobEvacuation(SlurmCommands.REAL, daemons(self), maxDowntime)
-                    .predicted(node, lead, confidence);
+            org.hpcvirt.slurm.JobEvacuation.Outcome o;
+            try (org.hpcvirt.slurm.ClusterDaemons d = daemons(self)) {
+                o = new org.hpcvirt.slurm.JobEvacuation(SlurmCommands.REAL, d, maxDowntime).predicted(node, lead, confidence);
+            }
             PrintWriter out = spec.commandLine().getOut();
             o.lines().forEach(out::println);
             out.printf(java.util.Locale.ROOT, "%s: %d VM(s) moved in %.2f s%s%n", node, o.moves().size(), (System.nanoTime() - t0) / 1e9,
@@ -193,18 +195,22 @@ public final class SlurmCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            org.hpcvirt.slurm.ClusterDaemons d = daemons(self);
-            java.util.List<org.hpcvirt.slurm.ClusterCheck.Problem> problems = org.hpcvirt.slurm.ClusterCheck.run(SlurmCommands.REAL, d);
+            java.util.List<org.hpcvirt.slurm.ClusterCheck.Problem> problems;
+            java.util.Set<String> nodes;
+            try (org.hpcvirt.slurm.ClusterDaemons d = daemons(self)) {
+                nodes = d.nodes();
+                problems = org.hpcvirt.slurm.ClusterCheck.run(SlurmCommands.REAL, d);
+            }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
                 m.put("clean", problems.isEmpty());
-                m.put("nodes", new java.util.ArrayList<>(d.nodes()));
+                m.put("nodes", new java.util.ArrayList<>(nodes));
                 m.put("problems", problems);
                 out.println(new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
                         .writeValueAsString(m));
             } else if (problems.isEmpty()) {
-                out.println("clean: Slurm and hpcvirt agree on " + d.nodes().size() + " node(s)");
+                out.println("clean: Slurm and hpcvirt agree on " + nodes.size() + " node(s)");
             } else {
                 problems.forEach(p -> out.println(p.message()));
             }

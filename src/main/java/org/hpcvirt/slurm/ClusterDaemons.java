@@ -12,9 +12,11 @@ import org.hpcvirt.vm.VmStatus;
  * How a cluster-level command ({@code hpcvirt slurm predict}, {@code hpcvirt slurm check}) reaches the
  * node daemons: the names it knows, each one's URL (where another daemon migrates to) and a client.
  * {@link #of(ClusterNodes, String)} is the real one, over the cluster's mutual TLS; tests use fakes.
- * Implementations are thread-safe; each {@link Node} is used by one thread and closed by its opener.
+ * Implementations are thread-safe; each {@link Node} is used by one thread and closed by its opener;
+ * the creator closes the whole (the real one keeps one client per node until then: a TLS client costs
+ * far more to build than a request).
  */
-public interface ClusterDaemons {
+public interface ClusterDaemons extends AutoCloseable {
     /** The nodes of the cluster's node configuration. */
     Set<String> nodes();
 
@@ -23,6 +25,11 @@ public interface ClusterDaemons {
 
     /** A client of {@code node}'s daemon; the caller closes it. Requests throw DAEMON_UNAVAILABLE when it does not answer. */
     Node open(String node);
+
+    /** Closes what the clients of {@link #open} keep open. */
+    @Override
+    default void close() {
+    }
 
     /** The requests these commands make of one node's daemon. */
     interface Node extends AutoCloseable {
@@ -45,9 +52,16 @@ public interface ClusterDaemons {
         void close();
     }
 
-    /** The real daemons of {@code cluster}, reached with the TLS material of node {@code self}. */
+    /** The real daemons of {@code cluster}, reached with the TLS material of node {@code self}; one client per node, closed by {@link #close}. */
     static ClusterDaemons of(ClusterNodes cluster, String self) {
+        Map<String, DaemonClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
         return new ClusterDaemons() {
+            @Override
+            public void close() {
+                clients.values().forEach(DaemonClient::close);
+                clients.clear();
+            }
+
             @Override
             public Set<String> nodes() {
                 return cluster.nodes().keySet();
@@ -60,7 +74,7 @@ public interface ClusterDaemons {
 
             @Override
             public Node open(String node) {
-                DaemonClient c = cluster.client(node, self);
+                DaemonClient c = clients.computeIfAbsent(node, n -> cluster.client(n, self));
                 return new Node() {
                     @Override
                     public List<VmStatus> list() {
@@ -89,7 +103,7 @@ public interface ClusterDaemons {
 
                     @Override
                     public void close() {
-                        c.close();
+                        // kept for the next request to this node; closed with the whole
                     }
                 };
             }

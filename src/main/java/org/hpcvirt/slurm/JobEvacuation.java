@@ -76,12 +76,13 @@ public final class JobEvacuation {
             throw HpcvirtException.invalid("--confidence must be between 0 and 1, not " + confidence);
         }
         if (!daemons.nodes().contains(node)) {
-            throw HpcvirtException.notFound("node " + node + " in the cluster's node configuration (nodes: "
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, "unknown node " + node + ": not in the cluster's node configuration (nodes: "
                     + String.join(", ", daemons.nodes()) + ")");
         }
         SlurmView view = SlurmView.ask(slurm);
         if (!view.nodes().containsKey(node)) {
-            throw HpcvirtException.notFound("node " + node + " in Slurm (sinfo knows: " + String.join(", ", view.nodes().keySet()) + ")");
+            throw new HpcvirtException(ErrorCode.NOT_FOUND, "unknown node " + node + ": Slurm does not know it (sinfo: "
+                    + String.join(", ", view.nodes().keySet()) + ")");
         }
         String prediction = String.format(Locale.ROOT, "predicted failure in %s (confidence %.2f)", Durations.format(in), confidence);
         try (ClusterDaemons.Node d = daemons.open(node)) {

@@ -115,10 +115,10 @@ class JobEvacuationTest {
     void anUnknownNodeAndAJobWithoutAVseAreSaidClearly() {
         FakeCluster c = jobOnThreeNodes(true);
         assertThatThrownBy(() -> new JobEvacuation(c, c, 50).predicted("hvs-n9", Duration.ofSeconds(30), 1.0))
-                .isInstanceOf(HpcvirtException.class).hasMessageContaining("node hvs-n9 in the cluster's node configuration (nodes: hvs-n1, hvs-n2, hvs-n3)");
+                .isInstanceOf(HpcvirtException.class).hasMessage("unknown node hvs-n9: not in the cluster's node configuration (nodes: hvs-n1, hvs-n2, hvs-n3)");
         c.sinfo = "hvs-n1|allocated|none\nhvs-n2|allocated|none\n";
         assertThatThrownBy(() -> new JobEvacuation(c, c, 50).predicted("hvs-n3", Duration.ofSeconds(30), 1.0))
-                .isInstanceOf(HpcvirtException.class).hasMessageContaining("node hvs-n3 in Slurm (sinfo knows: hvs-n1, hvs-n2)");
+                .isInstanceOf(HpcvirtException.class).hasMessage("unknown node hvs-n3: Slurm does not know it (sinfo: hvs-n1, hvs-n2)");
         c.sinfo = ALL_UP;
         c.squeue = "5|RUNNING|hvs-n[1-3]\n6|RUNNING|hvs-n1\n";
         JobEvacuation.Outcome o = new JobEvacuation(c, c, 50).predicted("hvs-n1", Duration.ofSeconds(30), 1.0);
