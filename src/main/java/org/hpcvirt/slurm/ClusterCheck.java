@@ -90,8 +90,8 @@ public final class ClusterCheck {
                     continue;
                 }
                 if (state != null && state.drained() && state.reason() != null && state.reason().startsWith("hpcvirt:")) {
-                    out.add(new Problem("drained", node, job, vm.name(), node + ": " + state.describe() + ", but still runs VM " + vm.name()
-                            + " of job " + job));
+                    out.add(new Problem("drained", node, job, vm.name(), node + ": " + state.describe() + ", but still has VM " + vm.name()
+                            + " (" + vm.state() + ") of job " + job));
                 }
                 Map<String, Object> rec = record(r.records(), job);
                 if (rec != null && !DeploymentRecords.vms(rec).contains(vm.name())) {

@@ -122,7 +122,7 @@ class SlurmEvacuationIT {
             NetnsNodes.Result c = cluster.slurm("hpcvirt", "slurm", "check", "--as", "hvs-n1");
             assertThat(c.exitCode()).as(c.output()).isEqualTo(1);
             assertThat(c.output()).contains("hvs-n2: VM j999-hvs-n2-0 belongs to job 999, which Slurm does not run",
-                    "but still runs VM j" + id + "-hvs-n1-7 of job " + id,
+                    "but still has VM j" + id + "-hvs-n1-7 (",
                     "hvs-n1: VM j" + id + "-hvs-n1-7 of job " + id + " is not in the node's deployment record of the job ([])");
             NetnsNodes.Result json = cluster.slurm("hpcvirt", "slurm", "check", "--json", "--as", "hvs-n1");
             assertThat(json.exitCode()).isEqualTo(1);

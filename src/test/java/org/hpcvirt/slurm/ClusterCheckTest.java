@@ -62,7 +62,7 @@ class ClusterCheckTest {
         c.records.get("hvs-n2").remove("5");
         c.dead.add("hvs-n3");
         assertThat(problems(c)).containsExactly(
-                "hvs-n1: drained (hpcvirt: predicted failure in 1m (confidence 1.00)), but still runs VM j5-hvs-n1-0 of job 5",
+                "hvs-n1: drained (hpcvirt: predicted failure in 1m (confidence 1.00)), but still has VM j5-hvs-n1-0 (RUNNING) of job 5",
                 "hvs-n3: the hpcvirt daemon does not answer: connection refused by hvs-n3",
                 "job 5: no deployment record on hvs-n2 (the job has a VSE: records on hvs-n1)");
     }
