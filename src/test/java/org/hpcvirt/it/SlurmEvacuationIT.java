@@ -26,7 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * job with VMs on the first two nodes only; {@code hpcvirt slurm check} is clean; {@code hpcvirt slurm
  * predict hvs-n1} drains hvs-n1 in Slurm with a reason naming hpcvirt and the prediction and
  * live-migrates its VM to the job's spare hvs-n3, whose heartbeat sequence goes on; the check is clean
- * again and names planted disagreements with a non-zero exit; the job goes on with its VMs and leaves
+ * again and names planted disagreements (a VM of a job Slurm does not run, one on the drained node, one
+ * outside its job's allocation) with a non-zero exit; the job goes on with its VMs and leaves
  * none behind.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -115,19 +116,27 @@ class SlurmEvacuationIT {
     @Test
     @Order(3)
     void theCheckNamesPlantedDisagreements() {
-        // a VM of a job Slurm does not run, and a VM of the job on the drained node after its evacuation
+        // a VM of a job Slurm does not run, a VM of the job on the drained node after its evacuation, and a VM
+        // named for another job (one without a VSE, on hvs-n3 only) on a node outside that job's allocation
+        String other = cluster.sbatch("-N1", "-w", "hvs-n3", "-o", "/dev/null", "--wrap", "sleep 300");
+        await().atMost(JOB).until(() -> cluster.slurm("squeue", "-h", "-j", other, "-o", "%T").output().strip().equals("RUNNING"));
         cluster.client(2).define("name: j999-hvs-n2-0\nbackend: qemu\ncpus: 1\nmemory: 128M\n", "planted", null);
         cluster.client(1).define("name: j" + id + "-hvs-n1-7\nbackend: qemu\ncpus: 1\nmemory: 128M\n", "planted", null);
+        cluster.client(2).define("name: j" + other + "-hvs-n3-0\nbackend: qemu\ncpus: 1\nmemory: 128M\n", "planted", null);
         try {
             NetnsNodes.Result c = cluster.slurm("hpcvirt", "slurm", "check", "--as", "hvs-n1");
             assertThat(c.exitCode()).as(c.output()).isEqualTo(1);
             assertThat(c.output()).contains("hvs-n2: VM j999-hvs-n2-0 belongs to job 999, which Slurm does not run",
+                    "hvs-n2: VM j" + other + "-hvs-n3-0 of job " + other + " is outside the job's allocation hvs-n3",
                     "but still has VM j" + id + "-hvs-n1-7 (",
                     "hvs-n1: VM j" + id + "-hvs-n1-7 of job " + id + " is not in the node's deployment record of the job ([])");
             NetnsNodes.Result json = cluster.slurm("hpcvirt", "slurm", "check", "--json", "--as", "hvs-n1");
             assertThat(json.exitCode()).isEqualTo(1);
-            assertThat(json.output()).contains("\"clean\" : false", "\"kind\" : \"no-job\"", "\"kind\" : \"drained\"");
+            assertThat(json.output()).contains("\"clean\" : false", "\"kind\" : \"no-job\"", "\"kind\" : \"drained\"",
+                    "\"kind\" : \"outside\"");
         } finally {
+            cluster.client(2).destroy("j" + other + "-hvs-n3-0");
+            cluster.slurm("scancel", other);
             cluster.client(2).destroy("j999-hvs-n2-0");
             cluster.client(1).destroy("j" + id + "-hvs-n1-7");
         }
