@@ -1,6 +1,7 @@
 package org.hpcvirt.access;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -113,6 +114,9 @@ public final class Authorizer implements Dispatcher.Guard {
         }
         if (op instanceof Operation.ListVms) {
             return list.stream().filter(s -> s instanceof VmStatus v && c.name().equals(v.owner())).toList();
+        }
+        if (op instanceof Operation.ListJobRecords) {
+            return list.stream().filter(r -> r instanceof Map<?, ?> m && c.name().equals(m.get("user"))).toList();
         }
         if (op instanceof Operation.ListEnclaves) {
             return list.stream().filter(s -> s instanceof org.hpcvirt.enclave.EnclaveView v && c.name().equals(v.owner())).toList();

@@ -21,11 +21,11 @@ public enum Access {
     public static Access of(Class<? extends Operation> type) {
         return switch (type.getSimpleName()) {
             case "NodeInfo", "ListBackends", "ListVms", "Events", "Status", "Profile", "Export", "Counter", "Console",
-                    "ListCheckpoints", "GetCheckpoint", "FtStatus", "ListEnclaves", "ShowEnclave", "ListNetworks" -> READ;
+                    "ListCheckpoints", "GetCheckpoint", "FtStatus", "ListJobRecords", "ListEnclaves", "ShowEnclave", "ListNetworks" -> READ;
             case "Define", "Start", "Pause", "Resume", "Stop", "Destroy", "Exec", "Checkpoint", "Suspend", "Wake",
                     "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject", "CreateEnclave",
                     "DestroyEnclave" -> OPERATE;
-            case "StopDaemon", "Predict", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming",
+            case "StopDaemon", "Predict", "PutJobRecord", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming",
                     "SlurmHook", "CreateNetwork", "DeleteNetwork" -> ADMIN;
             default -> throw new IllegalArgumentException("no access is decided for " + type.getName());
         };

@@ -307,6 +307,22 @@ public sealed interface Operation {
     record FtStatus() implements Operation {
     }
 
+    // ------------------------------------------------------------------ Slurm jobs
+
+    /** The deployment records of the Slurm jobs with a VSE on this node ({@code $HPCVIRT_HOME/vse/JOB.json}). Allowed always. */
+    record ListJobRecords() implements Operation {
+    }
+
+    /**
+     * Replaces job {@code job}'s deployment record on this node (when {@code record} is given) and
+     * publishes {@code note} as a node event (when given): how a cluster-level command records that a
+     * job's VMs moved to another node of its allocation, or why they could not. Allowed always.
+     */
+    record PutJobRecord(@Required @Doc("the Slurm job id") String job,
+            @Doc("the whole new record; absent: the record stays as it is") Map<String, Object> record,
+            @Doc("one line published as an FT_DECISION event of the node") String note) implements Operation {
+    }
+
     // ------------------------------------------------------------------ enclaves
 
     /**

@@ -175,6 +175,18 @@ public final class JobCommand implements Runnable {
                 out.printf(Locale.ROOT, fmt, v.vm().name(), v.node(), v.vm().state(), v.vm().owner(),
                         v.vm().lastHeartbeatAgeMs() < 0 ? "-" : "#" + v.vm().lastHeartbeatSeq() + ", " + v.vm().lastHeartbeatAgeMs() + " ms ago");
             }
+            // the job's spare nodes (ft.spares) run no VM until work moves to them
+            ClusterNodes cluster = ClusterNodes.inForce();
+            for (String n : job.nodes()) {
+                try (DaemonClient c = cluster.client(n, self(job))) {
+                    for (java.util.Map<String, Object> r : c.jobRecords()) {
+                        if (job.id().equals(String.valueOf(r.get("job"))) && org.hpcvirt.vse.DeploymentRecords.vms(r).isEmpty()) {
+                            out.printf(Locale.ROOT, fmt, "-", n, org.hpcvirt.vse.DeploymentRecords.role(r).equals("spare") ? "spare"
+                                    : "evacuated", "-", r.get("evacuatedTo") == null ? "-" : "VMs moved to " + r.get("evacuatedTo"));
+                        }
+                    }
+                }
+            }
             out.flush();
         }
     }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
  * daemon ({@code $HPCVIRT_HOME}); see docs/slurm.md.
  */
 @Command(name = "slurm", description = "Slurm integration: the node Prolog and Epilog of VSE jobs, and the lines to configure them.",
-        subcommands = {SlurmCommand.Prolog.class, SlurmCommand.Epilog.class, SlurmCommand.Config.class, SlurmCommand.Reconcile.class})
+        subcommands = {SlurmCommand.Prolog.class, SlurmCommand.Epilog.class, SlurmCommand.Config.class, SlurmCommand.Reconcile.class,
+                SlurmCommand.Predict.class, SlurmCommand.Check.class})
 public final class SlurmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -143,6 +144,88 @@ public final class SlurmCommand implements Runnable {
                         : "destroyed on " + me + ": " + String.join(", ", gone));
                 spec.commandLine().getOut().flush();
             }
+        }
+    }
+
+    /** The daemons of the cluster's node configuration, reached with the TLS material of {@code self} (default: this host's name). */
+    static org.hpcvirt.slurm.ClusterDaemons daemons(String self) {
+        JobCommand.quietJetty();
+        return org.hpcvirt.slurm.ClusterDaemons.of(org.hpcvirt.slurm.ClusterNodes.inForce(), self != null ? self : JobCommand.hostName());
+    }
+
+    /** {@code hpcvirt slurm predict NODE --in D}. */
+    @Command(name = "predict", description = "A predicted node failure: if trusted, drain the node in Slurm and live-migrate the VMs of its "
+            + "VSE jobs to a spare node of each job's own allocation (exit 0 when no job VM is left on it).")
+    static final class Predict implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Parameters(index = "0", paramLabel = "NODE", description = "the Slurm node expected to fail")
+        String node;
+        @Option(names = "--in", required = true, paramLabel = "D", description = "lead time until the failure, e.g. 30s, 5m")
+        String in;
+        @Option(names = "--confidence", defaultValue = "1.0", paramLabel = "C",
+                description = "predictor confidence 0..1; below " + org.hpcvirt.slurm.JobEvacuation.TRUST + " nothing is done (default ${DEFAULT-VALUE})")
+        double confidence;
+        @Option(names = "--max-downtime", defaultValue = "10", paramLabel = "MS",
+                description = "longest final pause of each live migration, ms (default ${DEFAULT-VALUE})")
+        long maxDowntime;
+        @Option(names = "--as", paramLabel = "NODE", description = "the node whose TLS material to use (default: this host's name)")
+        String self;
+
+        @Override
+        public Integer call() {
+            java.time.Duration lead = org.hpcvirt.api.Durations.parse(in, "--in");
+            if (maxDowntime < 1 || maxDowntime > 60_000) {
+                throw org.hpcvirt.api.HpcvirtException.invalid("--max-downtime must be 1..60000 ms, not " + maxDowntime);
+            }
+            long t0 = System.nanoTime();
+            org.hpcvirt.slurm.JobEvacuation.Outcome o;
+            try (org.hpcvirt.slurm.ClusterDaemons d = daemons(self)) {
+                o = new org.hpcvirt.slurm.JobEvacuation(SlurmCommands.REAL, d, maxDowntime).predicted(node, lead, confidence);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            o.lines().forEach(out::println);
+            out.printf(java.util.Locale.ROOT, "%s: %d VM(s) moved in %.2f s%s%n", node, o.moves().size(), (System.nanoTime() - t0) / 1e9,
+                    o.allSafe() ? "" : "; job VMs are left on " + node);
+            out.flush();
+            return o.allSafe() ? 0 : 1;
+        }
+    }
+
+    /** {@code hpcvirt slurm check}. */
+    @Command(name = "check", description = "Compare Slurm's view (nodes, jobs) with hpcvirt's (each daemon's VMs and deployment records): "
+            + "one line per disagreement, exit 0 when there is none, 1 otherwise.")
+    static final class Check implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--json", description = "print a JSON object (clean, problems) instead of lines")
+        boolean json;
+        @Option(names = "--as", paramLabel = "NODE", description = "the node whose TLS material to use (default: this host's name)")
+        String self;
+
+        @Override
+        public Integer call() throws Exception {
+            java.util.List<org.hpcvirt.slurm.ClusterCheck.Problem> problems;
+            java.util.Set<String> nodes;
+            try (org.hpcvirt.slurm.ClusterDaemons d = daemons(self)) {
+                nodes = d.nodes();
+                problems = org.hpcvirt.slurm.ClusterCheck.run(SlurmCommands.REAL, d);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("clean", problems.isEmpty());
+                m.put("nodes", new java.util.ArrayList<>(nodes));
+                m.put("problems", problems);
+                out.println(new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(m));
+            } else if (problems.isEmpty()) {
+                out.println("clean: Slurm and hpcvirt agree on " + nodes.size() + " node(s)");
+            } else {
+                problems.forEach(p -> out.println(p.message()));
+            }
+            out.flush();
+            return problems.isEmpty() ? 0 : 1;
         }
     }
 }

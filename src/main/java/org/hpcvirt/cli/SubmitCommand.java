@@ -79,7 +79,16 @@ public final class SubmitCommand implements Runnable {
         if (partition == null) {
             partition = defaultPartition();
         }
-        VseCommand.merge(Path.of(args.get(0)), policy, partition);
+        org.hpcvirt.vse.MergedVse merged = VseCommand.merge(Path.of(args.get(0)), policy, partition);
+        int spares = merged.spares().value();
+        if (spares > 0) {
+            // -N counts the spares: the last ft.spares nodes of the allocation get no VM (docs/slurm.md)
+            int asked = requestedNodes(options, Path.of(args.get(end + 1)));
+            if (asked < spares + 1) {
+                throw HpcvirtException.invalid(org.hpcvirt.vse.VseLoader.file(Path.of(args.get(0))).source().at("ft.spares") + " "
+                        + org.hpcvirt.slurm.Spares.tooFew(asked, spares));
+            }
+        }
 
         // checked here already: the SPANK plugin's own check at submission (check=PROGRAM) is skipped for this file
         List<String> sbatch = new ArrayList<>(List.of("env", CHECKED_ENV + "=" + file, "sbatch", "--vse=" + file));
@@ -96,6 +105,62 @@ public final class SubmitCommand implements Runnable {
         }
         out.print(r.output());
         out.flush();
+    }
+
+    /**
+     * The fewest nodes the job asks for, as sbatch reads it: {@code -N}/{@code --nodes} among the options,
+     * else the script's leading {@code #SBATCH} lines, else {@code SBATCH_NNODES}, else 1; of a range
+     * {@code MIN-MAX}, MIN.
+     */
+    static int requestedNodes(List<String> options, Path script) {
+        String n = nodesOption(options);
+        if (n == null) {
+            try {
+                List<String> words = new ArrayList<>();
+                for (String line : java.nio.file.Files.readAllLines(script)) {
+                    String l = line.strip();
+                    if (l.isEmpty() || l.startsWith("#!")) {
+                        continue;
+                    }
+                    if (!l.startsWith("#")) {
+                        break;
+                    }
+                    if (l.startsWith("#SBATCH")) {
+                        words.addAll(List.of(l.substring("#SBATCH".length()).strip().split("\\s+")));
+                    }
+                }
+                n = nodesOption(words);
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                n = null; // sbatch says what is wrong with the script
+            }
+        }
+        if (n == null) {
+            n = System.getenv("SBATCH_NNODES");
+        }
+        if (n == null || n.isBlank()) {
+            return 1;
+        }
+        String min = n.contains("-") ? n.substring(0, n.indexOf('-')) : n;
+        try {
+            return Integer.parseInt(min.strip());
+        } catch (NumberFormatException e) {
+            throw HpcvirtException.invalid("submit: '" + n + "' is not a node count (-N N or -N MIN-MAX)");
+        }
+    }
+
+    private static String nodesOption(List<String> words) {
+        String found = null;
+        for (int i = 0; i < words.size(); i++) {
+            String w = words.get(i);
+            if ((w.equals("-N") || w.equals("--nodes")) && i + 1 < words.size()) {
+                found = words.get(i + 1);
+            } else if (w.startsWith("--nodes=")) {
+                found = w.substring("--nodes=".length());
+            } else if (w.startsWith("-N") && w.length() > 2) {
+                found = w.substring(2);
+            }
+        }
+        return found;
     }
 
     /** The partition of the script's leading {@code #SBATCH} lines ({@code -p P}, {@code --partition=P}), or null. */

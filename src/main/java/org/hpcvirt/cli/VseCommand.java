@@ -85,11 +85,14 @@ public final class VseCommand implements Runnable {
                 for (String n : nodes.nodes().keySet()) {
                     try (DaemonClient c = nodes.client(n, me)) {
                         add(rows, n, c.list());
+                        spares(rows, n, c.jobRecords());
                     }
                 }
             } else {
                 try (DaemonClient c = DaemonClient.connect(NodeLayout.fromEnvironment())) {
-                    add(rows, c.node().path("tcp").path("node").asText("-"), c.list());
+                    String n = c.node().path("tcp").path("node").asText("-");
+                    add(rows, n, c.list());
+                    spares(rows, n, c.jobRecords());
                 }
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -99,6 +102,17 @@ public final class VseCommand implements Runnable {
                 out.printf(Locale.ROOT, fmt, (Object[]) r);
             }
             out.flush();
+        }
+
+        /** A job's nodes without VMs: its spares (ft.spares), and nodes its VMs moved away from. */
+        private static void spares(List<String[]> rows, String node, List<java.util.Map<String, Object>> records) {
+            for (java.util.Map<String, Object> r : records) {
+                if (org.hpcvirt.vse.DeploymentRecords.vms(r).isEmpty()) {
+                    String what = org.hpcvirt.vse.DeploymentRecords.role(r).equals("spare") ? "(spare)" : "(evacuated)";
+                    rows.add(new String[] {String.valueOf(r.get("job")), String.valueOf(r.get("user")), what, node.isEmpty() ? "-" : node,
+                            r.get("evacuatedTo") == null ? "-" : "moved to " + r.get("evacuatedTo")});
+                }
+            }
         }
 
         private static void add(List<String[]> rows, String node, List<VmStatus> vms) {

@@ -416,6 +416,17 @@ public final class DaemonClient implements OperationClient {
         execute(new Operation.Predict(node, in.toMillis() / 1000.0, confidence), JsonNode.class);
     }
 
+    /** The deployment records of the Slurm jobs with a VSE on the node ({@code $HPCVIRT_HOME/vse/JOB.json}). */
+    public List<Map<String, Object>> jobRecords() {
+        return execute(new Operation.ListJobRecords(), JSON.getTypeFactory().constructCollectionType(List.class,
+                JSON.getTypeFactory().constructMapType(java.util.LinkedHashMap.class, String.class, Object.class)));
+    }
+
+    /** Replaces job {@code job}'s deployment record on the node (record null: unchanged) and publishes {@code note} (null: none). */
+    public void putJobRecord(String job, Map<String, Object> record, String note) {
+        execute(new Operation.PutJobRecord(job, record, note), JsonNode.class);
+    }
+
     /** The daemon's fault-tolerance view: node name and watched VMs. */
     public JsonNode ft() {
         return execute(new Operation.FtStatus(), JsonNode.class);

@@ -74,6 +74,7 @@ final class NodeServices implements AutoCloseable {
     private final LocalUsers users;
     private final org.hpcvirt.enclave.EnclaveService enclaves;
     private final org.hpcvirt.network.PrivateNetworks networks = org.hpcvirt.network.PrivateNetworks.system();
+    private final org.hpcvirt.vse.DeploymentRecords jobRecords;
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -81,6 +82,7 @@ final class NodeServices implements AutoCloseable {
     NodeServices(NodeLayout layout, BackendRegistry backends, NodeConfig config, TcpListener tcp, Runnable stopDaemon) {
         this.layout = layout;
         this.tcp = tcp;
+        this.jobRecords = new org.hpcvirt.vse.DeploymentRecords(layout.home());
         this.store = new VmStore(layout.database());
         EventBus bus = new EventBus(store);
         ImageStore images = new ImageStore(canonical(layout.images()));
@@ -226,6 +228,8 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.Predict.class, (op, ctx) -> ft.predict(op))
                 .on(Operation.FtStatus.class, (op, ctx) -> ft.status())
                 .on(Operation.SlurmHook.class, (op, ctx) -> org.hpcvirt.slurm.SlurmHooks.run(op, layout))
+                .on(Operation.ListJobRecords.class, (op, ctx) -> jobRecords.list())
+                .on(Operation.PutJobRecord.class, (op, ctx) -> putJobRecord(op))
                 .on(Operation.CreateEnclave.class, (op, ctx) -> enclaves.create(op,
                         op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
                 .on(Operation.ListEnclaves.class, (op, ctx) -> enclaves.list())
@@ -238,6 +242,22 @@ final class NodeServices implements AutoCloseable {
                         op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
                 .on(Operation.ListNetworks.class, (op, ctx) -> networks.list())
                 .on(Operation.DeleteNetwork.class, (op, ctx) -> Map.of("deleted", networks.delete(op.name())));
+    }
+
+    /** See {@link Operation.PutJobRecord}: the record first, then the note, so the event never tells of a change not made. */
+    private Map<String, Object> putJobRecord(Operation.PutJobRecord op) {
+        if (op.record() != null) {
+            jobRecords.put(op.job(), op.record());
+        } else {
+            jobRecords.file(op.job()); // checks the id
+        }
+        if (op.note() != null && !op.note().isBlank()) {
+            vms.events().publish(VmEvent.of(null, VmEvent.Type.FT_DECISION, null, op.note(), Map.of("job", op.job())));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("job", op.job());
+        out.put("written", op.record() != null);
+        return out;
     }
 
     /** Up to {@code limit} events after {@code after} that the caller may see (pages on past the ones it may not). */

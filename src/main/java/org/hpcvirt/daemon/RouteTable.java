@@ -136,6 +136,8 @@ public final class RouteTable {
             post("/v1/slurm/hook", Operation.SlurmHook.class, type(org.hpcvirt.slurm.HookResult.class),
                     "Run this node's Slurm Prolog or Epilog for a job with a virtual system environment"),
             get("/v1/ft", Operation.FtStatus.class, map(), "VMs watched by the fault-tolerance executor"),
+            get("/v1/jobs", Operation.ListJobRecords.class, list(Map.class), "Deployment records of the Slurm jobs with a VSE on this node"),
+            post("/v1/jobs/{job}", Operation.PutJobRecord.class, map(), "Replace a job's deployment record and/or publish a note about it"),
             route("POST", "/v1/daemon/stop", Operation.StopDaemon.class, map(), 202, Body.JSON, "Stop the daemon (VMs keep running)"),
             route("POST", "/v1/enclaves", Operation.CreateEnclave.class, type(org.hpcvirt.enclave.EnclaveView.class), 201, Body.JSON,
                     "Create and start an enclave from an enclave file"),

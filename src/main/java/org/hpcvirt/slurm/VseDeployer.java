@@ -89,14 +89,22 @@ public final class VseDeployer {
             reconcile(job.node());
             MergedVse m = VseMerge.merge(VseLoader.file(job.vse()), VseLoader.policyInForce(policyFile), job.partition(), catalogue());
             checkHost(m);
-            List<Integer> cpus = jobCpus(job);
             int count = m.vmsPerNode().value();
             long checked = System.nanoTime();
+            // a spare node gets the job's network too: the VMs of a failing node move there
             JobNetwork net = m.network().value().equals("private") ? JobNetwork.of(job, count) : null;
             if (net != null) {
                 net.create(daemon, job.node(), job.user(), ClusterNodes.inForce());
                 networkMade = true;
             }
+            // the last ft.spares nodes of the allocation stay free for the VMs of the others to move to
+            List<String> spares = Spares.of(job.nodes(), m.spares().value());
+            if (spares.contains(job.node())) {
+                record(job, m, List.of(), List.of(), spares);
+                return new Outcome(0, "job " + job.id() + ": " + job.node() + " is a spare node (ft.spares " + spares.size()
+                        + "): no VM deployed" + (net != null ? "; private network " + net.name() : ""));
+            }
+            List<Integer> cpus = jobCpus(job);
             for (int i = 0; i < count; i++) {
                 String name = SlurmJob.vmName(job.id(), job.node(), i);
                 daemon.define(profile(name, m, cpus, net), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
@@ -108,7 +116,7 @@ public final class VseDeployer {
                 net.configure(daemon, made);
                 how += "; private network " + net.name();
             }
-            record(job, m, made, cpus);
+            record(job, m, made, cpus, spares);
             long done = System.nanoTime();
             return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
                     + String.join(", ", made) + String.format(java.util.Locale.ROOT,
@@ -319,7 +327,7 @@ public final class VseDeployer {
         return y.toString();
     }
 
-    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus) {
+    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus, List<String> spares) {
         Map<String, Object> labels = new LinkedHashMap<>(m.labels().value());
         labels.put("job", job.id());
         labels.put("user", job.user());
@@ -329,6 +337,9 @@ public final class VseDeployer {
         rec.put("user", job.user());
         rec.put("node", job.node());
         rec.put("vse", job.vse().toString());
+        rec.put("role", spares.contains(job.node()) ? org.hpcvirt.vse.DeploymentRecords.SPARE : org.hpcvirt.vse.DeploymentRecords.COMPUTE);
+        rec.put("spares", spares);
+        rec.put("proactive", m.proactive().value());
         rec.put("vms", vms);
         rec.put("pinning", cpus);
         rec.put("labels", labels);

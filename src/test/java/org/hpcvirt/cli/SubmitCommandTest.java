@@ -54,11 +54,12 @@ class SubmitCommandTest {
     @Test
     void thePartitionsRulesApplyAndTheDefaultPartitionComesFromSinfo() {
         slurm(0, "Submitted batch job 9\n");
-        CliTest.Run small = CliTest.run("submit", DIR + "good/full.yaml", "--policy", DIR + "policy.yaml", "-p", "small", "--", "job.sh");
+        CliTest.Run small = CliTest.run("submit", DIR + "good/full.yaml", "--policy", DIR + "policy.yaml", "-p", "small", "-N2", "--",
+                "job.sh");
         assertThat(small.code()).as(small.err()).isZero();
         assertThat(calls.get(0)).containsExactly("env", "HPCVIRT_VSE_CHECKED=" + java.nio.file.Path.of(DIR + "good/full.yaml").toAbsolutePath(),
                 "sbatch", "--vse=" + java.nio.file.Path.of(DIR + "good/full.yaml").toAbsolutePath(),
-                "-p", "small", "job.sh");
+                "-p", "small", "-N2", "job.sh");
         calls.clear();
         CliTest.Run dflt = CliTest.run("submit", DIR + "good/minimal.yaml", "--policy", DIR + "policy.yaml", "--", "job.sh");
         assertThat(dflt.code()).as(dflt.err()).isZero();
@@ -102,5 +103,26 @@ class SubmitCommandTest {
         assertThat(r.out()).containsPattern("ft.checkpointPeriod +2h +admin \\(partitions.long.maxCheckpointPeriod\\), lowered from 4h "
                 + "\\(user \\(ft.checkpointPeriod\\)\\)")
                 .containsPattern("vm.memory +128M +admin \\(defaults.memory\\)");
+    }
+
+    @Test
+    void aJobWithSparesMustAskForThemWithMinusN(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        slurm(0, "Submitted batch job 11\n");
+        CliTest.Run one = CliTest.run("submit", DIR + "good/spare.yaml", "--policy", DIR + "policy.yaml", "-p", "hvs", "-N1", "--", "job.sh");
+        assertThat(one.code()).isEqualTo(2);
+        assertThat(one.err().strip()).isEqualTo("error: " + DIR + "good/spare.yaml: line 5: field 'ft.spares': 1 spare node(s) need a job of at"
+                + " least 2 nodes (-N2: -N counts the spares, which get no VM), not 1");
+        assertThat(calls).noneMatch(c -> c.get(0).equals("sbatch"));
+        CliTest.Run none = CliTest.run("submit", DIR + "good/spare.yaml", "--policy", DIR + "policy.yaml", "-p", "hvs", "--", "job.sh");
+        assertThat(none.code()).as("no -N: sbatch's default of one node").isEqualTo(2);
+
+        CliTest.Run two = CliTest.run("submit", DIR + "good/spare.yaml", "--policy", DIR + "policy.yaml", "-p", "hvs", "--nodes=2-3", "--", "job.sh");
+        assertThat(two.code()).as(two.err()).isZero();
+        java.nio.file.Path script = java.nio.file.Files.writeString(tmp.resolve("job.sh"), "#!/bin/sh\n#SBATCH -N3\nsleep 1\n");
+        CliTest.Run fromScript = CliTest.run("submit", DIR + "good/spare.yaml", "--policy", DIR + "policy.yaml", "-p", "hvs", "--", script.toString());
+        assertThat(fromScript.code()).as(fromScript.err()).isZero();
+        assertThat(SubmitCommand.requestedNodes(List.of("-N", "4"), script)).isEqualTo(4);
+        assertThat(SubmitCommand.requestedNodes(List.of("-N5"), script)).isEqualTo(5);
+        assertThat(SubmitCommand.requestedNodes(List.of(), script)).isEqualTo(3);
     }
 }
