@@ -24,7 +24,9 @@ public enum Access {
             case "Define", "Start", "Pause", "Resume", "Stop", "Destroy", "Exec", "Checkpoint", "Suspend", "Wake",
                     "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject", "CreateEnclave",
                     "DestroyEnclave" -> OPERATE;
-            case "StopDaemon", "Predict", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming" -> ADMIN;
+            case "StopDaemon", "Predict", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming",
+                    // a job's checkpoints hold every VM of it, whoever owns them: the nodes and administrators
+                    "CheckpointJob", "ListCheckpointSets", "RestorableCheckpointSet" -> ADMIN;
             default -> throw new IllegalArgumentException("no access is decided for " + type.getName());
         };
     }

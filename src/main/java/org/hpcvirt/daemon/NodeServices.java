@@ -73,6 +73,10 @@ final class NodeServices implements AutoCloseable {
     private final AuditLog audit;
     private final LocalUsers users;
     private final org.hpcvirt.enclave.EnclaveService enclaves;
+    private final org.hpcvirt.slurm.JobCheckpoints jobCheckpoints;
+    private final org.hpcvirt.slurm.JobTimers jobTimers;
+    private final String nodeName;
+    private final Map<String, String> peers;
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -97,6 +101,13 @@ final class NodeServices implements AutoCloseable {
         this.enclaves = new org.hpcvirt.enclave.EnclaveService(vms, lifecycle, profiles, layout.home().resolve("enclave-node.yaml"));
         this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
+        this.nodeName = config.nodeName();
+        this.peers = config.peers();
+        this.jobCheckpoints = new org.hpcvirt.slurm.JobCheckpoints(new org.hpcvirt.slurm.CheckpointSets(checkpoints.store()),
+                this::nodeClient, line -> System.err.println(line));
+        this.jobTimers = new org.hpcvirt.slurm.JobTimers(layout.home().resolve("vse"), config.nodeName(),
+                (job, nodes, reason) -> jobCheckpoints.checkpoint(job, nodes, reason, JOB_SETS_KEPT),
+                org.hpcvirt.slurm.SlurmCommands.REAL, line -> System.err.println(line));
         register(stopDaemon);
         enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL));
         CheckpointStore cs = checkpoints.store();
@@ -137,10 +148,48 @@ final class NodeServices implements AutoCloseable {
         return vms.events();
     }
 
-    /** Re-attaches to the VMs of the previous daemon, then lets the fault-tolerance executor watch the running ones. */
+    /**
+     * Re-attaches to the VMs of the previous daemon, then lets the fault-tolerance executor watch the
+     * running ones and starts the clocks of the Slurm jobs whose first node this is.
+     */
     void recover() {
         new Reattach(vms, watch).recover();
         ft.watchRunning();
+        jobTimers.start();
+    }
+
+    /** Checkpoint sets a job keeps (the newest verified one always). */
+    static final int JOB_SETS_KEPT = 2;
+
+    /**
+     * A client of node {@code node}'s daemon for a job's coordinated checkpoint: this node's own
+     * dispatcher (as the daemon itself), or the peer of that name.
+     */
+    private OperationClient nodeClient(String node) {
+        if (node.equals(nodeName)) {
+            return new OperationClient() {
+                @Override
+                public <R> R execute(Operation op, Class<R> type) {
+                    // the same conversion a remote answer gets, so callers see one shape from every node
+                    return org.hpcvirt.api.Json.mapper().convertValue(dispatcher.execute(op, RequestContext.INTERNAL), type);
+                }
+
+                @Override
+                public String endpoint() {
+                    return "this node (" + nodeName + ")";
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+        String url = peers.get(node);
+        if (url == null) {
+            throw HpcvirtException.notFound("node " + node + " among this daemon's peers (HPCVIRT_PEERS: "
+                    + String.join(", ", peers.keySet()) + ")");
+        }
+        return remote(url, "checkpoint a job's VMs on other nodes");
     }
 
     private void register(Runnable stopDaemon) {
@@ -213,7 +262,10 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.DestroyEnclave.class, (op, ctx) -> {
                     enclaves.destroy(op.name());
                     return null;
-                });
+                })
+                .on(Operation.CheckpointJob.class, (op, ctx) -> jobCheckpoints.checkpoint(op.job(), op.nodes(), op.reason(), op.keep()))
+                .on(Operation.ListCheckpointSets.class, (op, ctx) -> jobCheckpoints.sets().list(op.job()))
+                .on(Operation.RestorableCheckpointSet.class, (op, ctx) -> jobCheckpoints.sets().restorable(op.job()));
     }
 
     /** Up to {@code limit} events after {@code after} that the caller may see (pages on past the ones it may not). */
@@ -294,6 +346,7 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        jobTimers.close();
         enclaves.close();
         metrics.close();
         audit.close();

@@ -141,7 +141,13 @@ public final class RouteTable {
             get("/v1/enclaves/{name}", Operation.ShowEnclave.class, type(org.hpcvirt.enclave.EnclaveView.class),
                     "An enclave's choices and placement"),
             route("DELETE", "/v1/enclaves/{name}", Operation.DestroyEnclave.class, type(Void.class), 204, Body.NONE,
-                    "Destroy an enclave and its cgroup"));
+                    "Destroy an enclave and its cgroup"),
+            route("POST", "/v1/jobs/{job}/checkpoint", Operation.CheckpointJob.class, type(org.hpcvirt.slurm.CheckpointSet.class), 201,
+                    Body.JSON, "Checkpoint every VM of a Slurm job on its nodes at one consistent point (a checkpoint set)"),
+            get("/v1/jobs/{job}/checkpoint-sets", Operation.ListCheckpointSets.class, list(org.hpcvirt.slurm.CheckpointSet.class),
+                    "A Slurm job's checkpoint sets, oldest first"),
+            get("/v1/jobs/{job}/checkpoint-sets/restorable", Operation.RestorableCheckpointSet.class,
+                    type(org.hpcvirt.slurm.CheckpointSet.Restorable.class), "A Slurm job's newest checkpoint set that verifies"));
 
     private static final Map<Class<? extends Operation>, Route> BY_OP = new LinkedHashMap<>();
 

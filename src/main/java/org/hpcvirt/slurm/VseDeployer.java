@@ -63,8 +63,17 @@ public final class VseDeployer {
     public record Outcome(int exitCode, String summary) {
     }
 
-    /** The Prolog: deploys the job's VMs on this node; exit code 0 unless the node itself is at fault. */
+    /** The Prolog of a job's first run: deploys the job's VMs on this node; exit code 0 unless the node itself is at fault. */
     public Outcome prolog(SlurmJob job, Path policyFile) {
+        return prolog(job, policyFile, 0);
+    }
+
+    /**
+     * The Prolog: deploys the job's VMs on this node, restored from the job's newest good checkpoint
+     * set when Slurm restarts the job ({@code restartCount} = {@code SLURM_JOB_RESTART_COUNT} &gt; 0,
+     * see {@link JobRestore}); exit code 0 unless the node itself is at fault.
+     */
+    public Outcome prolog(SlurmJob job, Path policyFile, int restartCount) {
         if (job.vse() == null) {
             return new Outcome(0, "job " + job.id() + " has no VSE");
         }
@@ -84,8 +93,13 @@ public final class VseDeployer {
                 daemon.define(profile(name, m, cpus), "VSE of job " + job.id() + " (" + job.vse() + ")", job.user());
                 made.add(name);
             }
-            String how = boot(m, made);
-            record(job, m, made, cpus);
+            String how = new JobRestore(daemon, slurm, log).restore(job, restartCount, made, BOOT);
+            if (how != null) {
+                awaitHeartbeats(made);
+            } else {
+                how = boot(m, made);
+            }
+            record(job, m, made, cpus, org.hpcvirt.vse.TimeLimitRule.of(VseLoader.policyInForce(policyFile), job.partition()));
             return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
                     + String.join(", ", made));
         } catch (HpcvirtException e) {
@@ -274,7 +288,7 @@ public final class VseDeployer {
         return y.toString();
     }
 
-    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus) {
+    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus, org.hpcvirt.vse.TimeLimitRule timeLimit) {
         Map<String, Object> labels = new LinkedHashMap<>(m.labels().value());
         labels.put("job", job.id());
         labels.put("user", job.user());
@@ -288,6 +302,11 @@ public final class VseDeployer {
         rec.put("pinning", cpus);
         rec.put("labels", labels);
         rec.put("deployed", Instant.now().toString());
+        // what the job's first node's daemon needs for the job's checkpoints (JobTimers)
+        rec.put("nodes", job.nodes());
+        rec.put("checkpointPeriodSeconds", m.checkpointPeriod().value() == null ? 0 : m.checkpointPeriod().value().toSeconds());
+        rec.put("timeLimit", Map.of("action", timeLimit.action(), "marginSeconds", timeLimit.margin().toSeconds(),
+                "origin", timeLimit.origin()));
         try {
             Files.createDirectories(record(job.id()).getParent());
             Path tmp = record(job.id()).resolveSibling(job.id() + ".json.tmp");
