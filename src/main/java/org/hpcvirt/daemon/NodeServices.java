@@ -75,6 +75,7 @@ final class NodeServices implements AutoCloseable {
     private final org.hpcvirt.enclave.EnclaveService enclaves;
     private final org.hpcvirt.slurm.JobCheckpoints jobCheckpoints;
     private final org.hpcvirt.slurm.JobTimers jobTimers;
+    private final org.hpcvirt.slurm.JobReconcile jobReconcile;
     private final String nodeName;
     private final Map<String, String> peers;
 
@@ -107,6 +108,8 @@ final class NodeServices implements AutoCloseable {
                 this::nodeClient, line -> System.err.println(line));
         this.jobTimers = new org.hpcvirt.slurm.JobTimers(layout.home().resolve("vse"), config.nodeName(),
                 (job, nodes, reason) -> jobCheckpoints.checkpoint(job, nodes, reason, JOB_SETS_KEPT),
+                org.hpcvirt.slurm.SlurmCommands.REAL, line -> System.err.println(line));
+        this.jobReconcile = new org.hpcvirt.slurm.JobReconcile(layout.home().resolve("vse"), config.nodeName(), nodeClient(config.nodeName()),
                 org.hpcvirt.slurm.SlurmCommands.REAL, line -> System.err.println(line));
         register(stopDaemon);
         enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL));
@@ -150,12 +153,15 @@ final class NodeServices implements AutoCloseable {
 
     /**
      * Re-attaches to the VMs of the previous daemon, then lets the fault-tolerance executor watch the
-     * running ones and starts the clocks of the Slurm jobs whose first node this is.
+     * running ones, starts the clocks of the Slurm jobs whose first node this is and removes VMs of
+     * jobs Slurm no longer runs here (now and every few seconds: a node that comes back after its
+     * job moved runs nothing of it twice).
      */
     void recover() {
         new Reattach(vms, watch).recover();
         ft.watchRunning();
         jobTimers.start();
+        jobReconcile.start();
     }
 
     /** Checkpoint sets a job keeps (the newest verified one always). */
@@ -166,7 +172,7 @@ final class NodeServices implements AutoCloseable {
      * dispatcher (as the daemon itself), or the peer of that name.
      */
     private OperationClient nodeClient(String node) {
-        if (node.equals(nodeName)) {
+        if (java.util.Objects.equals(node, nodeName)) {
             return new OperationClient() {
                 @Override
                 public <R> R execute(Operation op, Class<R> type) {
@@ -346,6 +352,7 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        jobReconcile.close();
         jobTimers.close();
         enclaves.close();
         metrics.close();
