@@ -85,7 +85,9 @@ public final class JobRestore {
     }
 
     private void comment(SlurmJob job, String text) {
-        String c = text.length() > 500 ? text.substring(0, 497) + "..." : text;
+        // Slurm stores the comment as bytes of the hook's locale (often ASCII): keep it ASCII
+        String ascii = text.replace("…", "...").replaceAll("[^\\x20-\\x7e]", "?");
+        String c = ascii.length() > 500 ? ascii.substring(0, 497) + "..." : ascii;
         SlurmCommands.Result res = slurm.run(List.of("scontrol", "update", "jobid=" + job.id(), "comment=" + c));
         if (res.exitCode() != 0) {
             log.println("hpcvirt: scontrol update of job " + job.id() + " failed: " + res.output().strip());

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
                 BenchCheckpointCommand.class,
                 BenchMigrateCommand.class, BenchTlsCommand.class, BenchCliCommand.class, BenchMetricsCommand.class,
                 BenchFootprintCommand.class, BenchContinuumCommand.class, BenchEnclaveCommand.class,
-                BenchVseCommand.class})
+                BenchVseCommand.class, BenchRecoveryCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
