@@ -52,7 +52,7 @@ public final class SlurmCommand implements Runnable {
                 System.err.println("hpcvirt prolog: job " + job.id() + ": " + org.hpcvirt.api.HpcvirtException.chain(e));
                 return 1;
             }
-            System.err.println("hpcvirt prolog: " + o.summary());
+            System.err.println("hpcvirt prolog: " + o.summary() + " [" + sinceJvmStart() + "]");
             return o.exitCode();
         }
     }
@@ -230,5 +230,10 @@ public final class SlurmCommand implements Runnable {
                 out.flush();
             }
         }
+    }
+
+    /** How long this process has run, for the hooks' log: the Prolog's time is what a job start or restart waits for. */
+    static String sinceJvmStart() {
+        return (System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) + " ms since the hook's JVM started";
     }
 }

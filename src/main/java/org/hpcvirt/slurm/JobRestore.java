@@ -43,7 +43,9 @@ public final class JobRestore {
         if (restartCount <= 0) {
             return null;
         }
+        long t0 = System.nanoTime();
         CheckpointSet.Restorable r = daemon.execute(new Operation.RestorableCheckpointSet(job.id()), CheckpointSet.Restorable.class);
+        long verified = System.nanoTime();
         String skipped = r.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", r.skipped());
         if (r.set() == null) {
             String msg = "hpcvirt: job " + job.id() + " restart " + restartCount + ": no good checkpoint set"
@@ -75,7 +77,9 @@ public final class JobRestore {
             daemon.restore(mb.checkpoint(), names.get(i), false, timeout);
             how.append(i == 0 ? "" : ", ").append(names.get(i)).append(" from ").append(mb.vm()).append(" of ").append(mb.node());
         }
-        String line = "restored from " + s.label() + " (" + s.reason() + ", " + s.created() + "): " + how
+        long restored = System.nanoTime();
+        String line = "restored from " + s.label() + " (" + s.reason() + ", " + s.created() + "; verified in "
+                + (verified - t0) / 1_000_000 + " ms, restore started in " + (restored - verified) / 1_000_000 + " ms): " + how
                 + (r.skipped().isEmpty() ? "" : "; newer set(s) skipped: " + String.join("; ", r.skipped()));
         if (!r.skipped().isEmpty()) {
             log.println("hpcvirt: job " + job.id() + ": the newest checkpoint set is not good, falling back" + skipped);
