@@ -3,7 +3,8 @@ package org.hpcvirt.api;
 /**
  * What an operation needs of its caller, from least to most: {@link #READ} looks, {@link #OPERATE}
  * changes VMs and checkpoints, {@link #ADMIN} acts on the node itself or on behalf of another node
- * (stopping the daemon, failure predictions, the receiving and handing-over steps of a migration).
+ * (stopping the daemon, failure predictions, the receiving and handing-over steps of a migration,
+ * the checkpoint sets of Slurm jobs).
  * A caller's scope allows every operation whose access is at most its own; ownership is checked on
  * top of that. Every {@link Operation} type has exactly one access, decided in {@link #of} and
  * nowhere else.

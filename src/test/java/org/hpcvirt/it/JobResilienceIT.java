@@ -89,8 +89,8 @@ class JobResilienceIT {
             assertThat(c.exec(restored, List.of("cat", "/data/mark"), Duration.ofSeconds(30)).output())
                     .isEqualTo("written-before-the-checkpoint\n");
         }
-        assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n" + again + ".log")))
-                .contains("hpcvirt prolog: job " + id + ": 1 VM(s) running on hvs-n" + again + " (restored from job " + id + " set 1 (time-limit");
+        awaitLog("log/prolog-hvs-n" + again + ".log",
+                "hpcvirt prolog: job " + id + ": 1 VM(s) running on hvs-n" + again + " (restored from job " + id + " set 1 (time-limit");
         assertThat(Files.readString(cluster.dir().resolve("log/hpcvirtd-hvs-n" + node + ".log")))
                 .contains("hpcvirt: job " + id + " near its time limit: job " + id + " set 1 taken, job requeued");
         cluster.slurm("scancel", id);
@@ -128,8 +128,7 @@ class JobResilienceIT {
             assertThat(c.counter(restored).bootId()).as("boot id after the restore: the same guest, not a new boot").isEqualTo(bootId);
             assertThat(c.status(restored).lastHeartbeatSeq()).isGreaterThan(m.heartbeatSeq());
         }
-        assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n" + again + ".log")))
-                .contains("(restored from job " + id + " set 1 (request");
+        awaitLog("log/prolog-hvs-n" + again + ".log", "(restored from job " + id + " set 1 (request");
         // Slurm says DOWN once the job's completion on the dead node is given up (after the requeue)
         await().atMost(JOB).pollInterval(Duration.ofMillis(500))
                 .until(() -> cluster.slurm("sinfo", "-h", "-n", SlurmCluster.node(node), "-o", "%T").output().strip().startsWith("down"));
@@ -137,6 +136,13 @@ class JobResilienceIT {
                 (running - t0) / 1e9);
         cluster.slurm("scancel", id);
         assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
+    }
+
+    /** Waits until {@code file} of the cluster's directory has a line containing {@code text} (the Prolog logs once it is done). */
+    private static void awaitLog(String file, String text) {
+        Path f = cluster.dir().resolve(file);
+        await().atMost(JOB).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(Files.exists(f) ? Files.readString(f) : "").as(file).contains(text));
     }
 
     private static Path policyFile() {
