@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.util.List;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Operation;
-import org.hpcvirt.daemon.DaemonClient;
+import org.hpcvirt.api.OperationClient;
+import org.hpcvirt.vm.VmStatus;
 
 /**
  * The Prolog's part when Slurm runs a job again (requeued after a time limit, a node failure or by
@@ -17,7 +18,7 @@ import org.hpcvirt.daemon.DaemonClient;
  * verify are named in the Prolog's log and in the job's comment. Not thread-safe; one per hook run.
  */
 public final class JobRestore {
-    private final DaemonClient daemon;
+    private final OperationClient daemon;
     private final SlurmCommands slurm;
     private final PrintStream log;
 
@@ -26,7 +27,7 @@ public final class JobRestore {
      * @param slurm  runs scontrol (the job's comment)
      * @param log    the Prolog's log
      */
-    public JobRestore(DaemonClient daemon, SlurmCommands slurm, PrintStream log) {
+    public JobRestore(OperationClient daemon, SlurmCommands slurm, PrintStream log) {
         this.daemon = daemon;
         this.slurm = slurm;
         this.log = log;
@@ -74,7 +75,7 @@ public final class JobRestore {
         StringBuilder how = new StringBuilder();
         for (int i = 0; i < per && from + i < s.members().size(); i++) {
             CheckpointSet.Member mb = s.members().get(from + i);
-            daemon.restore(mb.checkpoint(), names.get(i), false, timeout);
+            daemon.execute(new Operation.Restore(mb.checkpoint(), names.get(i), false, (int) Math.max(1, timeout.toSeconds())), VmStatus.class);
             how.append(i == 0 ? "" : ", ").append(names.get(i)).append(" from ").append(mb.vm()).append(" of ").append(mb.node());
         }
         long restored = System.nanoTime();
