@@ -182,7 +182,7 @@ public final class SlurmCommand implements Runnable {
 
     /** {@code hpcvirt slurm checkpoint JOB}. */
     @Command(name = "checkpoint", description = "Checkpoint every VM of a running job on all its nodes at one consistent point (administrators; "
-            + "run on a node of the cluster).")
+            + "needs the cluster's node configuration and a node's TLS material, see --as).")
     static final class Checkpoint implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
