@@ -296,6 +296,9 @@ SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
+# a node whose slurmd is silent for 10 s is DOWN and its batch jobs are requeued (JobRequeue=1), as a node failure
+SlurmdTimeout=10
+JobRequeue=1
 SlurmdParameters=config_overrides
 # the node hooks: Alloc runs the Prolog on every allocated node when the job starts, before its script
 Prolog=$dir/etc/prolog
@@ -346,7 +349,9 @@ start_daemons() {
     for i in $(seq 1 "$count"); do
         mkdir -p "$dir/hvs-n$i"
         ln -sfn "$dir/images" "$dir/hvs-n$i/images"
-        HPCVIRT_HOME=$dir/hvs-n$i HPCVIRT_STORE=$dir/store HPCVIRT_NODE=hvs-n$i HPCVIRT_PEERS=$peers \
+        # SLURM_CONF: the daemon of a job's first node runs squeue and scontrol requeue (job checkpoints, time limits),
+        # and the Prolog and Epilog run in the daemons; HPCVIRT_SLURM_CONF: how a daemon reaches the others' (job networks)
+        HPCVIRT_HOME=$dir/hvs-n$i HPCVIRT_STORE=$dir/store HPCVIRT_NODE=hvs-n$i HPCVIRT_PEERS=$peers SLURM_CONF=$dir/etc/slurm.conf \
             HPCVIRT_SLURM_CONF=$dir/etc/hpcvirt-slurm.yaml \
             setsid nsenter --net="/run/netns/$nsp-n$i" \
             "$java" -Dhpcvirt.home="$dir/hvs-n$i/" @"$repo/src/main/resources/org/hpcvirt/daemon/jvm.options" -cp "$cp" \

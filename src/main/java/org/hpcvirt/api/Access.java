@@ -4,7 +4,7 @@ package org.hpcvirt.api;
  * What an operation needs of its caller, from least to most: {@link #READ} looks, {@link #OPERATE}
  * changes VMs and checkpoints, {@link #ADMIN} acts on the node itself or on behalf of another node
  * (stopping the daemon, failure predictions, the receiving and handing-over steps of a migration,
- * creating and removing private networks, which are host interfaces).
+ * creating and removing private networks, which are host interfaces; the checkpoint sets of Slurm jobs).
  * A caller's scope allows every operation whose access is at most its own; ownership is checked on
  * top of that. Every {@link Operation} type has exactly one access, decided in {@link #of} and
  * nowhere else.
@@ -26,7 +26,9 @@ public enum Access {
                     "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject", "CreateEnclave",
                     "DestroyEnclave" -> OPERATE;
             case "StopDaemon", "Predict", "PutJobRecord", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming",
-                    "SlurmHook", "CreateNetwork", "DeleteNetwork" -> ADMIN;
+                    "SlurmHook", "CreateNetwork", "DeleteNetwork",
+                    // a job's checkpoints hold every VM of it, whoever owns them: the nodes and administrators
+                    "CheckpointJob", "ListCheckpointSets", "RestorableCheckpointSet" -> ADMIN;
             default -> throw new IllegalArgumentException("no access is decided for " + type.getName());
         };
     }

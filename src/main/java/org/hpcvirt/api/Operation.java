@@ -378,4 +378,32 @@ public sealed interface Operation {
      */
     record DeleteNetwork(@Doc("the network's name") String name) implements Operation {
     }
+
+    // ------------------------------------------------------------------ Slurm jobs
+
+    /**
+     * Checkpoints every VM of Slurm job {@code job} on the job's nodes at one consistent point: pauses
+     * all of them on every node, captures each into the shared store, resumes them, then writes one
+     * checkpoint set (members, their manifests' SHA-256) for the job and prunes older sets, never the
+     * newest verified one. Nothing is kept of a set that failed half-way. The receiving daemon
+     * coordinates and reaches the other nodes as its peers. Allowed always (the job's VMs must be
+     * RUNNING or PAUSED).
+     */
+    record CheckpointJob(@Required @Doc("Slurm job id") String job,
+            @Required @Doc("the job's nodes in Slurm's order") List<String> nodes,
+            @Doc("why it is taken: request, periodic, time-limit") @Default("\"request\"") String reason,
+            @Doc("checkpoint sets of the job kept (the newest verified one always is)") @Default("2") @Range(min = 1, max = 1000) Integer keep)
+            implements Operation {
+    }
+
+    /** The checkpoint sets of Slurm job {@code job} in the shared store, oldest first, unverified. Allowed always. */
+    record ListCheckpointSets(@Required @Doc("Slurm job id") String job) implements Operation {
+    }
+
+    /**
+     * The newest checkpoint set of Slurm job {@code job} whose every member verifies (files' SHA-256,
+     * manifests as recorded), with the reasons newer sets were skipped. Allowed always.
+     */
+    record RestorableCheckpointSet(@Required @Doc("Slurm job id") String job) implements Operation {
+    }
 }

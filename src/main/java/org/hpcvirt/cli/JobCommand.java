@@ -27,8 +27,8 @@ import picocli.CommandLine.Parameters;
  * {@code hpcvirt job …}: inside a Slurm job (SLURM_JOB_ID, SLURM_JOB_NODELIST), the job's VMs on its
  * nodes, reached through each node's daemon over the cluster's mutual TLS ({@link ClusterNodes}).
  */
-@Command(name = "job", description = "Inside a Slurm job: run commands in the job's VMs, show them.",
-        subcommands = {JobCommand.Exec.class, JobCommand.Status.class})
+@Command(name = "job", description = "Inside a Slurm job: run commands in the job's VMs, show them, checkpoint them.",
+        subcommands = {JobCommand.Exec.class, JobCommand.Status.class, JobCommand.Checkpoint.class})
 public final class JobCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -188,6 +188,21 @@ public final class JobCommand implements Runnable {
                 }
             }
             out.flush();
+        }
+    }
+
+    /** {@code hpcvirt job checkpoint}. */
+    @Command(name = "checkpoint", description = "Checkpoint all of the job's VMs on all its nodes at one consistent point (one checkpoint set).")
+    static final class Checkpoint implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            quietJetty();
+            SlurmJob job = SlurmJob.fromEnvironment(System.getenv());
+            org.hpcvirt.slurm.CheckpointSet set = SlurmCommand.checkpointJob(ClusterNodes.inForce(), job.id(), job.nodes(), self(job));
+            SlurmCommand.printSet(spec.commandLine().getOut(), set);
         }
     }
 }

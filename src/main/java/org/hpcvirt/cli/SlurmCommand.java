@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "slurm", description = "Slurm integration: the node Prolog and Epilog of VSE jobs, and the lines to configure them.",
         subcommands = {SlurmCommand.Prolog.class, SlurmCommand.Epilog.class, SlurmCommand.Config.class, SlurmCommand.Reconcile.class,
-                SlurmCommand.Predict.class, SlurmCommand.Check.class})
+                SlurmCommand.Predict.class, SlurmCommand.Check.class, SlurmCommand.Checkpoint.class, SlurmCommand.Checkpoints.class})
 public final class SlurmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -226,6 +226,91 @@ public final class SlurmCommand implements Runnable {
             }
             out.flush();
             return problems.isEmpty() ? 0 : 1;
+        }
+    }
+
+    /** Asks the daemon of {@code nodes}' first node, as node {@code self}, for a checkpoint set of {@code job}. */
+    static org.hpcvirt.slurm.CheckpointSet checkpointJob(org.hpcvirt.slurm.ClusterNodes cluster, String job, java.util.List<String> nodes,
+            String self) {
+        if (nodes.isEmpty()) {
+            throw org.hpcvirt.api.HpcvirtException.invalid("job " + job + " has no nodes (is it running?)");
+        }
+        try (DaemonClient c = cluster.client(nodes.get(0), self)) {
+            return c.execute(new org.hpcvirt.api.Operation.CheckpointJob(job, nodes, "request", null), org.hpcvirt.slurm.CheckpointSet.class);
+        }
+    }
+
+    static void printSet(PrintWriter out, org.hpcvirt.slurm.CheckpointSet set) {
+        out.println(set.label() + " (" + set.reason() + ", " + set.created() + "): " + set.members().size() + " VM(s) on "
+                + String.join(", ", set.nodes()) + ", paused " + set.pauseMs() + " ms");
+        for (org.hpcvirt.slurm.CheckpointSet.Member m : set.members()) {
+            out.println("  " + m.vm() + " on " + m.node() + ": checkpoint " + m.checkpoint());
+        }
+        out.flush();
+    }
+
+    /** The running job's nodes as squeue says. */
+    static java.util.List<String> nodesOf(String job) {
+        SlurmCommands.Result r = SlurmCommands.REAL.run(java.util.List.of("squeue", "-h", "-j", job, "-t", "RUNNING", "-o", "%N"));
+        if (r.exitCode() != 0) {
+            throw org.hpcvirt.api.HpcvirtException.invalid("squeue cannot tell the nodes of job " + job + ": " + r.output().strip());
+        }
+        String list = r.output().strip();
+        if (list.isEmpty()) {
+            throw org.hpcvirt.api.HpcvirtException.notFound("running job " + job);
+        }
+        return org.hpcvirt.slurm.HostList.expand(list);
+    }
+
+    /** {@code hpcvirt slurm checkpoint JOB}. */
+    @Command(name = "checkpoint", description = "Checkpoint every VM of a running job on all its nodes at one consistent point (administrators; "
+            + "needs the cluster's node configuration and a node's TLS material, see --as).")
+    static final class Checkpoint implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Parameters(paramLabel = "JOB", description = "the Slurm job id")
+        String job;
+        @Option(names = "--as", paramLabel = "NODE", description = "the node whose TLS material to use (default: $SLURMD_NODENAME, else the host name)")
+        String as;
+
+        @Override
+        public void run() {
+            JobCommand.quietJetty();
+            String self = as != null ? as : System.getenv("SLURMD_NODENAME") != null ? System.getenv("SLURMD_NODENAME") : JobCommand.hostName();
+            printSet(spec.commandLine().getOut(), checkpointJob(org.hpcvirt.slurm.ClusterNodes.inForce(), job, nodesOf(job), self));
+        }
+    }
+
+    /** {@code hpcvirt slurm checkpoints JOB}. */
+    @Command(name = "checkpoints", description = "A job's checkpoint sets in the shared store and the one a restart would use.")
+    static final class Checkpoints implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Parameters(paramLabel = "JOB", description = "the Slurm job id")
+        String job;
+
+        @Override
+        public void run() {
+            NodeLayout layout = NodeLayout.fromEnvironment();
+            PrintWriter out = spec.commandLine().getOut();
+            try (DaemonClient daemon = DaemonClient.connect(layout)) {
+                org.hpcvirt.slurm.CheckpointSet[] all = daemon.execute(new org.hpcvirt.api.Operation.ListCheckpointSets(job),
+                        org.hpcvirt.slurm.CheckpointSet[].class);
+                org.hpcvirt.slurm.CheckpointSet.Restorable r = daemon.execute(new org.hpcvirt.api.Operation.RestorableCheckpointSet(job),
+                        org.hpcvirt.slurm.CheckpointSet.Restorable.class);
+                for (org.hpcvirt.slurm.CheckpointSet s : all) {
+                    out.println("set " + s.seq() + "  " + s.created() + "  " + s.reason() + "  " + s.members().size() + " VM(s) on "
+                            + String.join(",", s.nodes()) + "  paused " + s.pauseMs() + " ms"
+                            + (r.set() != null && r.set().seq() == s.seq() ? "  <- restart restores this one" : ""));
+                }
+                if (all.length == 0) {
+                    out.println("job " + job + " has no checkpoint set");
+                }
+                for (String sk : r.skipped()) {
+                    out.println("not good: " + sk);
+                }
+                out.flush();
+            }
         }
     }
 }

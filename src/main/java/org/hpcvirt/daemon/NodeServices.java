@@ -75,6 +75,11 @@ final class NodeServices implements AutoCloseable {
     private final org.hpcvirt.enclave.EnclaveService enclaves;
     private final org.hpcvirt.network.PrivateNetworks networks = org.hpcvirt.network.PrivateNetworks.system();
     private final org.hpcvirt.vse.DeploymentRecords jobRecords;
+    private final org.hpcvirt.slurm.JobCheckpoints jobCheckpoints;
+    private final org.hpcvirt.slurm.JobTimers jobTimers;
+    private final org.hpcvirt.slurm.JobReconcile jobReconcile;
+    private final String nodeName;
+    private final Map<String, String> peers;
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -100,6 +105,15 @@ final class NodeServices implements AutoCloseable {
         this.enclaves = new org.hpcvirt.enclave.EnclaveService(vms, lifecycle, profiles, layout.home().resolve("enclave-node.yaml"));
         this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
+        this.nodeName = config.nodeName();
+        this.peers = config.peers();
+        this.jobCheckpoints = new org.hpcvirt.slurm.JobCheckpoints(new org.hpcvirt.slurm.CheckpointSets(checkpoints.store()),
+                this::nodeClient, line -> System.err.println(line));
+        this.jobTimers = new org.hpcvirt.slurm.JobTimers(layout.home().resolve("vse"), config.nodeName(),
+                (job, nodes, reason) -> jobCheckpoints.checkpoint(job, nodes, reason, JOB_SETS_KEPT),
+                org.hpcvirt.slurm.SlurmCommands.REAL, line -> System.err.println(line));
+        this.jobReconcile = new org.hpcvirt.slurm.JobReconcile(layout.home().resolve("vse"), config.nodeName(), nodeClient(config.nodeName()),
+                org.hpcvirt.slurm.SlurmCommands.REAL, line -> System.err.println(line));
         register(stopDaemon);
         enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL));
         CheckpointStore cs = checkpoints.store();
@@ -140,10 +154,51 @@ final class NodeServices implements AutoCloseable {
         return vms.events();
     }
 
-    /** Re-attaches to the VMs of the previous daemon, then lets the fault-tolerance executor watch the running ones. */
+    /**
+     * Re-attaches to the VMs of the previous daemon, then lets the fault-tolerance executor watch the
+     * running ones, starts the clocks of the Slurm jobs whose first node this is and removes VMs of
+     * jobs Slurm no longer runs here (now and every few seconds: a node that comes back after its
+     * job moved runs nothing of it twice).
+     */
     void recover() {
         new Reattach(vms, watch).recover();
         ft.watchRunning();
+        jobTimers.start();
+        jobReconcile.start();
+    }
+
+    /** Checkpoint sets a job keeps (the newest verified one always). */
+    static final int JOB_SETS_KEPT = 2;
+
+    /**
+     * A client of node {@code node}'s daemon for a job's coordinated checkpoint: this node's own
+     * dispatcher (as the daemon itself), or the peer of that name.
+     */
+    private OperationClient nodeClient(String node) {
+        if (java.util.Objects.equals(node, nodeName)) {
+            return new OperationClient() {
+                @Override
+                public <R> R execute(Operation op, Class<R> type) {
+                    // the same conversion a remote answer gets, so callers see one shape from every node
+                    return org.hpcvirt.api.Json.mapper().convertValue(dispatcher.execute(op, RequestContext.INTERNAL), type);
+                }
+
+                @Override
+                public String endpoint() {
+                    return "this node (" + nodeName + ")";
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+        String url = peers.get(node);
+        if (url == null) {
+            throw HpcvirtException.notFound("node " + node + " among this daemon's peers (HPCVIRT_PEERS: "
+                    + String.join(", ", peers.keySet()) + ")");
+        }
+        return remote(url, "checkpoint a job's VMs on other nodes");
     }
 
     private void register(Runnable stopDaemon) {
@@ -241,7 +296,10 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.CreateNetwork.class, (op, ctx) -> networks.create(op.name(), op.vni(), op.local(), op.peers(),
                         op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
                 .on(Operation.ListNetworks.class, (op, ctx) -> networks.list())
-                .on(Operation.DeleteNetwork.class, (op, ctx) -> Map.of("deleted", networks.delete(op.name())));
+                .on(Operation.DeleteNetwork.class, (op, ctx) -> Map.of("deleted", networks.delete(op.name())))
+                .on(Operation.CheckpointJob.class, (op, ctx) -> jobCheckpoints.checkpoint(op.job(), op.nodes(), op.reason(), op.keep()))
+                .on(Operation.ListCheckpointSets.class, (op, ctx) -> jobCheckpoints.sets().list(op.job()))
+                .on(Operation.RestorableCheckpointSet.class, (op, ctx) -> jobCheckpoints.sets().restorable(op.job()));
     }
 
     /** See {@link Operation.PutJobRecord}: the record first, then the note, so the event never tells of a change not made. */
@@ -338,6 +396,8 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        jobReconcile.close();
+        jobTimers.close();
         enclaves.close();
         metrics.close();
         audit.close();

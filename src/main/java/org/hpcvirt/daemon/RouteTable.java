@@ -151,7 +151,13 @@ public final class RouteTable {
             get("/v1/networks", Operation.ListNetworks.class, list(org.hpcvirt.network.PrivateNetwork.class),
                     "Every private network of the node"),
             route("DELETE", "/v1/networks/{name}", Operation.DeleteNetwork.class, map(), 200, Body.JSON,
-                    "Remove a private network with its taps"));
+                    "Remove a private network with its taps"),
+            route("POST", "/v1/jobs/{job}/checkpoint", Operation.CheckpointJob.class, type(org.hpcvirt.slurm.CheckpointSet.class), 201,
+                    Body.JSON, "Checkpoint every VM of a Slurm job on its nodes at one consistent point (a checkpoint set)"),
+            get("/v1/jobs/{job}/checkpoint-sets", Operation.ListCheckpointSets.class, list(org.hpcvirt.slurm.CheckpointSet.class),
+                    "A Slurm job's checkpoint sets, oldest first"),
+            get("/v1/jobs/{job}/checkpoint-sets/restorable", Operation.RestorableCheckpointSet.class,
+                    type(org.hpcvirt.slurm.CheckpointSet.Restorable.class), "A Slurm job's newest checkpoint set that verifies"));
 
     private static final Map<Class<? extends Operation>, Route> BY_OP = new LinkedHashMap<>();
 

@@ -48,13 +48,22 @@ public final class SlurmHooks {
                     CpuMap.parse(env.get(CpuMap.ENV)));
             if ("prolog".equals(hook)) {
                 String policy = env.get(VseLoader.POLICY_ENV);
-                o = d.prolog(job, policy == null || policy.isBlank() ? null : Path.of(policy));
+                o = d.prolog(job, policy == null || policy.isBlank() ? null : Path.of(policy), restartCount(env.get("SLURM_JOB_RESTART_COUNT")));
             } else {
                 o = d.epilog(job);
             }
         }
         log.flush();
         return new HookResult(o.exitCode(), o.summary(), buffer.toString(StandardCharsets.UTF_8).lines().toList());
+    }
+
+    /** Slurm's restart count ({@code SLURM_JOB_RESTART_COUNT}; absent or not a number: 0, a first run). */
+    static int restartCount(String text) {
+        try {
+            return text == null ? 0 : Math.max(0, Integer.parseInt(text.strip()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** The variables a hook looks at, of the environment {@code all} (null: none). */

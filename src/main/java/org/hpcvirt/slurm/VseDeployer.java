@@ -73,8 +73,17 @@ public final class VseDeployer {
     public record Outcome(int exitCode, String summary) {
     }
 
-    /** The Prolog: deploys the job's VMs on this node; exit code 0 unless the node itself is at fault. */
+    /** The Prolog of a job's first run: deploys the job's VMs on this node; exit code 0 unless the node itself is at fault. */
     public Outcome prolog(SlurmJob job, Path policyFile) {
+        return prolog(job, policyFile, 0);
+    }
+
+    /**
+     * The Prolog: deploys the job's VMs on this node, restored from the job's newest good checkpoint
+     * set when Slurm restarts the job ({@code restartCount} = {@code SLURM_JOB_RESTART_COUNT} &gt; 0,
+     * see {@link JobRestore}); exit code 0 unless the node itself is at fault.
+     */
+    public Outcome prolog(SlurmJob job, Path policyFile, int restartCount) {
         if (job.vse() == null) {
             return new Outcome(0, "job " + job.id() + " has no VSE");
         }
@@ -100,7 +109,8 @@ public final class VseDeployer {
             // the last ft.spares nodes of the allocation stay free for the VMs of the others to move to
             List<String> spares = Spares.of(job.nodes(), m.spares().value());
             if (spares.contains(job.node())) {
-                record(job, m, List.of(), List.of(), spares);
+                record(job, m, List.of(), List.of(), spares,
+                        org.hpcvirt.vse.TimeLimitRule.of(VseLoader.policyInForce(policyFile), job.partition()));
                 return new Outcome(0, "job " + job.id() + ": " + job.node() + " is a spare node (ft.spares " + spares.size()
                         + "): no VM deployed" + (net != null ? "; private network " + net.name() : ""));
             }
@@ -111,12 +121,18 @@ public final class VseDeployer {
                 made.add(name);
             }
             long defined = System.nanoTime();
-            String how = boot(m, made);
+            String how = new JobRestore(daemon, slurm, log).restore(job, restartCount, made, BOOT);
+            if (how != null) {
+                awaitHeartbeats(made);
+            } else {
+                how = boot(m, made);
+            }
             if (net != null) {
+                // also after a restore: the VMs' places in the new allocation decide their addresses
                 net.configure(daemon, made);
                 how += "; private network " + net.name();
             }
-            record(job, m, made, cpus, spares);
+            record(job, m, made, cpus, spares, org.hpcvirt.vse.TimeLimitRule.of(VseLoader.policyInForce(policyFile), job.partition()));
             long done = System.nanoTime();
             return new Outcome(0, "job " + job.id() + ": " + made.size() + " VM(s) running on " + job.node() + " (" + how + "): "
                     + String.join(", ", made) + String.format(java.util.Locale.ROOT,
@@ -327,7 +343,8 @@ public final class VseDeployer {
         return y.toString();
     }
 
-    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus, List<String> spares) {
+    private void record(SlurmJob job, MergedVse m, List<String> vms, List<Integer> cpus, List<String> spares,
+            org.hpcvirt.vse.TimeLimitRule timeLimit) {
         Map<String, Object> labels = new LinkedHashMap<>(m.labels().value());
         labels.put("job", job.id());
         labels.put("user", job.user());
@@ -344,6 +361,11 @@ public final class VseDeployer {
         rec.put("pinning", cpus);
         rec.put("labels", labels);
         rec.put("deployed", Instant.now().toString());
+        // what the job's first node's daemon needs for the job's checkpoints (JobTimers)
+        rec.put("nodes", job.nodes());
+        rec.put("checkpointPeriodSeconds", m.checkpointPeriod().value() == null ? 0 : m.checkpointPeriod().value().toSeconds());
+        rec.put("timeLimit", Map.of("action", timeLimit.action(), "marginSeconds", timeLimit.margin().toSeconds(),
+                "origin", timeLimit.origin()));
         try {
             Files.createDirectories(record(job.id()).getParent());
             Path tmp = record(job.id()).resolveSibling(job.id() + ".json.tmp");

@@ -41,6 +41,7 @@ public final class VseMerge {
      */
     public static MergedVse merge(VseLoader.Loaded<VseFile> user, VseLoader.Loaded<VsePolicy> policy, String partition,
             Set<String> catalogue) {
+        TimeLimitRule.of(policy, partition); // a bad time-limit rule is refused at submission too
         VseFile u = user.value();
         VseSource us = user.source();
         VsePolicy p = policy.value();

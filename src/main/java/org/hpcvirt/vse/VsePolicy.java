@@ -29,6 +29,8 @@ import java.util.Map;
  *   minCheckpointPeriod: 5m
  *   maxCheckpointPeriod: 24h
  *   onViolation: refuse         # refuse (default) or clamp, for the rules of this block
+ *   onTimeLimit: none           # none (default): Slurm ends the job; checkpoint-requeue: a checkpoint set of the
+ *   timeLimitMargin: 60s        #   job's VMs this long before its time limit, then 'scontrol requeue' (docs/slurm.md)
  * host:                         # kept for the host OS and the daemon on each node (checked by the Prolog)
  *   reserveCpus: 0
  *   reserveMemory: 256M
@@ -36,6 +38,7 @@ import java.util.Map;
  *   long:                       # "partition long: checkpoint at least every 2h"
  *     maxCheckpointPeriod: 2h
  *     onViolation: clamp
+ *     onTimeLimit: checkpoint-requeue
  * </pre>
  * Immutable; values are checked by {@link VseMerge}.
  *
@@ -81,10 +84,13 @@ public record VsePolicy(List<String> images, String catalogue, String deployment
      * @param minCheckpointPeriod shortest checkpoint period
      * @param maxCheckpointPeriod longest checkpoint period ("checkpoint at least every")
      * @param onViolation         {@code refuse} (default) or {@code clamp}: what a value over one of this block's limits gets
+     * @param onTimeLimit         {@code none} (default) or {@code checkpoint-requeue}: what a job gets shortly before its time limit
+     * @param timeLimitMargin     how long before the time limit that checkpoint is taken (default 60s)
      */
     public record Limits(Integer cpusPerVm, String memoryPerVm, String diskPerVm, Integer vmsPerNode, Integer cpusPerNode,
-            String memoryPerNode, Integer maxSpares, String minCheckpointPeriod, String maxCheckpointPeriod, String onViolation) {
-        static final Limits NONE = new Limits(null, null, null, null, null, null, null, null, null, null);
+            String memoryPerNode, Integer maxSpares, String minCheckpointPeriod, String maxCheckpointPeriod, String onViolation,
+            String onTimeLimit, String timeLimitMargin) {
+        static final Limits NONE = new Limits(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**

@@ -78,6 +78,9 @@ public final class Operations {
         if (t == Map.class) {
             return Map.of();
         }
+        if (t == java.util.List.class) {
+            return java.util.List.of("x", "y");
+        }
         throw new AssertionError("no sample for " + c);
     }
 }

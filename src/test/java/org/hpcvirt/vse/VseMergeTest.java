@@ -114,7 +114,7 @@ class VseMergeTest {
         assertThatThrownBy(() -> VseLoader.policy(DIR.resolve("policy-unknown-field.yaml")))
                 .hasMessage(DIR.resolve("policy-unknown-field.yaml") + ": line 3: field 'limits': unknown field 'gpusPerVm' (known: "
                         + "cpusPerNode, cpusPerVm, diskPerVm, maxCheckpointPeriod, maxSpares, memoryPerNode, memoryPerVm, "
-                        + "minCheckpointPeriod, onViolation, vmsPerNode)");
+                        + "minCheckpointPeriod, onTimeLimit, onViolation, timeLimitMargin, vmsPerNode)");
     }
 
     @Test
