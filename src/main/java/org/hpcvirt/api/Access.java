@@ -23,7 +23,7 @@ public enum Access {
                     "ListCheckpoints", "GetCheckpoint", "FtStatus", "ListEnclaves", "ShowEnclave" -> READ;
             case "Define", "Start", "Pause", "Resume", "Stop", "Destroy", "Exec", "Checkpoint", "Suspend", "Wake",
                     "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject", "CreateEnclave",
-                    "DestroyEnclave" -> OPERATE;
+                    "DestroyEnclave", "CheckpointEnclave" -> OPERATE;
             case "StopDaemon", "Predict", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming" -> ADMIN;
             default -> throw new IllegalArgumentException("no access is decided for " + type.getName());
         };

@@ -325,4 +325,13 @@ public sealed interface Operation {
     /** Kills the enclave's QEMU, deletes its VM and removes its cgroup. Allowed in every state. */
     record DestroyEnclave(String name) implements VmOperation {
     }
+
+    /**
+     * One consistent checkpoint of an enclave and of every enclave joined to it by links (its
+     * composite): pauses them all, checkpoints each (its state carries the link segments), resumes
+     * those that ran; the checkpoints share the tag {@code enclaves-TIME}, which policy
+     * {@code restore-all} restores. Allowed in RUNNING, PAUSED (every member).
+     */
+    record CheckpointEnclave(String name) implements VmOperation {
+    }
 }

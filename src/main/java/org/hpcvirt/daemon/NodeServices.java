@@ -98,7 +98,7 @@ final class NodeServices implements AutoCloseable {
         this.ft = new FtService(vms, dispatcher, checkpoints.store(), layout, config.nodeName(), config.peers(),
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         register(stopDaemon);
-        enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL));
+        enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL), restores::restoreGroup);
         CheckpointStore cs = checkpoints.store();
         this.users = new LocalUsers(config.adminGroup());
         this.authorizer = new Authorizer(name -> vms.find(name).map(ManagedVm::owner), cs::get, cs::list, config.adminGroup(),
@@ -213,7 +213,9 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.DestroyEnclave.class, (op, ctx) -> {
                     enclaves.destroy(op.name());
                     return null;
-                });
+                })
+                .on(Operation.CheckpointEnclave.class, (op, ctx) -> enclaves.checkpoint(op.name(),
+                        o -> dispatcher.execute(o, RequestContext.INTERNAL)));
     }
 
     /** Up to {@code limit} events after {@code after} that the caller may see (pages on past the ones it may not). */

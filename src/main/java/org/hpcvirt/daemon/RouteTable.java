@@ -141,7 +141,9 @@ public final class RouteTable {
             get("/v1/enclaves/{name}", Operation.ShowEnclave.class, type(org.hpcvirt.enclave.EnclaveView.class),
                     "An enclave's choices and placement"),
             route("DELETE", "/v1/enclaves/{name}", Operation.DestroyEnclave.class, type(Void.class), 204, Body.NONE,
-                    "Destroy an enclave and its cgroup"));
+                    "Destroy an enclave and its cgroup"),
+            route("POST", "/v1/enclaves/{name}/checkpoint", Operation.CheckpointEnclave.class, list(CheckpointManifest.class), 201,
+                    Body.JSON, "One consistent checkpoint of an enclave and the enclaves linked to it"));
 
     private static final Map<Class<? extends Operation>, Route> BY_OP = new LinkedHashMap<>();
 
