@@ -155,12 +155,19 @@ final class NodeServices implements AutoCloseable {
                     t.start();
                     return Map.of("stopping", true);
                 })
-                .on(Operation.Define.class, (op, ctx) -> lifecycle.define(profiles.parse(op.yaml(), op.source()),
-                        op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller())))
+                .on(Operation.Define.class, (op, ctx) -> {
+                    org.hpcvirt.profile.VmProfile p = profiles.parse(op.yaml(), op.source());
+                    enclaves.checkPinning(p);
+                    return lifecycle.define(p, op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller()));
+                })
                 .on(Operation.Status.class, (op, ctx) -> vms.status(op.name()))
                 .on(Operation.Profile.class, (op, ctx) -> vms.get(op.name()).profile())
                 .on(Operation.Export.class, (op, ctx) -> lifecycle.export(op))
-                .on(Operation.Start.class, (op, ctx) -> lifecycle.start(op))
+                .on(Operation.Start.class, (op, ctx) -> {
+                    // an enclave may have taken the cores since the VM was defined
+                    vms.find(op.name()).ifPresent(vm -> enclaves.checkPinning(vm.profile()));
+                    return lifecycle.start(op);
+                })
                 .on(Operation.Pause.class, (op, ctx) -> lifecycle.pause(op))
                 .on(Operation.Resume.class, (op, ctx) -> lifecycle.resume(op))
                 .on(Operation.Stop.class, (op, ctx) -> lifecycle.stop(op))
@@ -198,7 +205,10 @@ final class NodeServices implements AutoCloseable {
                 })
                 .on(Operation.DeleteCheckpoint.class, (op, ctx) -> Map.of("deleted", cs.delete(op.id())))
                 .on(Operation.PruneCheckpoints.class, (op, ctx) -> Map.of("deleted", cs.prune(op.vm(), op.keep())))
-                .on(Operation.Migrate.class, (op, ctx) -> migrationSource.migrate(op))
+                .on(Operation.Migrate.class, (op, ctx) -> {
+                    enclaves.checkMigratable(op.name());
+                    return migrationSource.migrate(op);
+                })
                 .on(Operation.PrepareIncoming.class, (op, ctx) -> migrationDestination.prepare(op, listenHost(ctx)))
                 .on(Operation.ResumeIncoming.class, (op, ctx) -> migrationDestination.resume(op))
                 .on(Operation.AwaitIncoming.class, (op, ctx) -> migrationDestination.await(op))

@@ -406,6 +406,29 @@ public final class EnclaveService implements AutoCloseable {
         }
     }
 
+    /**
+     * Refuses an ordinary VM whose profile pins it to an enclave's core (see
+     * {@link Admission#admitPinnedVm}); enclaves and unpinned VMs pass.
+     */
+    public void checkPinning(VmProfile p) {
+        if (p.partition() == null && !p.pinning().isEmpty()) {
+            Admission.admitPinnedVm(p.name(), p.pinning(), claims());
+        }
+    }
+
+    /**
+     * Refuses to migrate an enclave: the destination would receive an ordinary VM (its cores,
+     * cgroup and link segments are this node's, admitted here), so it would stop being an enclave.
+     */
+    public void checkMigratable(String name) {
+        VmProfile.Partition p = vms.find(name).map(vm -> vm.profile().partition()).orElse(null);
+        if (p != null) {
+            throw new HpcvirtException(ErrorCode.REFUSED, "VM '" + name + "' is an enclave (cores " + EnclaveLoader.ranges(p.cores())
+                    + (p.links().isEmpty() ? "" : ", links " + p.links().stream().map(VmProfile.SharedMemory::name).toList())
+                    + "): migration would make it an ordinary VM at the destination; checkpoint it and create the enclave there instead");
+        }
+    }
+
     /** Every enclave of the node, by name. */
     public List<EnclaveView> list() {
         List<EnclaveView> out = new ArrayList<>();

@@ -27,10 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * A campaign over a composed pair on real TCG guests: for each link error policy a producer and a
  * consumer enclave (one core each) run hpcvirt-shmring over a 1 MiB link; the host flips bits in
  * the segment while the ring runs (two runs per policy, sharing one boot), and the producer's guest
- * kernel crashes (one run per policy). Asserted per run, from what the consumer reported and the
+ * kernel crashes (one run per policy; restore-all has a composite checkpoint taken right after boot). Asserted per run, from what the consumer reported and the
  * daemon did: a flip that met a queued message is caught by the checks, none passes them unnoticed;
  * after the crash the consumer is told the segment is dead (isolate), paused (freeze), stopped
- * (cascade), or receives every message from the restarted producer (restart).
+ * (cascade), receives every message from the restarted producer (restart), or is restored with
+ * the producer and the ring continues from the checkpoint (restore-all).
  */
 class EnclaveCampaignIT {
     private static final String NAME = "encamp";
@@ -56,11 +57,11 @@ class EnclaveCampaignIT {
         PairCampaignReport.write(r, out);
         System.out.print(Files.readString(out.resolve("report.md")));
 
-        assertThat(r.runs()).hasSize(4 * 3);
+        assertThat(r.runs()).hasSize(5 * 3);
         assertThat(r.runs()).noneMatch(x -> x.outcome().equals(ConsumerOutcome.BROKEN.id()));
         // bit flips: never unnoticed; a flip into a message still to be read is caught; the consumer runs on
         List<PairRun> flips = r.runs().stream().filter(x -> x.fault().equals("bitflip")).toList();
-        assertThat(flips).hasSize(8).allSatisfy(x -> {
+        assertThat(flips).hasSize(10).allSatisfy(x -> {
             assertThat(x.flips()).hasSize(1);
             assertThat(x.consumerState()).isEqualTo("RUNNING");
             assertThat(x.outcome()).isIn(ConsumerOutcome.DETECTED.id(), ConsumerOutcome.CONTINUED.id());
@@ -72,7 +73,7 @@ class EnclaveCampaignIT {
         // the producer fills the ring before the consumer starts, so flips meet queued messages
         assertThat(flips).anyMatch(x -> x.flips().get(0).queued());
         Map<String, String> crash = Map.of("isolate", ConsumerOutcome.TOLD_DEAD.id(), "freeze", ConsumerOutcome.FROZEN.id(),
-                "cascade", ConsumerOutcome.STOPPED.id(), "restart", ConsumerOutcome.CONTINUED.id());
+                "cascade", ConsumerOutcome.STOPPED.id(), "restart", ConsumerOutcome.CONTINUED.id(), "restore-all", ConsumerOutcome.RESTORED.id());
         for (PairRun x : r.runs().stream().filter(x -> x.fault().equals("kerncrash")).toList()) {
             assertThat(x.outcome()).as(x.policy() + ": " + x.consumerLine() + " " + x.decisions()).isEqualTo(crash.get(x.policy()));
             assertThat(x.decisions()).anySatisfy(d -> assertThat(d).startsWith(NAME + "-c: link '" + NAME + "': enclave '" + NAME
@@ -85,13 +86,19 @@ class EnclaveCampaignIT {
                 }
                 case "freeze" -> assertThat(x.consumerState()).isEqualTo("PAUSED");
                 case "cascade" -> assertThat(x.consumerState()).isEqualTo("STOPPED");
+                case "restore-all" -> {
+                    // both came back from the composite checkpoint taken right after boot: the ring goes on from its tail, 0
+                    assertThat(x.consumerLine()).startsWith("consumed 2000 from 0 good 2000 badsum 0 badseq 0");
+                    assertThat(x.decisions()).anySatisfy(d -> assertThat(d).startsWith(NAME + "-p: policy restore-all:")
+                            .contains("runs again from checkpoint set enclaves-"));
+                }
                 default -> {
                     assertThat(x.consumerLine()).contains("good 20000 badsum 0 badseq 0").endsWith("undetected 0");
                     assertThat(x.decisions()).anySatisfy(d -> assertThat(d).contains("booting it afresh"));
                 }
             }
         }
-        assertThat(r.counts()).containsOnlyKeys("isolate", "freeze", "cascade", "restart");
+        assertThat(r.counts()).containsOnlyKeys("isolate", "freeze", "cascade", "restart", "restore-all");
         assertThat(Files.readString(out.resolve("report.md"))).contains("| isolate | kerncrash | 1 |");
         assertThat(out.resolve("results.json")).isNotEmptyFile();
         assertThat(node.client().list()).noneMatch(s -> s.name().startsWith(NAME));

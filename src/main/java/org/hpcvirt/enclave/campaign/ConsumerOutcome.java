@@ -14,6 +14,11 @@ public enum ConsumerOutcome {
     DETECTED("detected"),
     /** It read messages that passed both checks but are not what the producer wrote. */
     UNDETECTED("undetected"),
+    /**
+     * Its enclave was restored with the producer from their composite checkpoint (policy
+     * restore-all): what it had received since is undone, and the ring continues from the checkpoint.
+     */
+    RESTORED("restored"),
     /** It received every message intact (the fault was masked, or the producer came back). */
     CONTINUED("continued"),
     /** It ran on but waited in vain until its deadline (nothing told it the peer is gone). */

@@ -28,6 +28,7 @@ import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
+import org.hpcvirt.checkpoint.CheckpointManifest;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.enclave.EnclaveView;
 import org.hpcvirt.enclave.LinkPolicy;
@@ -190,6 +191,9 @@ public final class PairCampaign {
         // the policy's decision on the consumer (restart: also on the producer, which boots again)
         waitFor(spec.runTimeout(), () -> client.events(c, after, 10_000).stream().anyMatch(e -> e.type() == VmEvent.Type.FT_DECISION
                 || e.type() == VmEvent.Type.ERROR), "the link policy's decision");
+        if (policy == LinkPolicy.RESTORE_ALL) {
+            return restored(spec, run, p, c, after, t0, consumer);
+        }
         if (policy == LinkPolicy.RESTART) {
             waitFor(spec.bootTimeout(), () -> {
                 EnclaveView v = client.execute(new Operation.ShowEnclave(p), EnclaveView.class);
@@ -229,6 +233,35 @@ public final class PairCampaign {
         consumer.handle((r, e) -> null);
         return new PairRun(policy.id(), PairFault.KERNCRASH.id(), run, outcome.id(), line, exit, state.name(), decided, List.of(),
                 millisSince(t0));
+    }
+
+    /**
+     * After a kernel crash under restore-all: both enclaves come back from the composite
+     * checkpoint; the consumer's ring program of before is undone with the rest. The pair then
+     * exchanges a tenth of the run's messages, which must continue from the checkpoint's tail.
+     */
+    private PairRun restored(PairCampaignSpec spec, int run, String p, String c, long after, long t0, CompletableFuture<ExecResult> old) {
+        waitFor(spec.bootTimeout(), () -> client.events(c, after, 10_000).stream().anyMatch(e -> e.type() == VmEvent.Type.ERROR
+                || e.type() == VmEvent.Type.FT_DECISION && e.message().contains("runs again from checkpoint set")), "the composite's restore");
+        List<String> decided = decisions(p, c, after);
+        old.handle((r, e) -> null);
+        VmState state = client.status(c).state();
+        if (decided.stream().anyMatch(d -> d.contains("was not restored")) || state != VmState.RUNNING || client.status(p).state() != VmState.RUNNING) {
+            return new PairRun(LinkPolicy.RESTORE_ALL.id(), PairFault.KERNCRASH.id(), run, ConsumerOutcome.BROKEN.id(),
+                    "the composite was not restored", -1, state.name(), decided, List.of(), millisSince(t0));
+        }
+        Path seg = Links.segment(spec.name());
+        long tail = header(seg)[3];
+        long seconds = spec.runTimeout().toSeconds();
+        int k = Math.max(10, Math.min(spec.messages() / 10, (int) slots(spec.linkBytes()) - 1));
+        await(exec(p, "hpcvirt-shmring produce " + k + " " + seconds, spec), spec);
+        ExecResult got = await(exec(c, "hpcvirt-shmring consume " + k + " " + seconds + " check", spec), spec);
+        ConsumerOutcome o = classify(got);
+        if (o == ConsumerOutcome.CONTINUED && got.output().contains(" from " + tail + " ")) {
+            o = ConsumerOutcome.RESTORED;
+        }
+        return new PairRun(LinkPolicy.RESTORE_ALL.id(), PairFault.KERNCRASH.id(), run, o.id(), got.output().strip(), got.exitCode(),
+                state.name(), decisions(p, c, after), List.of(), millisSince(t0));
     }
 
     /** The outcome of a consumer that returned, from its result line. */
@@ -307,6 +340,12 @@ public final class PairCampaign {
                 spec.cores().get(1), spec.name());
         create(spec, policy, p, spec.cores().get(0), c);
         create(spec, policy, c, spec.cores().get(1), p);
+        if (policy == LinkPolicy.RESTORE_ALL) {
+            // restore-all needs a consistent checkpoint of the pair: one right after boot
+            CheckpointManifest[] set = client.execute(new Operation.CheckpointEnclave(p), CheckpointManifest[].class);
+            out.printf("%-8s composite checkpoint %s (%s)%n", policy.id(), set[0].tag(),
+                    java.util.Arrays.stream(set).map(CheckpointManifest::id).toList());
+        }
     }
 
     private boolean running(String name) {

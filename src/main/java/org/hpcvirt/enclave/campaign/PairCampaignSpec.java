@@ -89,7 +89,7 @@ public record PairCampaignSpec(String name, List<LinkPolicy> policies, List<Faul
             throw p.at("name", "must be 1-21 lower-case letters, digits or '-', starting with a letter (it names the enclaves and the link)");
         }
         List<LinkPolicy> policies = new ArrayList<>();
-        for (String s : f.policies() == null || f.policies().isEmpty() ? List.of("isolate", "freeze", "cascade", "restart") : f.policies()) {
+        for (String s : f.policies() == null || f.policies().isEmpty() ? List.of("isolate", "freeze", "cascade", "restart", "restore-all") : f.policies()) {
             LinkPolicy lp = LinkPolicy.parse(s);
             if (lp == null) {
                 throw p.at("policies", "'" + s + "' is not one of " + LinkPolicy.ids());

@@ -28,7 +28,8 @@ class PairCampaignTest {
     void theExampleLoadsWithItsDefaults() {
         PairCampaignSpec s = PairCampaignSpec.load(Path.of("examples/campaigns/enclave-pair.yaml"));
         assertThat(s.name()).isEqualTo("pairc");
-        assertThat(s.policies()).containsExactly(LinkPolicy.ISOLATE, LinkPolicy.FREEZE, LinkPolicy.CASCADE, LinkPolicy.RESTART);
+        assertThat(s.policies()).containsExactly(LinkPolicy.ISOLATE, LinkPolicy.FREEZE, LinkPolicy.CASCADE, LinkPolicy.RESTART,
+                LinkPolicy.RESTORE_ALL);
         assertThat(s.faults()).extracting(PairCampaignSpec.FaultRuns::fault)
                 .containsExactly(PairCampaignSpec.PairFault.BITFLIP, PairCampaignSpec.PairFault.KERNCRASH);
         assertThat(s.linkBytes()).isEqualTo(64 << 10);
