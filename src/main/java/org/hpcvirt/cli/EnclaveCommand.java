@@ -191,8 +191,8 @@ public final class EnclaveCommand implements Runnable {
                     return 0;
                 }
                 for (var m : all) {
-                    out.printf("checkpoint %s  vm %s, tag %s, guest paused %d ms, state %s%n", m.id(), m.vm(), m.tag(), m.pauseMs(),
-                            DataSize.format(m.stateBytes()));
+                    out.printf(java.util.Locale.ROOT, "checkpoint %s  vm %s, tag %s, capture paused it %d ms, state %.1f MiB%n", m.id(),
+                            m.vm(), m.tag(), m.pauseMs(), m.stateBytes() / 1048576.0);
                 }
             }
             return 0;

@@ -178,7 +178,7 @@ public final class PairCampaign {
         long seconds = spec.runTimeout().toSeconds();
         long pid = client.execute(new Operation.ShowEnclave(p), EnclaveView.class).qemuPid();
         // the producer delivers the first half and the consumer drains it, so the crash finds the consumer waiting on the ring
-        long half = spec.messages() / 2;
+        long half = Math.min(spec.messages() / 2, slots(spec.linkBytes()) - 1); // no consumer yet: it must fit the ring
         ExecResult first = await(exec(p, "hpcvirt-shmring produce " + half + " " + seconds, spec), spec);
         if (first.exitCode() != 0) {
             throw new HpcvirtException(ErrorCode.OPERATION_FAILED, "the producer failed before the fault: " + first.output().strip());
