@@ -210,14 +210,36 @@ public final class EnclaveService implements AutoCloseable {
         return out;
     }
 
-    /** The newest checkpoint of {@code vm} in the store (any tag but suspend), or null. */
+    /**
+     * When the VM {@code name} was last defined (its newest DEFINED event): checkpoints from before
+     * are of an earlier VM of the same name, whose link segments another ring used.
+     */
+    private java.time.Instant definedAt(String name) {
+        java.time.Instant at = java.time.Instant.EPOCH;
+        long after = 0;
+        while (true) {
+            List<VmEvent> page = vms.events().history(name, after, 1000);
+            for (VmEvent e : page) {
+                if (e.type() == VmEvent.Type.DEFINED && e.vm().equals(name)) {
+                    at = e.time();
+                }
+            }
+            if (page.size() < 1000) {
+                return at;
+            }
+            after = page.get(page.size() - 1).seq();
+        }
+    }
+
+    /** The newest checkpoint of {@code vm} in the store (any tag but suspend) taken since it was defined, or null. */
     @SuppressWarnings("unchecked")
-    private static org.hpcvirt.checkpoint.CheckpointManifest newest(String vm, Function<Operation, Object> execute, String tagPrefix) {
+    private org.hpcvirt.checkpoint.CheckpointManifest newest(String vm, Function<Operation, Object> execute, String tagPrefix) {
+        java.time.Instant since = definedAt(vm);
         List<org.hpcvirt.checkpoint.CheckpointManifest> all = (List<org.hpcvirt.checkpoint.CheckpointManifest>) execute.apply(
                 new Operation.ListCheckpoints(vm));
         org.hpcvirt.checkpoint.CheckpointManifest best = null;
         for (org.hpcvirt.checkpoint.CheckpointManifest m : all) {
-            if (!m.vm().equals(vm) || org.hpcvirt.checkpoint.CheckpointManifest.SUSPEND_TAG.equals(m.tag())
+            if (!m.vm().equals(vm) || org.hpcvirt.checkpoint.CheckpointManifest.SUSPEND_TAG.equals(m.tag()) || m.created().isBefore(since)
                     || (tagPrefix != null && (m.tag() == null || !m.tag().startsWith(tagPrefix)))) {
                 continue;
             }
@@ -256,7 +278,9 @@ public final class EnclaveService implements AutoCloseable {
                     List<org.hpcvirt.checkpoint.CheckpointManifest> all = (List<org.hpcvirt.checkpoint.CheckpointManifest>) execute.apply(
                             new Operation.ListCheckpoints(m));
                     String t = tag;
-                    all.stream().filter(c -> c.vm().equals(m) && t.equals(c.tag())).findFirst().ifPresent(c -> set.put(m, c));
+                    java.time.Instant since = definedAt(m);
+                    all.stream().filter(c -> c.vm().equals(m) && t.equals(c.tag()) && !c.created().isBefore(since)).findFirst()
+                            .ifPresent(c -> set.put(m, c));
                 }
             }
         } catch (RuntimeException e) {

@@ -159,4 +159,24 @@ class EnclaveRestoreIT {
         assertThat(headTail()).containsExactly(400, 400);
         assertThat(exchange(200)).isEqualTo("consumed 200 from 400 good 200 badsum 0 badseq 0");
     }
+
+    @Test
+    void aCheckpointOfAnEarlierEnclaveOfTheSameNameIsNotRestored() {
+        create(P, 0, C, "restart");
+        create(C, 1, P, "restart");
+        CheckpointManifest old = node.client().checkpoint(P, false, null);
+        for (String n : List.of(P, C)) {
+            node.client().execute(new Operation.DestroyEnclave(n), Void.class);
+        }
+        // a new pair of the same names, on a new segment: the old producer's checkpoint holds another ring
+        create(P, 0, C, "restart");
+        create(C, 1, P, "restart");
+        long after = lastEvent();
+        crashTheProducersKernel(after);
+        await().atMost(Duration.ofSeconds(180)).until(() -> node.client().events(P, after, 10_000).stream()
+                .anyMatch(e -> e.type() == VmEvent.Type.FT_DECISION && e.message().contains("no checkpoint: booting it afresh")));
+        assertThat(node.client().events(P, after, 10_000)).noneMatch(e -> e.message().contains(old.id()));
+        await().atMost(Duration.ofSeconds(120)).until(() -> node.client().status(P).state() == VmState.RUNNING);
+        assertThat(exchange(100)).isEqualTo("consumed 100 from 0 good 100 badsum 0 badseq 0");
+    }
 }

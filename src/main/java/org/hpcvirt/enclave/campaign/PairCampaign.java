@@ -205,6 +205,10 @@ public final class PairCampaign {
                 await(exec(p, "hpcvirt-shmring produce " + remaining + " " + seconds, spec), spec);
             }
         }
+        // the decision is announced before it is carried out: wait for its effect on the consumer, its ring
+        // program returning (isolate: peer dead) or its enclave leaving RUNNING (freeze, cascade)
+        waitFor(spec.runTimeout().plusSeconds(30), () -> consumer.isDone() || client.status(c).state() != VmState.RUNNING,
+                "the policy's effect on the consumer");
         // a step under way (cascade: STOPPING) ends before the consumer's outcome is read
         waitFor(spec.runTimeout(), () -> !java.util.EnumSet.of(VmState.STOPPING, VmState.STARTING).contains(client.status(c).state()),
                 "the consumer's state to settle");

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.hpcvirt.api.DataSize;
 import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 import org.hpcvirt.api.Json;
@@ -30,7 +29,7 @@ public final class PairCampaignReport {
         StringBuilder b = new StringBuilder();
         b.append("# Pair campaign ").append(r.name()).append("\n\n");
         b.append(String.format(java.util.Locale.ROOT, "Started %s, %.1f s; link %s (%d slots of 64 bytes), %d messages per run; host %s.%n%n",
-                r.started(), r.millis() / 1000.0, DataSize.format(r.linkBytes()), r.slots(), r.messages(), r.host()));
+                r.started(), r.millis() / 1000.0, r.linkBytes() >= (1L << 20) ? (r.linkBytes() >> 20) + " MiB" : (r.linkBytes() >> 10) + " KiB", r.slots(), r.messages(), r.host()));
         b.append("What the consumer saw (runs):\n\n");
         b.append("| policy | fault | runs |");
         for (ConsumerOutcome o : ConsumerOutcome.values()) {
