@@ -14,7 +14,10 @@
  * With HPCVIRT_SHMRING_FILE set, the program maps that file (e.g. a /dev/shm segment) instead of
  * the device, so the very same code runs between two host processes (the native limit).
  * "timed" appends " in US us" to the consumer's line: the microseconds from the first message
- * seen to the last one consumed. ping/pong time COUNT round trips of one checked message each
+ * seen to the last one consumed. "check" appends " undetected U": the messages that passed both
+ * checks (sequence number and checksum) but whose payload is not the one the producer writes
+ * (the payload is a known function of the sequence number), i.e. corruption the checksum missed;
+ * any such message makes the exit code 1. ping/pong time COUNT round trips of one checked message each
  * (ping writes slot 0 and waits, busy-polling, for pong's checked copy in slot 1), after pong
  * said it is polling, so start-up is not timed; ping must start first or within SECONDS; it prints
  * "pinged N good G min_ns A median_ns B p99_ns C max_ns D" (exit 1 if a reply was bad).
@@ -153,6 +156,17 @@ static void fill(struct message *m, uint64_t seq)
     m->sum = fnv1a(seq, m->payload);
 }
 
+/* Whether m's payload is the one fill() writes for m's sequence number. */
+static int expected(const struct message *m)
+{
+    for (int j = 0; j < PAYLOAD; j++) {
+        if (m->payload[j] != (uint8_t) (m->seq * 31 + j * 7)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /*
  * Round trips: pad[0] counts pings written to slot 0, pad[1] replies written to slot 1. ping
  * resets both and then sets PINGMAGIC; pong waits for it. Both sides busy-poll.
@@ -254,6 +268,7 @@ int main(int argc, char **argv)
     int ping = strcmp(argv[1], "ping") == 0;
     int pong = strcmp(argv[1], "pong") == 0;
     int timed = argc > 4 && strcmp(argv[4], "timed") == 0;
+    int check = argc > 4 && strcmp(argv[4], "check") == 0;
     uint64_t count = strtoull(argv[2], NULL, 10);
     long limit_ms = (argc > 3 ? atol(argv[3]) : 60) * 1000L;
     char *res = getenv("HPCVIRT_SHMRING_FILE");
@@ -327,7 +342,7 @@ int main(int argc, char **argv)
         return 0;
     }
     uint64_t start = __atomic_load_n(&h->tail, __ATOMIC_SEQ_CST);
-    uint64_t good = 0, badsum = 0, badseq = 0;
+    uint64_t good = 0, badsum = 0, badseq = 0, undetected = 0;
     uint64_t first_ns = 0;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t seq = start + i;
@@ -355,6 +370,8 @@ int main(int argc, char **argv)
             badseq++;
         } else if (copy.sum != fnv1a(copy.seq, copy.payload)) {
             badsum++;
+        } else if (check && !expected(&copy)) {
+            undetected++;
         } else {
             good++;
         }
@@ -365,6 +382,9 @@ int main(int argc, char **argv)
     if (timed) {
         printf(" in %llu us", (unsigned long long) ((now_ns() - first_ns) / 1000));
     }
+    if (check) {
+        printf(" undetected %llu", (unsigned long long) undetected);
+    }
     printf("\n");
-    return badsum || badseq ? 1 : 0;
+    return badsum || badseq || undetected ? 1 : 0;
 }

@@ -24,7 +24,7 @@ public enum Access {
                     "ListCheckpoints", "GetCheckpoint", "FtStatus", "ListJobRecords", "ListEnclaves", "ShowEnclave", "ListNetworks" -> READ;
             case "Define", "Start", "Pause", "Resume", "Stop", "Destroy", "Exec", "Checkpoint", "Suspend", "Wake",
                     "SuspendCheckpoint", "Restore", "DeleteCheckpoint", "PruneCheckpoints", "Migrate", "Inject", "CreateEnclave",
-                    "DestroyEnclave" -> OPERATE;
+                    "DestroyEnclave", "CheckpointEnclave" -> OPERATE;
             case "StopDaemon", "Predict", "PutJobRecord", "HandOver", "PrepareIncoming", "ResumeIncoming", "AwaitIncoming", "AbortIncoming",
                     "SlurmHook", "CreateNetwork", "DeleteNetwork",
                     // a job's checkpoints hold every VM of it, whoever owns them: the nodes and administrators

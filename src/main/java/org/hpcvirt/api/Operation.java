@@ -406,4 +406,13 @@ public sealed interface Operation {
      */
     record RestorableCheckpointSet(@Required @Doc("Slurm job id") String job) implements Operation {
     }
+
+    /**
+     * One consistent checkpoint of an enclave and of every enclave joined to it by links (its
+     * composite): pauses them all, checkpoints each (its state carries the link segments), resumes
+     * those that ran; the checkpoints share the tag {@code enclaves-TIME}, which policy
+     * {@code restore-all} restores. Allowed in RUNNING, PAUSED (every member).
+     */
+    record CheckpointEnclave(String name) implements VmOperation {
+    }
 }

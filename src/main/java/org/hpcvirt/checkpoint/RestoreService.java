@@ -188,6 +188,15 @@ public final class RestoreService implements AutoCloseable {
      * is left in the state it had. Caller holds the VM's monitor and checked the state.
      */
     private CompletableFuture<VmState> launchRestored(ManagedVm vm, CheckpointManifest m, String message, long t0) {
+        return run(vm, m, load(vm, m, t0), message);
+    }
+
+    /** A checkpoint loaded into a new, paused VMM process that the VM does not own yet. */
+    private record Loaded(Instance inst, long t0, long tPrepared, long tLoaded, long tVerified) {
+    }
+
+    /** The first half of {@link #launchRestored}: the paused process with the state loaded and every checksum verified. */
+    private Loaded load(ManagedVm vm, CheckpointManifest m, long t0) {
         VmProfile p = vm.profile();
         Backend backend = vms.backends().usable(p.backend());
         Image image = images.get(p.image());
@@ -230,6 +239,16 @@ public final class RestoreService implements AutoCloseable {
             vms.linkDataDisk(vm.name(), disk);
         }
         checkpoints.rememberLayers(vm.name(), m);
+        return new Loaded(inst, t0, tPrepared, tLoaded, tVerified);
+    }
+
+    /** The second half of {@link #launchRestored}: the VM adopts the loaded process and its guest runs. */
+    private CompletableFuture<VmState> run(ManagedVm vm, CheckpointManifest m, Loaded l, String message) {
+        Instance inst = l.inst();
+        long t0 = l.t0();
+        long tPrepared = l.tPrepared();
+        long tLoaded = l.tLoaded();
+        long tVerified = l.tVerified();
         // The guest runs first, the database learns of it right after: the new process's events are
         // handled under this VM's monitor, which the caller holds, so none is missed meanwhile.
         InstanceWatch.resetForStart(vm);
@@ -259,6 +278,55 @@ public final class RestoreService implements AutoCloseable {
                 + " (heartbeat seq at checkpoint " + m.heartbeatSeq() + ")",
                 Map.of("checkpoint", m.id(), "ms", ms, "heartbeatSeq", m.heartbeatSeq(), "phasesMicros", phases));
         return vm.started();
+    }
+
+    /**
+     * Restores several existing VMs together from the checkpoints {@code ids} (one per VM, each into
+     * the VM it was taken of): every checkpoint is loaded into a paused process first, and only when
+     * all are loaded do the guests run, so none runs while another one's state (a shared-memory
+     * segment, say) is still being written. If a load fails, the processes loaded so far are killed
+     * and the VMs stay as they were. Each VM must be in a state {@link Operation.Restore} allows.
+     *
+     * @return the VMs' status once each sent a heartbeat (or the timeout passed: TIMEOUT)
+     */
+    public List<VmStatus> restoreGroup(List<String> ids, Duration timeout) {
+        List<ManagedVm> group = new java.util.ArrayList<>();
+        List<CheckpointManifest> manifests = new java.util.ArrayList<>();
+        List<Loaded> loaded = new java.util.ArrayList<>();
+        try {
+            for (String id : ids) {
+                long t0 = System.nanoTime();
+                CheckpointManifest m = store().get(id);
+                store().checkPresent(m);
+                ManagedVm vm = vms.get(m.vm());
+                synchronized (vm) {
+                    Preconditions.require(Operation.Restore.class, vm.name(), vm.state());
+                    loaded.add(load(vm, m, t0));
+                }
+                group.add(vm);
+                manifests.add(m);
+            }
+        } catch (RuntimeException e) {
+            for (Loaded l : loaded) {
+                l.inst().kill();
+                l.inst().close();
+            }
+            throw e;
+        }
+        List<CompletableFuture<VmState>> started = new java.util.ArrayList<>();
+        for (int i = 0; i < group.size(); i++) {
+            ManagedVm vm = group.get(i);
+            synchronized (vm) {
+                started.add(run(vm, manifests.get(i), loaded.get(i), "restoring from checkpoint " + manifests.get(i).id()
+                        + " with " + (group.size() - 1) + " other VM(s)"));
+            }
+            watch.connectChannel(vm);
+        }
+        List<VmStatus> out = new java.util.ArrayList<>();
+        for (int i = 0; i < group.size(); i++) {
+            out.add(watch.awaitStarted(group.get(i), started.get(i), true, timeout, "resuming"));
+        }
+        return out;
     }
 
     /**

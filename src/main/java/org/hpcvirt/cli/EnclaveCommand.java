@@ -19,10 +19,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code hpcvirt enclave create|list|show|destroy}: each verb is one operation of the node daemon. */
+/**
+ * {@code hpcvirt enclave create|list|show|destroy}: each verb is one operation of the node daemon;
+ * {@code campaign} drives a fault-injection campaign over a composed pair through them.
+ */
 @Command(name = "enclave", description = "Partition the node into enclaves: pinned, cgroup-confined VMs (see docs/enclaves.md).",
         subcommands = {EnclaveCommand.Create.class, EnclaveCommand.ListEnclaves.class, EnclaveCommand.Show.class,
-                EnclaveCommand.Destroy.class})
+                EnclaveCommand.Destroy.class, EnclaveCommand.CheckpointComposite.class, EnclaveCommand.Campaign.class})
 public final class EnclaveCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -160,6 +163,76 @@ public final class EnclaveCommand implements Runnable {
             try (DaemonClient c = VmCommand.client()) {
                 c.execute(new Operation.DestroyEnclave(name), Void.class);
                 spec.commandLine().getOut().printf("destroyed enclave %s%n", name);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "checkpoint", description = "One consistent checkpoint of an enclave and every enclave linked to it: pause all,"
+            + " checkpoint each (with the link segments), resume all; policy restore-all restores it.")
+    static final class CheckpointComposite implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            try (DaemonClient c = VmCommand.client()) {
+                org.hpcvirt.checkpoint.CheckpointManifest[] all = c.execute(new Operation.CheckpointEnclave(name),
+                        org.hpcvirt.checkpoint.CheckpointManifest[].class);
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    Output.json(out, List.of(all));
+                    return 0;
+                }
+                for (var m : all) {
+                    out.printf(java.util.Locale.ROOT, "checkpoint %s  vm %s, tag %s, capture paused it %d ms, state %.1f MiB%n", m.id(),
+                            m.vm(), m.tag(), m.pauseMs(), m.stateBytes() / 1048576.0);
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "campaign", description = "Inject faults into a running producer/consumer pair of enclaves, once per link error"
+            + " policy, and count what the consumer saw; writes results.json and report.md. Runs on the daemon's host (flips bits in"
+            + " the link's /dev/shm segment).")
+    static final class Campaign implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "FILE", description = "Pair campaign file (YAML), e.g. examples/campaigns/enclave-pair.yaml.")
+        Path file;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the report (created).")
+        Path outDir;
+
+        @Override
+        public Integer call() {
+            org.hpcvirt.enclave.campaign.PairCampaignSpec s = org.hpcvirt.enclave.campaign.PairCampaignSpec.load(file);
+            PrintWriter out = spec.commandLine().getOut();
+            java.io.PrintStream progress = new java.io.PrintStream(new java.io.OutputStream() {
+                @Override
+                public void write(int b) {
+                    out.write(b);
+                }
+
+                @Override
+                public void flush() {
+                    out.flush();
+                }
+            }, true, StandardCharsets.UTF_8);
+            try (DaemonClient c = VmCommand.client()) {
+                var result = new org.hpcvirt.enclave.campaign.PairCampaign(c, progress).run(s);
+                org.hpcvirt.enclave.campaign.PairCampaignReport.write(result, outDir);
+                progress.flush();
+                out.print(org.hpcvirt.enclave.campaign.PairCampaignReport.markdown(result));
+                out.println("written: " + outDir.resolve("results.json") + ", " + outDir.resolve("report.md"));
             }
             return 0;
         }

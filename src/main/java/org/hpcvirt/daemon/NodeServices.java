@@ -115,7 +115,7 @@ final class NodeServices implements AutoCloseable {
         this.jobReconcile = new org.hpcvirt.slurm.JobReconcile(layout.home().resolve("vse"), config.nodeName(), nodeClient(config.nodeName()),
                 org.hpcvirt.slurm.SlurmCommands.REAL, line -> System.err.println(line));
         register(stopDaemon);
-        enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL));
+        enclaves.watchFailures(op -> dispatcher.execute(op, RequestContext.INTERNAL), restores::restoreGroup);
         CheckpointStore cs = checkpoints.store();
         this.users = new LocalUsers(config.adminGroup());
         this.authorizer = new Authorizer(name -> vms.find(name).map(ManagedVm::owner), cs::get, cs::list, config.adminGroup(),
@@ -219,12 +219,17 @@ final class NodeServices implements AutoCloseable {
                         // never an arbitrary host bridge: only a private network of this node that the caller may use
                         networks.requireUsable(p.privateNetwork(), ctx.caller(), p.name());
                     }
+                    enclaves.checkPinning(p);
                     return lifecycle.define(p, op.owner() != null ? users.existing(op.owner()) : Owners.defaultFor(ctx.caller()));
                 })
                 .on(Operation.Status.class, (op, ctx) -> vms.status(op.name()))
                 .on(Operation.Profile.class, (op, ctx) -> vms.get(op.name()).profile())
                 .on(Operation.Export.class, (op, ctx) -> lifecycle.export(op))
-                .on(Operation.Start.class, (op, ctx) -> lifecycle.start(op))
+                .on(Operation.Start.class, (op, ctx) -> {
+                    // an enclave may have taken the cores since the VM was defined
+                    vms.find(op.name()).ifPresent(vm -> enclaves.checkPinning(vm.profile()));
+                    return lifecycle.start(op);
+                })
                 .on(Operation.Pause.class, (op, ctx) -> lifecycle.pause(op))
                 .on(Operation.Resume.class, (op, ctx) -> lifecycle.resume(op))
                 .on(Operation.Stop.class, (op, ctx) -> lifecycle.stop(op))
@@ -274,7 +279,10 @@ final class NodeServices implements AutoCloseable {
                 })
                 .on(Operation.DeleteCheckpoint.class, (op, ctx) -> Map.of("deleted", cs.delete(op.id())))
                 .on(Operation.PruneCheckpoints.class, (op, ctx) -> Map.of("deleted", cs.prune(op.vm(), op.keep())))
-                .on(Operation.Migrate.class, (op, ctx) -> migrationSource.migrate(op))
+                .on(Operation.Migrate.class, (op, ctx) -> {
+                    enclaves.checkMigratable(op.name());
+                    return migrationSource.migrate(op);
+                })
                 .on(Operation.PrepareIncoming.class, (op, ctx) -> migrationDestination.prepare(op, listenHost(ctx)))
                 .on(Operation.ResumeIncoming.class, (op, ctx) -> migrationDestination.resume(op))
                 .on(Operation.AwaitIncoming.class, (op, ctx) -> migrationDestination.await(op))
@@ -299,7 +307,9 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.DeleteNetwork.class, (op, ctx) -> Map.of("deleted", networks.delete(op.name())))
                 .on(Operation.CheckpointJob.class, (op, ctx) -> jobCheckpoints.checkpoint(op.job(), op.nodes(), op.reason(), op.keep()))
                 .on(Operation.ListCheckpointSets.class, (op, ctx) -> jobCheckpoints.sets().list(op.job()))
-                .on(Operation.RestorableCheckpointSet.class, (op, ctx) -> jobCheckpoints.sets().restorable(op.job()));
+                .on(Operation.RestorableCheckpointSet.class, (op, ctx) -> jobCheckpoints.sets().restorable(op.job()))
+                .on(Operation.CheckpointEnclave.class, (op, ctx) -> enclaves.checkpoint(op.name(),
+                        o -> dispatcher.execute(o, RequestContext.INTERNAL)));
     }
 
     /** See {@link Operation.PutJobRecord}: the record first, then the note, so the event never tells of a change not made. */

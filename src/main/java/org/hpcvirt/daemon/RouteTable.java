@@ -157,7 +157,9 @@ public final class RouteTable {
             get("/v1/jobs/{job}/checkpoint-sets", Operation.ListCheckpointSets.class, list(org.hpcvirt.slurm.CheckpointSet.class),
                     "A Slurm job's checkpoint sets, oldest first"),
             get("/v1/jobs/{job}/checkpoint-sets/restorable", Operation.RestorableCheckpointSet.class,
-                    type(org.hpcvirt.slurm.CheckpointSet.Restorable.class), "A Slurm job's newest checkpoint set that verifies"));
+                    type(org.hpcvirt.slurm.CheckpointSet.Restorable.class), "A Slurm job's newest checkpoint set that verifies"),
+            route("POST", "/v1/enclaves/{name}/checkpoint", Operation.CheckpointEnclave.class, list(CheckpointManifest.class), 201,
+                    Body.JSON, "One consistent checkpoint of an enclave and the enclaves linked to it"));
 
     private static final Map<Class<? extends Operation>, Route> BY_OP = new LinkedHashMap<>();
 

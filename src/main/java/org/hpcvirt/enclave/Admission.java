@@ -75,6 +75,26 @@ public final class Admission {
         return cores;
     }
 
+    /**
+     * Refuses an ordinary VM (not an enclave) whose profile pins it to a core an enclave holds:
+     * an enclave's cores are dedicated to it.
+     *
+     * @param vm      the VM's name
+     * @param pinning the host cores of its profile's {@code pinning:} (empty: not pinned, always admitted)
+     * @param enclaves the enclaves' claims
+     * @throws HpcvirtException REFUSED naming the enclave and the core
+     */
+    public static void admitPinnedVm(String vm, List<Integer> pinning, List<Claim> enclaves) {
+        for (int core : pinning) {
+            for (Claim c : enclaves) {
+                if (c.cores().contains(core) && !c.name().equals(vm)) {
+                    throw refused("VM '" + vm + "': pinning: core " + core + " belongs to enclave '" + c.name() + "' (cores "
+                            + EnclaveLoader.ranges(c.cores()) + "); an enclave's cores are dedicated to it");
+                }
+            }
+        }
+    }
+
     /** Whole units when exact ({@code 128M}), else MiB with one decimal ({@code 24105.3M}). */
     static String size(long bytes) {
         return bytes % (1L << 20) == 0 ? DataSize.format(bytes) : String.format(java.util.Locale.ROOT, "%.1fM", bytes / 1048576.0);

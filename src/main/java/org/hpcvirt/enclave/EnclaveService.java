@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.hpcvirt.api.DataSize;
 import org.hpcvirt.api.ErrorCode;
@@ -34,6 +35,7 @@ import org.hpcvirt.profile.VmProfile;
 import org.hpcvirt.vm.Lifecycle;
 import org.hpcvirt.vm.ManagedVm;
 import org.hpcvirt.vm.VmRegistry;
+import org.hpcvirt.vm.VmStatus;
 
 /**
  * The node's enclaves: creates them (parse, admit, huge pages, cgroup, define and start the VM),
@@ -55,8 +57,8 @@ public final class EnclaveService implements AutoCloseable {
         return t;
     });
     private volatile Consumer<VmEvent> subscriber;
-    /** Restarts by the {@code restart} link policy, per enclave, this daemon run (only the policy thread touches it). */
-    private final Map<String, Integer> restarts = new java.util.HashMap<>();
+    /** Restarts by the {@code restart} link policy, per enclave since its creation, this daemon run. */
+    private final Map<String, Integer> restarts = new java.util.concurrent.ConcurrentHashMap<>();
     static final int MAX_RESTARTS = 3;
 
     private final VmRegistry vms;
@@ -80,27 +82,30 @@ public final class EnclaveService implements AutoCloseable {
     /**
      * Starts executing the link policies: when an enclave fails (QEMU exits unasked, the guest
      * panics, heartbeats stop), each enclave linked to it is isolated, frozen or stopped as the
-     * link says, through {@code execute} (the dispatcher, as the daemon itself). Every step is an
-     * FT_DECISION event on the surviving enclave. Runs on a thread of its own; {@link #close} stops it.
+     * link says, through {@code execute} (the dispatcher, as the daemon itself); {@code restoreGroup}
+     * restores several VMs together (all loaded paused, then all run) for policy {@code restore-all}.
+     * Every step is an FT_DECISION event. Runs on a thread of its own; {@link #close} stops it.
      */
-    public void watchFailures(Function<Operation, Object> execute) {
+    public void watchFailures(Function<Operation, Object> execute, BiFunction<List<String>, Duration, List<VmStatus>> restoreGroup) {
         Consumer<VmEvent> s = ev -> {
             if (FAILURES.contains(ev.type()) && FAILED.contains(ev.state())) {
-                policies.execute(() -> failed(ev, execute));
+                policies.execute(() -> failed(ev, execute, restoreGroup));
             }
         };
         subscriber = s;
         vms.events().subscribe(s);
     }
 
-    private void failed(VmEvent ev, Function<Operation, Object> execute) {
+    private void failed(VmEvent ev, Function<Operation, Object> execute, BiFunction<List<String>, Duration, List<VmStatus>> restoreGroup) {
         VmProfile.Partition p = vms.find(ev.vm()).map(vm -> vm.profile().partition()).orElse(null);
         if (p == null) {
             return;
         }
         boolean restart = false;
+        boolean restoreAll = false;
         for (VmProfile.SharedMemory link : p.links()) {
             restart |= LinkPolicy.RESTART.id().equals(link.onFailure());
+            restoreAll |= LinkPolicy.RESTORE_ALL.id().equals(link.onFailure());
             ManagedVm peer = vms.find(link.peer()).orElse(null);
             if (peer == null || peer.profile().partition() == null || !EnumSet.of(VmState.RUNNING, VmState.PAUSED, VmState.HUNG)
                     .contains(peer.state())) {
@@ -131,13 +136,186 @@ public final class EnclaveService implements AutoCloseable {
                     }
                     case RESTART -> vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": enclave '" + ev.vm()
                             + "' restarts; this enclave runs on", data);
+                    case RESTORE_ALL -> vms.publish(peer, VmEvent.Type.FT_DECISION, cause + ": the composite is restored from"
+                            + " its newest consistent checkpoint, this enclave too", data);
                 }
             } catch (RuntimeException e) {
                 vms.publish(peer, VmEvent.Type.ERROR, cause + ": " + e.getMessage(), data);
             }
         }
-        if (restart) {
+        if (restoreAll) {
+            restoreAll(ev, execute, restoreGroup);
+        } else if (restart) {
             restart(ev, execute);
+        }
+    }
+
+    /** The enclaves joined to {@code name} by links, directly or through others, {@code name} first. */
+    private List<String> composite(String name) {
+        List<String> out = new ArrayList<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(name));
+        while (!todo.isEmpty()) {
+            String n = todo.poll();
+            if (out.contains(n)) {
+                continue;
+            }
+            VmProfile.Partition part = vms.find(n).map(vm -> vm.profile().partition()).orElse(null);
+            if (part == null) {
+                continue;
+            }
+            out.add(n);
+            part.links().forEach(l -> todo.add(l.peer()));
+        }
+        return out;
+    }
+
+    /** The tag the checkpoints of one {@link #checkpoint} share. */
+    static final String COMPOSITE_TAG = "enclaves-";
+
+    /**
+     * See {@link Operation.CheckpointEnclave}: pauses every member of the enclave's composite,
+     * checkpoints each, then resumes those that ran; each step goes through {@code execute}. A
+     * failure resumes what it paused and is thrown; checkpoints written before it stay in the store.
+     */
+    public List<org.hpcvirt.checkpoint.CheckpointManifest> checkpoint(String name, Function<Operation, Object> execute) {
+        enclave(name);
+        List<String> members = composite(name);
+        String tag = COMPOSITE_TAG + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS").withZone(java.time.ZoneOffset.UTC)
+                .format(java.time.Instant.now());
+        List<String> paused = new ArrayList<>();
+        List<org.hpcvirt.checkpoint.CheckpointManifest> out = new ArrayList<>();
+        Map<String, Object> data = Map.of("tag", tag, "members", members);
+        try {
+            for (String m : members) {
+                ManagedVm vm = vms.get(m);
+                if (vm.state() == VmState.RUNNING) {
+                    vms.publish(vm, VmEvent.Type.FT_DECISION, "composite checkpoint " + tag + " of " + members + ": pausing this enclave", data);
+                    execute.apply(new Operation.Pause(m));
+                    paused.add(m);
+                } else if (vm.state() != VmState.PAUSED) {
+                    throw new HpcvirtException(ErrorCode.WRONG_STATE, "enclave '" + m + "' (linked to '" + name + "') is " + vm.state()
+                            + "; a composite checkpoint needs every member RUNNING or PAUSED");
+                }
+            }
+            for (String m : members) {
+                out.add((org.hpcvirt.checkpoint.CheckpointManifest) execute.apply(new Operation.Checkpoint(m, false, tag)));
+            }
+        } finally {
+            for (String m : paused) {
+                ManagedVm vm = vms.get(m);
+                execute.apply(new Operation.Resume(m));
+                vms.publish(vm, VmEvent.Type.FT_DECISION, "composite checkpoint " + tag + ": resumed this enclave", data);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * When the VM {@code name} was last defined (its newest DEFINED event): checkpoints from before
+     * are of an earlier VM of the same name, whose link segments another ring used.
+     */
+    private java.time.Instant definedAt(String name) {
+        java.time.Instant at = java.time.Instant.EPOCH;
+        long after = 0;
+        while (true) {
+            List<VmEvent> page = vms.events().history(name, after, 1000);
+            for (VmEvent e : page) {
+                if (e.type() == VmEvent.Type.DEFINED && e.vm().equals(name)) {
+                    at = e.time();
+                }
+            }
+            if (page.size() < 1000) {
+                return at;
+            }
+            after = page.get(page.size() - 1).seq();
+        }
+    }
+
+    /** The newest checkpoint of {@code vm} in the store (any tag but suspend) taken since it was defined, or null. */
+    @SuppressWarnings("unchecked")
+    private org.hpcvirt.checkpoint.CheckpointManifest newest(String vm, Function<Operation, Object> execute, String tagPrefix) {
+        java.time.Instant since = definedAt(vm);
+        List<org.hpcvirt.checkpoint.CheckpointManifest> all = (List<org.hpcvirt.checkpoint.CheckpointManifest>) execute.apply(
+                new Operation.ListCheckpoints(vm));
+        org.hpcvirt.checkpoint.CheckpointManifest best = null;
+        for (org.hpcvirt.checkpoint.CheckpointManifest m : all) {
+            if (!m.vm().equals(vm) || org.hpcvirt.checkpoint.CheckpointManifest.SUSPEND_TAG.equals(m.tag()) || m.created().isBefore(since)
+                    || (tagPrefix != null && (m.tag() == null || !m.tag().startsWith(tagPrefix)))) {
+                continue;
+            }
+            if (best == null || m.created().isAfter(best.created())) {
+                best = m;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The {@code restore-all} policy: every member of the failed enclave's composite is stopped and
+     * restored from the newest composite checkpoint all of them have; without one, {@link #restart}.
+     */
+    private void restoreAll(VmEvent ev, Function<Operation, Object> execute, BiFunction<List<String>, Duration, List<VmStatus>> restoreGroup) {
+        ManagedVm failed = vms.find(ev.vm()).orElse(null);
+        if (failed == null) {
+            return;
+        }
+        List<String> members = composite(failed.name());
+        int n = restarts.merge(failed.name(), 1, Integer::sum);
+        Map<String, Object> data = new LinkedHashMap<>(Map.of("failed", failed.name(), "policy", LinkPolicy.RESTORE_ALL.id(), "restart", n));
+        if (n > MAX_RESTARTS) {
+            vms.publish(failed, VmEvent.Type.FT_DECISION, "policy restore-all: enclave '" + failed.name() + "' failed again (" + ev.type()
+                    + "); restored " + MAX_RESTARTS + " times already, it stays " + failed.state(), data);
+            return;
+        }
+        String tag = null;
+        Map<String, org.hpcvirt.checkpoint.CheckpointManifest> set = new LinkedHashMap<>();
+        try {
+            org.hpcvirt.checkpoint.CheckpointManifest mine = newest(failed.name(), execute, COMPOSITE_TAG);
+            if (mine != null) {
+                tag = mine.tag();
+                for (String m : members) {
+                    @SuppressWarnings("unchecked")
+                    List<org.hpcvirt.checkpoint.CheckpointManifest> all = (List<org.hpcvirt.checkpoint.CheckpointManifest>) execute.apply(
+                            new Operation.ListCheckpoints(m));
+                    String t = tag;
+                    java.time.Instant since = definedAt(m);
+                    all.stream().filter(c -> c.vm().equals(m) && t.equals(c.tag()) && !c.created().isBefore(since)).findFirst()
+                            .ifPresent(c -> set.put(m, c));
+                }
+            }
+        } catch (RuntimeException e) {
+            vms.publish(failed, VmEvent.Type.ERROR, "policy restore-all: cannot list the checkpoints: " + e.getMessage(), data);
+            return;
+        }
+        if (tag == null || set.size() != members.size()) {
+            restarts.merge(failed.name(), -1, Integer::sum);
+            vms.publish(failed, VmEvent.Type.FT_DECISION, "policy restore-all: enclave '" + failed.name() + "' failed (" + ev.type()
+                    + "); " + (tag == null ? "the composite " + members + " has no consistent checkpoint"
+                            : "checkpoint set " + tag + " lacks " + members.stream().filter(m -> !set.containsKey(m)).toList())
+                    + ": restarting the failed enclave alone", data);
+            restart(ev, execute);
+            return;
+        }
+        data.put("checkpoints", set.values().stream().map(org.hpcvirt.checkpoint.CheckpointManifest::id).toList());
+        data.put("tag", tag);
+        try {
+            for (String m : members) {
+                ManagedVm vm = vms.get(m);
+                vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restore-all: enclave '" + failed.name() + "' failed (" + ev.type()
+                        + "); restoring the composite " + members + " from checkpoint set " + tag + ": this enclave from "
+                        + set.get(m).id() + " (restore " + n + " of at most " + MAX_RESTARTS + ")", data);
+                if (EnumSet.of(VmState.RUNNING, VmState.PAUSED, VmState.HUNG, VmState.PANICKED, VmState.STARTING).contains(vm.state())) {
+                    execute.apply(new Operation.Stop(m, true, 30));
+                }
+            }
+            restoreGroup.apply(set.values().stream().map(org.hpcvirt.checkpoint.CheckpointManifest::id).toList(), Duration.ofSeconds(120));
+            for (String m : members) {
+                vms.publish(vms.get(m), VmEvent.Type.FT_DECISION, "policy restore-all: the composite " + members + " runs again from "
+                        + "checkpoint set " + tag, data);
+            }
+        } catch (RuntimeException e) {
+            vms.publish(failed, VmEvent.Type.ERROR, "policy restore-all: the composite " + members + " was not restored: " + e.getMessage(),
+                    data);
         }
     }
 
@@ -158,10 +336,18 @@ public final class EnclaveService implements AutoCloseable {
             if (vm.state() == VmState.PANICKED || vm.state() == VmState.HUNG) {
                 execute.apply(new Operation.Stop(vm.name(), true, 30));
             }
-            // a linked enclave has no checkpoint to restore: QEMU refuses to migrate an ivshmem device in peer mode
-            vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restart: enclave '" + vm.name() + "' failed (" + ev.type()
-                    + "); it has no checkpoint: booting it afresh (restart " + n + " of at most " + MAX_RESTARTS + ")", data);
-            execute.apply(new Operation.Start(vm.name(), true, 120));
+            org.hpcvirt.checkpoint.CheckpointManifest last = newest(vm.name(), execute, null);
+            if (last == null) {
+                vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restart: enclave '" + vm.name() + "' failed (" + ev.type()
+                        + "); it has no checkpoint: booting it afresh (restart " + n + " of at most " + MAX_RESTARTS + ")", data);
+                execute.apply(new Operation.Start(vm.name(), true, 120));
+            } else {
+                // its state holds the link segments as they were then (ivshmem master=on): the restore writes them back
+                vms.publish(vm, VmEvent.Type.FT_DECISION, "policy restart: enclave '" + vm.name() + "' failed (" + ev.type()
+                        + "); restoring it from its last checkpoint " + last.id() + " (taken " + last.created() + "; its link segments"
+                        + " go back to that moment) (restart " + n + " of at most " + MAX_RESTARTS + ")", data);
+                execute.apply(new Operation.Restore(last.id(), vm.name(), true, 120));
+            }
         } catch (RuntimeException e) {
             vms.publish(vm, VmEvent.Type.ERROR, "policy restart: enclave '" + vm.name() + "' did not restart: " + e.getMessage(), data);
         }
@@ -203,6 +389,7 @@ public final class EnclaveService implements AutoCloseable {
         if (vms.find(spec.name()).isPresent()) {
             throw new HpcvirtException(ErrorCode.ALREADY_EXISTS, "a VM named '" + spec.name() + "' exists already");
         }
+        restarts.remove(spec.name()); // a new enclave of an old name starts with no restarts
         NodeResources node = NodeResources.detect(loader.loadNode(nodeFile));
         List<Integer> cores = Admission.admit(spec, claims(), node);
         long huge = HugePagePool.twoMiB().decide(spec.name(), spec.hugePages(), spec.memoryBytes());
@@ -244,6 +431,29 @@ public final class EnclaveService implements AutoCloseable {
                 e.addSuppressed(x);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Refuses an ordinary VM whose profile pins it to an enclave's core (see
+     * {@link Admission#admitPinnedVm}); enclaves and unpinned VMs pass.
+     */
+    public void checkPinning(VmProfile p) {
+        if (p.partition() == null && !p.pinning().isEmpty()) {
+            Admission.admitPinnedVm(p.name(), p.pinning(), claims());
+        }
+    }
+
+    /**
+     * Refuses to migrate an enclave: the destination would receive an ordinary VM (its cores,
+     * cgroup and link segments are this node's, admitted here), so it would stop being an enclave.
+     */
+    public void checkMigratable(String name) {
+        VmProfile.Partition p = vms.find(name).map(vm -> vm.profile().partition()).orElse(null);
+        if (p != null) {
+            throw new HpcvirtException(ErrorCode.REFUSED, "VM '" + name + "' is an enclave (cores " + EnclaveLoader.ranges(p.cores())
+                    + (p.links().isEmpty() ? "" : ", links " + p.links().stream().map(VmProfile.SharedMemory::name).toList())
+                    + "): migration would make it an ordinary VM at the destination; checkpoint it and create the enclave there instead");
         }
     }
 

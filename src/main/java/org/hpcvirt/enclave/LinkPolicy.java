@@ -17,18 +17,26 @@ public enum LinkPolicy {
     /** The survivor is stopped too: the composite stops. */
     CASCADE,
     /**
-     * The failed enclave boots again and maps the same segment; the survivor runs on. Not from a
-     * checkpoint: QEMU refuses to checkpoint an enclave with an ivshmem device in peer mode. At
-     * most {@code EnclaveService.MAX_RESTARTS} times per enclave and daemon run.
+     * The failed enclave comes back and maps the same segment; the survivor runs on. From the failed
+     * enclave's newest checkpoint if it has one (whose state writes the segment as it was then over
+     * the live one: the survivor sees the ring as it was at that checkpoint), booted afresh
+     * otherwise. At most {@code EnclaveService.MAX_RESTARTS} times per enclave since its creation.
      */
-    RESTART;
+    RESTART,
+    /**
+     * The whole composite (the failed enclave and every enclave linked to it) is stopped and
+     * restored from its newest consistent checkpoint ({@code CheckpointEnclave}, tag
+     * {@code enclaves-TIME}): all loaded paused, then all resumed. Without such a checkpoint it
+     * falls back to {@link #RESTART}. Counted against the same limit.
+     */
+    RESTORE_ALL;
 
     /** The segment's first 8 bytes once a link is dead ("hpcvdead", little-endian). */
     public static final long DEAD_MAGIC = 0x6461656476637068L;
 
-    /** The lower-case name used in enclave files. */
+    /** The lower-case name used in enclave files ({@code restore-all}). */
     public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** The policy named {@code text}, or null. */

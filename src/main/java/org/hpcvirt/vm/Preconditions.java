@@ -51,6 +51,7 @@ public final class Preconditions {
         rule(Operation.AwaitIncoming.class, EnumSet.of(VmState.STARTING, VmState.RUNNING), null);
         rule(Operation.ShowEnclave.class, EVERY, null);
         rule(Operation.DestroyEnclave.class, EVERY, null);
+        rule(Operation.CheckpointEnclave.class, EnumSet.of(VmState.RUNNING, VmState.PAUSED), null);
     }
 
     private Preconditions() {

@@ -52,4 +52,14 @@ class AdmissionTest {
                 .hasMessage("enclave 'b' needs 1025M of memory; enclaves may take 3G (MemTotal 4G minus 1G for the host)"
                         + " and enclave 'a' holds 2G");
     }
+
+    @Test
+    void anOrdinaryVmPinnedToAnEnclavesCoreIsRefusedNamingTheEnclave() {
+        List<Admission.Claim> held = List.of(new Admission.Claim("solver", List.of(1), 128 * MIB));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Admission.admitPinnedVm("web", List.of(0, 1), held))
+                .isInstanceOf(org.hpcvirt.api.HpcvirtException.class)
+                .hasMessage("VM 'web': pinning: core 1 belongs to enclave 'solver' (cores 1); an enclave's cores are dedicated to it");
+        Admission.admitPinnedVm("web", List.of(0), held);
+        Admission.admitPinnedVm("web", List.of(), held);
+    }
 }

@@ -62,7 +62,7 @@ class IsolationLevelTest {
         assertThat(String.join(" ", a)).isEqualTo("-machine memory-backend=enclave-ram"
                 + " -object memory-backend-memfd,id=enclave-ram,size=134217728,hugetlb=on,hugetlbsize=2097152,prealloc=on"
                 + " -object memory-backend-file,id=shm-ring,size=1048576,mem-path=/dev/shm/hpcvirt-ring,share=on"
-                + " -device ivshmem-plain,memdev=shm-ring,id=ivshmem-ring");
+                + " -device ivshmem-plain,memdev=shm-ring,id=ivshmem-ring,master=on");
     }
 
     @Test

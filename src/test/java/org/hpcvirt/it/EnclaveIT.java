@@ -125,6 +125,22 @@ class EnclaveIT {
 
     @Test
     @Order(3)
+    void anOrdinaryVmPinnedToTheEnclavesCoreIsRefusedAndTheEnclaveIsNotMigrated() {
+        assertThatThrownBy(() -> node.define("encit-pinned", "pinning: [" + CORE + "]\n"))
+                .isInstanceOf(HpcvirtException.class)
+                .hasMessageContaining("VM 'encit-pinned': pinning: core " + CORE + " belongs to enclave '" + A + "' (cores " + CORE + ")")
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED));
+        assertThat(node.client().list()).extracting(VmStatus::name).doesNotContain("encit-pinned");
+        // refused before any destination is asked: the destination would receive an ordinary VM
+        assertThatThrownBy(() -> node.client().execute(new Operation.Migrate(A, "http://127.0.0.1:9", null, null, null, null), Object.class))
+                .isInstanceOf(HpcvirtException.class)
+                .hasMessageContaining("VM '" + A + "' is an enclave (cores " + CORE + "): migration would make it an ordinary VM")
+                .satisfies(e -> assertThat(((HpcvirtException) e).code()).isEqualTo(ErrorCode.REFUSED));
+        assertThat(node.client().status(A).state()).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
+    @Order(3)
     void aSecondEnclaveOnTheSameCoreIsRefusedNamingTheFirstAndLeavesNothing() {
         assertThatThrownBy(() -> create(file("encit-b", "[" + CORE + "]", "64M", "")))
                 .isInstanceOf(HpcvirtException.class)

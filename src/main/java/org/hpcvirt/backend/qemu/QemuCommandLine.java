@@ -153,7 +153,8 @@ public final class QemuCommandLine {
      * The arguments an enclave's partition adds (none for an ordinary VM): guest memory from one
      * memory backend (ordinary or huge pages from a memfd, preallocated when asked), locked guest
      * memory, the seccomp sandbox, and one {@code ivshmem-plain} device per shared-memory link over a
-     * {@code memory-backend-file} with {@code share=on}. Placement on cores is not here: see
+     * {@code memory-backend-file} with {@code share=on}, with {@code master=on} so that the enclave
+     * can be checkpointed (its state then holds the segment, and a restore writes it back). Placement on cores is not here: see
      * {@link #wrapped} (cgroup) and {@code VcpuPinning} (vCPU threads).
      */
     public static List<String> partitionArgs(VmProfile p) {
@@ -181,7 +182,8 @@ public final class QemuCommandLine {
             a.add("-object");
             a.add("memory-backend-file,id=shm-" + link.name() + ",size=" + link.sizeBytes() + ",mem-path=" + link.path() + ",share=on");
             a.add("-device");
-            a.add("ivshmem-plain,memdev=shm-" + link.name() + ",id=ivshmem-" + link.name());
+            // master=on: the device migrates, its state carrying the segment's content (QEMU refuses to migrate a peer)
+            a.add("ivshmem-plain,memdev=shm-" + link.name() + ",id=ivshmem-" + link.name() + ",master=on");
         }
         return a;
     }
