@@ -48,6 +48,12 @@ public interface ClusterDaemons extends AutoCloseable {
         /** Hands a prediction to the node's own fault-tolerance executor. */
         void predict(String node, Duration in, double confidence);
 
+        /**
+         * Has this node's daemon take a checkpoint set of every VM of {@code job} on {@code nodes}
+         * ({@link org.hpcvirt.api.Operation.CheckpointJob}); this node must be one of them.
+         */
+        CheckpointSet checkpointJob(String job, List<String> nodes, String reason);
+
         @Override
         void close();
     }
@@ -99,6 +105,11 @@ public interface ClusterDaemons extends AutoCloseable {
                     @Override
                     public void predict(String n, Duration in, double confidence) {
                         c.predict(n, in, confidence);
+                    }
+
+                    @Override
+                    public CheckpointSet checkpointJob(String job, List<String> nodes, String reason) {
+                        return c.execute(new org.hpcvirt.api.Operation.CheckpointJob(job, nodes, reason, null), CheckpointSet.class);
                     }
 
                     @Override

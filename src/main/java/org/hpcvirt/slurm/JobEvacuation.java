@@ -22,9 +22,11 @@ import org.hpcvirt.vse.DeploymentRecords;
  * VSE on it to a spare node of the <em>same</em> job's allocation (one of its deployment record's
  * {@code spares} that Slurm still gives work to and that runs none of the job's VMs yet); never to a
  * node outside the allocation. Both nodes' deployment records are rewritten and each step is a node
- * event (FT_DECISION) on the node it concerns. A job whose VSE says {@code ft.proactive: false}, or
- * that has no spare left, keeps its VMs where they are, and its record and an event say why. Slurm
- * schedules and requeues; this only drains and moves VMs inside an allocation.
+ * event (FT_DECISION) on the node it concerns. A job with no spare left is checkpointed (one
+ * checkpoint set of all its VMs) and requeued, so that Slurm starts it again on other nodes, where
+ * it is restored from that set. A job whose VSE says {@code ft.proactive: false} keeps its VMs where
+ * they are, and its record and an event say why. Slurm schedules and requeues; this only drains,
+ * moves VMs inside an allocation, checkpoints and asks for a requeue.
  * Not thread-safe; one instance per command.
  */
 public final class JobEvacuation {
@@ -144,10 +146,9 @@ public final class JobEvacuation {
             why.add(spare + ": " + not);
         }
         if (target == null) {
-            // the fallback of a job without a spare is a checkpoint and a requeue, which this command does not do
-            refuse(job, record, node, reason, "no spare node left in its allocation ("
-                    + (why.isEmpty() ? "its VSE asked for none (ft.spares: 0)" : String.join("; ", why)) + "): its VMs " + vms
-                    + " stay on " + node + "; checkpoint them and requeue the job instead (not done by hpcvirt slurm predict)");
+            String none = "no spare node left in its allocation (" + (why.isEmpty() ? "its VSE asked for none (ft.spares: 0)"
+                    : String.join("; ", why)) + ")";
+            checkpointAndRequeue(job, record, node, reason, none, vms);
             return;
         }
         List<String> moved = new ArrayList<>();
@@ -221,6 +222,40 @@ public final class JobEvacuation {
         } catch (HpcvirtException e) {
             return "its daemon does not answer (" + HpcvirtException.chain(e) + ")";
         }
+    }
+
+    /**
+     * The fallback of a job with no spare: one checkpoint set of all its VMs (taken by the daemon of
+     * the job's first node), then {@code scontrol requeue}: Slurm ends this run (the Epilogs remove
+     * the VMs, also from the drained node) and starts the job again elsewhere, where the Prologs
+     * restore the set ({@link JobRestore}). If either step fails the VMs stay and the record says why.
+     */
+    private void checkpointAndRequeue(SlurmView.Job job, Map<String, Object> record, String node, String reason, String none,
+            List<String> vms) {
+        if (job.nodes().isEmpty()) {
+            refuse(job, record, node, reason, none + "; Slurm names no nodes of the job, so no checkpoint set: its VMs " + vms
+                    + " stay on " + node);
+            return;
+        }
+        CheckpointSet set;
+        try (ClusterDaemons.Node first = daemons.open(job.nodes().get(0))) {
+            set = first.checkpointJob(job.id(), job.nodes(), "prediction");
+        } catch (HpcvirtException e) {
+            refuse(job, record, node, reason, none + "; the checkpoint set failed (" + HpcvirtException.chain(e) + "): its VMs " + vms
+                    + " stay on " + node);
+            return;
+        }
+        SlurmCommands.Result r = slurm.run(List.of("scontrol", "requeue", job.id()));
+        if (r.exitCode() != 0) {
+            refuse(job, record, node, reason, none + "; " + set.label() + " taken, but scontrol requeue failed (" + r.output().strip()
+                    + "): its VMs " + vms + " stay on " + node);
+            return;
+        }
+        Map<String, Object> here = new LinkedHashMap<>(record);
+        here.put("evacuation", Map.of("requeued", set.label(), "reason", reason, "time", Instant.now().toString()));
+        note(node, job.id(), here, "job " + job.id() + ": " + none + ": " + set.label() + " taken (guests paused " + set.pauseMs()
+                + " ms) and the job requeued: it restarts from that set on the nodes Slurm gives it, not on the drained " + node
+                + " (" + reason + ")");
     }
 
     private void refuse(SlurmView.Job job, Map<String, Object> record, String node, String reason, String why) {

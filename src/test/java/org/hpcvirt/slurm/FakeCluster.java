@@ -22,6 +22,9 @@ final class FakeCluster implements ClusterDaemons, SlurmCommands {
     final Set<String> dead = new java.util.HashSet<>();
     final List<List<String>> slurmCalls = new ArrayList<>();
     final List<String> predictions = new ArrayList<>();
+    /** The checkpoint sets asked for: {@code NODE:JOB:NODES:REASON}. */
+    final List<String> checkpointSets = new ArrayList<>();
+    boolean failSets;
     String sinfo = "";
     String squeue = "";
 
@@ -109,6 +112,16 @@ final class FakeCluster implements ClusterDaemons, SlurmCommands {
             public void predict(String n, Duration in, double confidence) {
                 alive();
                 predictions.add(node + ":" + n);
+            }
+
+            @Override
+            public CheckpointSet checkpointJob(String job, List<String> nodes, String reason) {
+                alive();
+                if (failSets) {
+                    throw new org.hpcvirt.api.HpcvirtException(org.hpcvirt.api.ErrorCode.OPERATION_FAILED, "the store is full");
+                }
+                checkpointSets.add(node + ":" + job + ":" + String.join(",", nodes) + ":" + reason);
+                return new CheckpointSet(CheckpointSet.FORMAT, job, checkpointSets.size(), Instant.EPOCH, reason, nodes, 1, 120, List.of());
             }
 
             @Override

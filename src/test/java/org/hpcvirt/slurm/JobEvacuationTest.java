@@ -60,15 +60,32 @@ class JobEvacuationTest {
         assertThat(c.notes.get("hvs-n3")).singleElement().asString().contains("arrived from hvs-n1");
         assertThat(o.lines()).anyMatch(l -> l.startsWith("job 5: j5-hvs-n1-0 live-migrated hvs-n1 -> hvs-n3 (spare of the job): guest paused 9 ms"));
 
-        // the spare is used now: a prediction for the other node finds none left, and says so on that node
+        // the spare is used now: a prediction for the other node finds none left, so the job is checkpointed
+        // (one set, by the job's first node) and requeued, and that node's record and event say so
         c.sinfo = "hvs-n1|drained|hpcvirt: predicted failure in 60s (confidence 0.95)\nhvs-n2|allocated|none\nhvs-n3|allocated|none\n";
+        c.slurmCalls.clear();
         JobEvacuation.Outcome second = new JobEvacuation(c, c, 50).predicted("hvs-n2", Duration.ofSeconds(60), 1.0);
-        assertThat(second.allSafe()).isFalse();
-        assertThat(c.vms.get("hvs-n2")).containsOnlyKeys("j5-hvs-n2-0");
-        assertThat(c.notes.get("hvs-n2")).singleElement().asString().contains("not evacuated from hvs-n2",
+        assertThat(second.allSafe()).isTrue();
+        assertThat(second.moves()).isEmpty();
+        assertThat(c.checkpointSets).containsExactly("hvs-n1:5:hvs-n1,hvs-n2,hvs-n3:prediction");
+        assertThat(c.slurmCalls).contains(List.of("scontrol", "requeue", "5"));
+        assertThat(c.notes.get("hvs-n2")).singleElement().asString().contains(
                 "no spare node left in its allocation (hvs-n3: already runs the job's VMs [j5-hvs-n1-0])",
-                "checkpoint them and requeue the job instead");
-        assertThat(c.records.get("hvs-n2").get("5")).containsKey("evacuation");
+                "job 5 set 1 taken", "the job requeued: it restarts from that set", "not on the drained hvs-n2");
+        assertThat(c.records.get("hvs-n2").get("5").get("evacuation")).asString().contains("requeued=job 5 set 1");
+    }
+
+    @Test
+    void withNoSpareAndNoCheckpointSetTheVmsStayAndTheRecordSaysWhy() {
+        FakeCluster c = jobOnThreeNodes(true);
+        c.sinfo = "hvs-n1|allocated|none\nhvs-n2|allocated|none\nhvs-n3|drained|hpcvirt: predicted failure in 5m (confidence 1.00)\n";
+        c.failSets = true;
+        JobEvacuation.Outcome o = new JobEvacuation(c, c, 50).predicted("hvs-n1", Duration.ofSeconds(30), 1.0);
+        assertThat(o.allSafe()).isFalse();
+        assertThat(c.vms.get("hvs-n1")).containsOnlyKeys("j5-hvs-n1-0");
+        assertThat(c.slurmCalls).noneMatch(a -> a.contains("requeue"));
+        assertThat(c.notes.get("hvs-n1")).singleElement().asString().contains("not evacuated from hvs-n1",
+                "the checkpoint set failed (the store is full): its VMs [j5-hvs-n1-0] stay on hvs-n1");
     }
 
     @Test
@@ -76,10 +93,13 @@ class JobEvacuationTest {
         FakeCluster c = jobOnThreeNodes(true);
         c.sinfo = "hvs-n1|allocated|none\nhvs-n2|allocated|none\nhvs-n3|drained|hpcvirt: predicted failure in 5m (confidence 1.00)\n";
         JobEvacuation.Outcome o = new JobEvacuation(c, c, 50).predicted("hvs-n1", Duration.ofSeconds(30), 1.0);
-        assertThat(o.allSafe()).isFalse();
         assertThat(o.moves()).isEmpty();
         assertThat(c.vms.get("hvs-n1")).containsOnlyKeys("j5-hvs-n1-0");
         assertThat(o.lines()).anyMatch(l -> l.contains("no spare node left in its allocation (hvs-n3: drained (hpcvirt: predicted failure in 5m"));
+        // the fallback instead: a checkpoint set and a requeue
+        assertThat(o.allSafe()).isTrue();
+        assertThat(c.checkpointSets).hasSize(1);
+        assertThat(c.slurmCalls).contains(List.of("scontrol", "requeue", "5"));
     }
 
     @Test
@@ -87,8 +107,9 @@ class JobEvacuationTest {
         FakeCluster c = jobOnThreeNodes(true);
         c.dead.add("hvs-n3");
         JobEvacuation.Outcome o = new JobEvacuation(c, c, 50).predicted("hvs-n1", Duration.ofSeconds(30), 1.0);
-        assertThat(o.allSafe()).isFalse();
+        assertThat(o.moves()).isEmpty();
         assertThat(o.lines()).anyMatch(l -> l.contains("hvs-n3: its daemon does not answer (connection refused by hvs-n3)"));
+        assertThat(c.checkpointSets).hasSize(1);
     }
 
     @Test
