@@ -42,6 +42,7 @@ public final class PredictedRecoveryBenchmark {
     private final Path out;
     private final PrintWriter log;
     private Path dir;
+    private final BenchCluster bench;
 
     /** One round's measurements. */
     public record Round(double commandS, double evacuationS, double migrationMs, double downtimeMs, double pauseMs, long seqBefore,
@@ -61,19 +62,19 @@ public final class PredictedRecoveryBenchmark {
         this.maxDowntimeMs = maxDowntimeMs;
         this.out = out;
         this.log = log;
+        this.bench = new BenchCluster(script, out, log, "bench recovery");
     }
 
     /** Brings the cluster up, runs the rounds, prints the table (also to {@code OUT/result.txt}) and takes the cluster down. */
     public List<Round> run() throws IOException {
         Files.createDirectories(out);
-        dir = Files.createTempDirectory(Path.of("/tmp"), "hvr");
-        Files.delete(dir); // the script makes the directory itself and refuses one it did not make
-        Thread hook = new Thread(this::down, "bench-recovery-down");
+        dir = bench.freshDir("hvr");
+        Thread hook = new Thread(bench::down, "bench-recovery-down");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             log.printf("bringing up a 3-node Slurm cluster in %s%n", dir);
             log.flush();
-            cluster("up", "3", "--dir", dir.toString());
+            bench.run("up", "3", "--dir", dir.toString());
             Path vse = Files.writeString(out.resolve("predicted.vse.yaml"),
                     "image: default\nvm:\n  cpus: 1\n  memory: 128M\nft:\n  proactive: true\n  spares: 1\nlabels:\n  app: bench-recovery\n");
             Path job = out.resolve("predicted.sh");
@@ -95,7 +96,7 @@ public final class PredictedRecoveryBenchmark {
             Files.writeString(out.resolve("result.txt"), table);
             return rounds;
         } finally {
-            down();
+            bench.down();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -192,7 +193,7 @@ public final class PredictedRecoveryBenchmark {
     private String slurm(String... command) {
         List<String> args = new ArrayList<>(List.of("run", "--dir", dir.toString(), "--"));
         args.addAll(List.of(command));
-        return cluster(args.toArray(String[]::new));
+        return bench.run(args.toArray(String[]::new));
     }
 
     private static void sleep(Duration d) {
@@ -204,52 +205,4 @@ public final class PredictedRecoveryBenchmark {
         }
     }
 
-    private synchronized void down() {
-        if (dir == null) {
-            return;
-        }
-        try {
-            Path to = out.resolve("cluster-log");
-            Files.createDirectories(to);
-            try (var files = Files.list(dir.resolve("log"))) {
-                for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            log.println("bench recovery: could not keep the cluster's logs: " + e.getMessage());
-        }
-        try {
-            log.println(cluster("down", "--dir", dir.toString()).strip());
-        } catch (RuntimeException e) {
-            log.println("bench recovery: taking the cluster down failed: " + e.getMessage());
-        }
-        log.flush();
-        dir = null;
-    }
-
-    /** Runs the cluster script with {@code args}; its output; a failure (non-zero exit) throws with that output. */
-    private String cluster(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(script.toString()));
-        cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] b = p.getInputStream().readAllBytes();
-            if (!p.waitFor(SCRIPT_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", cmd) + " did not finish in " + SCRIPT_DEADLINE.toSeconds() + " s");
-            }
-            String text = new String(b, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", args) + " failed (exit " + p.exitValue() + "): " + text.strip());
-            }
-            return text;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + script + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
 }

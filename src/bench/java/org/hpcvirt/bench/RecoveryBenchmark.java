@@ -41,6 +41,7 @@ public final class RecoveryBenchmark {
     private final Path out;
     private final PrintWriter log;
     private Path dir;
+    private final BenchCluster bench;
     private final List<String> alive = new ArrayList<>();
 
     /**
@@ -54,19 +55,19 @@ public final class RecoveryBenchmark {
         this.nodes = nodes;
         this.out = out;
         this.log = log;
+        this.bench = new BenchCluster(script, out, log, "bench recovery");
     }
 
     /** Brings the cluster up, measures, prints the table (also to {@code OUT/result.txt}), takes the cluster down. */
     public void run() throws IOException {
         Files.createDirectories(out);
-        dir = Files.createTempDirectory(Path.of("/tmp"), "hvr");
-        Files.delete(dir);
-        Thread hook = new Thread(this::down, "bench-recovery-down");
+        dir = bench.freshDir("hvr");
+        Thread hook = new Thread(bench::down, "bench-recovery-down");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             log.printf("bringing up a %d-node Slurm cluster in %s%n", nodes, dir);
             log.flush();
-            cluster("up", Integer.toString(nodes), "--dir", dir.toString());
+            bench.run("up", Integer.toString(nodes), "--dir", dir.toString());
             for (int i = 1; i <= nodes; i++) {
                 alive.add("hvs-n" + i);
             }
@@ -96,7 +97,7 @@ public final class RecoveryBenchmark {
                     "-", (started - requeued) / 1e3, (running - started) / 1e3, (running - set.created().toEpochMilli()) / 1e3));
             table.append(String.format(Locale.ROOT, "    set: guest paused %d ms; set written → requeue %.1f s%n", set.pauseMs(),
                     setToRequeue / 1e3));
-            cluster("run", "--dir", dir.toString(), "--", "scancel", id);
+            bench.run("run", "--dir", dir.toString(), "--", "scancel", id);
             log.print(table);
             log.flush();
 
@@ -105,7 +106,7 @@ public final class RecoveryBenchmark {
                 String jid = submit();
                 String node = awaitGuest(jid, -1, null);
                 String via = alive.stream().filter(n -> !n.equals(node)).findFirst().orElseThrow();
-                cluster("run", "--dir", dir.toString(), "--", "hpcvirt", "slurm", "checkpoint", jid, "--as", via);
+                bench.run("run", "--dir", dir.toString(), "--", "hpcvirt", "slurm", "checkpoint", jid, "--as", via);
                 CheckpointSet s = Json.mapper().readValue(dir.resolve("store/jobs/" + jid + "/set-1.json").toFile(), CheckpointSet.class);
                 long kill = System.currentTimeMillis();
                 int killed = killNode(Integer.parseInt(node.substring("hvs-n".length())));
@@ -117,7 +118,7 @@ public final class RecoveryBenchmark {
                 table.append(String.format(Locale.ROOT, "%-34s %8.1f s %10.1f s %8.1f s %8.1f s%n",
                         "(a) node death " + round + " (" + node + "→" + to + ", " + killed + " procs)", (req - kill) / 1e3,
                         (start - req) / 1e3, (run - start) / 1e3, (run - kill) / 1e3));
-                cluster("run", "--dir", dir.toString(), "--", "scancel", jid);
+                bench.run("run", "--dir", dir.toString(), "--", "scancel", jid);
                 log.printf("round %d: %s", round, table.substring(table.lastIndexOf("(a)")));
                 log.flush();
             }
@@ -126,7 +127,7 @@ public final class RecoveryBenchmark {
             log.flush();
             Files.writeString(out.resolve("result.txt"), table.toString());
         } finally {
-            down();
+            bench.down();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -140,7 +141,7 @@ public final class RecoveryBenchmark {
                 "-N1", "--requeue", "-o", "/dev/null"));
         cmd.addAll(List.of(extra));
         cmd.add(dir.resolve("job.sh").toString());
-        return cluster(cmd.toArray(String[]::new)).strip().split(";")[0];
+        return bench.run(cmd.toArray(String[]::new)).strip().split(";")[0];
     }
 
     /**
@@ -235,51 +236,5 @@ public final class RecoveryBenchmark {
         }
     }
 
-    private synchronized void down() {
-        if (dir == null) {
-            return;
-        }
-        try {
-            Path to = out.resolve("cluster-log");
-            Files.createDirectories(to);
-            try (var files = Files.list(dir.resolve("log"))) {
-                for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        } catch (IOException e) {
-            log.println("bench recovery: could not keep the cluster's logs: " + e.getMessage());
-        }
-        try {
-            log.println(cluster("down", "--dir", dir.toString()).strip());
-        } catch (RuntimeException e) {
-            log.println("bench recovery: taking the cluster down failed: " + e.getMessage());
-        }
-        log.flush();
-        dir = null;
-    }
 
-    private String cluster(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(script.toString()));
-        cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] b = p.getInputStream().readAllBytes();
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", cmd) + " did not finish in 300 s");
-            }
-            String text = new String(b, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException(script.getFileName() + " " + args[0] + " failed (exit " + p.exitValue() + "): " + text.strip());
-            }
-            return text;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + script + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
 }

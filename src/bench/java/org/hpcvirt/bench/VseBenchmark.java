@@ -46,6 +46,7 @@ public final class VseBenchmark {
     private final Path out;
     private final PrintWriter log;
     private Path dir;
+    private final BenchCluster bench;
     private String policy;
 
     /**
@@ -61,20 +62,19 @@ public final class VseBenchmark {
         this.nodes = nodes;
         this.out = out;
         this.log = log;
+        this.bench = new BenchCluster(script, out, log, "bench vse");
     }
 
     /** Brings the cluster up, runs the jobs, prints the table (also to {@code OUT/result.txt}) and takes the cluster down. */
     public void run() throws IOException {
         Files.createDirectories(out);
-        dir = Files.createTempDirectory(Path.of("/tmp"), "hvb");
-        // the script makes the directory itself and refuses one it did not make
-        Files.delete(dir);
-        Thread hook = new Thread(this::down, "bench-vse-down");
+        dir = bench.freshDir("hvb");
+        Thread hook = new Thread(bench::down, "bench-vse-down");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             log.printf("bringing up a %d-node Slurm cluster in %s%n", nodes, dir);
             log.flush();
-            cluster("up", Integer.toString(nodes), "--dir", dir.toString());
+            bench.run("up", Integer.toString(nodes), "--dir", dir.toString());
             policy = Files.readString(dir.resolve("etc/vse-policy.yaml"));
             VseReport report = measure();
             StringWriter table = new StringWriter();
@@ -84,7 +84,7 @@ public final class VseBenchmark {
             log.flush();
             Files.writeString(out.resolve("result.txt"), table.toString());
         } finally {
-            down();
+            bench.down();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -154,7 +154,7 @@ public final class VseBenchmark {
         }
         cmd.add(jobScript.toString());
         long submit = epochNanosNow();
-        String said = cluster(cmd.toArray(String[]::new));
+        String said = bench.run(cmd.toArray(String[]::new));
         Matcher m = SUBMITTED.matcher(said);
         if (!m.find()) {
             throw new IllegalStateException(name + ": no job id in the submission's output: " + said.strip());
@@ -162,7 +162,7 @@ public final class VseBenchmark {
         String id = m.group(1);
         String state = awaitEnd(id);
         if (!state.equals("COMPLETED")) {
-            String why = cluster("run", "--dir", dir.toString(), "--", "squeue", "-h", "--jobs=" + id, "--states=all", "-o", "%k %r");
+            String why = bench.run("run", "--dir", dir.toString(), "--", "squeue", "-h", "--jobs=" + id, "--states=all", "-o", "%k %r");
             throw new IllegalStateException(name + ": job " + id + " ended " + state + " (" + why.strip() + "); output "
                     + output + ", logs " + dir.resolve("log"));
         }
@@ -173,7 +173,7 @@ public final class VseBenchmark {
     private String awaitEnd(String id) {
         long deadline = System.nanoTime() + JOB_DEADLINE.toNanos();
         while (System.nanoTime() < deadline) {
-            String s = cluster("run", "--dir", dir.toString(), "--", "squeue", "-h", "--jobs=" + id, "--states=all", "-o", "%T").strip();
+            String s = bench.run("run", "--dir", dir.toString(), "--", "squeue", "-h", "--jobs=" + id, "--states=all", "-o", "%T").strip();
             if (!s.isEmpty() && !ACTIVE.contains(s)) {
                 return s;
             }
@@ -235,56 +235,4 @@ public final class VseBenchmark {
         }
     }
 
-    private synchronized void down() {
-        if (dir == null) {
-            return;
-        }
-        try {
-            keepLogs();
-            log.println(cluster("down", "--dir", dir.toString()).strip());
-        } catch (RuntimeException e) {
-            log.println("bench vse: taking the cluster down failed: " + e.getMessage());
-        }
-        log.flush();
-        dir = null;
-    }
-
-    /** Copies the cluster's logs (slurmctld, slurmd, Prolog, Epilog, daemons) to {@code OUT/cluster-log} before {@code down} deletes them. */
-    private void keepLogs() {
-        Path from = dir.resolve("log");
-        Path to = out.resolve("cluster-log");
-        try (var files = Files.list(from)) {
-            Files.createDirectories(to);
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            log.println("bench vse: could not keep the cluster's logs in " + to + ": " + e.getMessage());
-        }
-    }
-
-    /** Runs the cluster script with {@code args}; its output; a failure (non-zero exit) throws with that output. */
-    private String cluster(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(script.toString()));
-        cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] b = p.getInputStream().readAllBytes();
-            if (!p.waitFor(SCRIPT_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", cmd) + " did not finish in " + SCRIPT_DEADLINE.toSeconds() + " s");
-            }
-            String text = new String(b, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException(script.getFileName() + " " + args[0] + " failed (exit " + p.exitValue() + "): " + text.strip());
-            }
-            return text;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + script + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
 }
