@@ -83,7 +83,7 @@ public record PairCampaignSpec(String name, List<LinkPolicy> policies, List<Faul
     }
 
     static PairCampaignSpec from(File f, String text, String source) {
-        Problems p = new Problems(text, source);
+        org.hpcvirt.ft.FieldErrors p = new org.hpcvirt.ft.FieldErrors(text, source);
         String name = f.name() == null ? "pair" : f.name();
         if (!name.matches("[a-z][a-z0-9-]{0,20}")) {
             throw p.at("name", "must be 1-21 lower-case letters, digits or '-', starting with a letter (it names the enclaves and the link)");
@@ -127,11 +127,11 @@ public record PairCampaignSpec(String name, List<LinkPolicy> policies, List<Faul
                 || cores.get(0) < 0 || cores.get(1) < 0) {
             throw p.at("cores", "must be two different host cores: [producer, consumer]");
         }
-        long link = parse(p, "linkSize", () -> DataSize.parse(f.linkSize() == null ? "64K" : f.linkSize(), "linkSize"));
+        long link = p.parse("linkSize", () -> DataSize.parse(f.linkSize() == null ? "64K" : f.linkSize(), "linkSize"));
         if (Long.bitCount(link) != 1 || link < 4096 || link > (1L << 30)) {
             throw p.at("linkSize", "must be a power of two from 4K to 1G");
         }
-        long memory = parse(p, "memory", () -> DataSize.parse(f.memory() == null ? "128M" : f.memory(), "memory"));
+        long memory = p.parse("memory", () -> DataSize.parse(f.memory() == null ? "128M" : f.memory(), "memory"));
         if (memory < (64L << 20) || memory > (4L << 30)) {
             throw p.at("memory", "must be 64M..4G");
         }
@@ -140,31 +140,12 @@ public record PairCampaignSpec(String name, List<LinkPolicy> policies, List<Faul
             throw p.at("messages", "must be 10..100000000, not " + messages);
         }
         Timeouts t = f.timeouts() == null ? new Timeouts(null, null) : f.timeouts();
-        Duration boot = parse(p, "boot", () -> Durations.parse(t.boot() == null ? "120s" : t.boot(), "boot"));
-        Duration run = parse(p, "run", () -> Durations.parse(t.run() == null ? "120s" : t.run(), "run"));
+        Duration boot = p.parse("boot", () -> Durations.parse(t.boot() == null ? "120s" : t.boot(), "boot"));
+        Duration run = p.parse("run", () -> Durations.parse(t.run() == null ? "120s" : t.run(), "run"));
         if (run.toSeconds() < 10) {
             throw p.at("run", "must be at least 10s");
         }
         return new PairCampaignSpec(name, List.copyOf(new LinkedHashSet<>(policies)), List.copyOf(faults), f.seed() == null ? 1 : f.seed(),
                 List.copyOf(cores), link, memory, messages, boot, run);
-    }
-
-    private interface Parse<T> {
-        T get();
-    }
-
-    private static <T> T parse(Problems p, String field, Parse<T> parse) {
-        try {
-            return parse.get();
-        } catch (HpcvirtException e) {
-            throw p.at(field, e.getMessage());
-        }
-    }
-
-    private record Problems(String text, String source) {
-        HpcvirtException at(String field, String what) {
-            int line = text == null ? -1 : StrictYaml.lineOf(text, field);
-            return HpcvirtException.invalid(source + ": " + (line > 0 ? "line " + line + ": " : "") + "field '" + field + "': " + what);
-        }
     }
 }

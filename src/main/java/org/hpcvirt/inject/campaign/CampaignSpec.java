@@ -94,7 +94,7 @@ public record CampaignSpec(String name, List<String> backends, List<IsolationLev
     }
 
     static CampaignSpec from(File f, String text, String source) {
-        Problems p = new Problems(text, source);
+        org.hpcvirt.ft.FieldErrors p = new org.hpcvirt.ft.FieldErrors(text, source);
         String name = f.name() == null || f.name().isBlank() ? "campaign" : f.name();
         if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
             throw p.at("name", "must be 1-64 letters, digits, '.', '_' or '-'");
@@ -132,14 +132,14 @@ public record CampaignSpec(String name, List<String> backends, List<IsolationLev
         int cores = Runtime.getRuntime().availableProcessors();
         int parallelism = range(p, "parallelism", f.parallelism(), 1, 1, cores);
         Vm vm = f.vm() == null ? new Vm(null, null, null, null) : f.vm();
-        long memory = parse(p, "memory", () -> DataSize.parse(vm.memory() == null ? "128M" : vm.memory(), "memory"));
+        long memory = p.parse("memory", () -> DataSize.parse(vm.memory() == null ? "128M" : vm.memory(), "memory"));
         if (memory < (64L << 20) || memory > (4L << 30)) {
             throw p.at("memory", "must be 64M..4G");
         }
         String image = vm.image() == null ? "default" : vm.image();
-        Duration hbi = parse(p, "heartbeatInterval", () -> Durations.parse(
+        Duration hbi = p.parse("heartbeatInterval", () -> Durations.parse(
                 vm.heartbeatInterval() == null ? "200ms" : vm.heartbeatInterval(), "heartbeatInterval"));
-        Duration hbt = parse(p, "heartbeatTimeout", () -> Durations.parse(
+        Duration hbt = p.parse("heartbeatTimeout", () -> Durations.parse(
                 vm.heartbeatTimeout() == null ? "2s" : vm.heartbeatTimeout(), "heartbeatTimeout"));
         if (hbi.toMillis() < 50 || hbi.toMillis() > 60_000) {
             throw p.at("heartbeatInterval", "must be 50ms..60s");
@@ -148,8 +148,8 @@ public record CampaignSpec(String name, List<String> backends, List<IsolationLev
             throw p.at("heartbeatTimeout", "must be longer than twice the heartbeat interval");
         }
         Timeouts t = f.timeouts() == null ? new Timeouts(null, null, null) : f.timeouts();
-        Duration boot = parse(p, "boot", () -> Durations.parse(t.boot() == null ? "90s" : t.boot(), "boot"));
-        Duration run = parse(p, "run", () -> Durations.parse(t.run() == null ? "30s" : t.run(), "run"));
+        Duration boot = p.parse("boot", () -> Durations.parse(t.boot() == null ? "90s" : t.boot(), "boot"));
+        Duration run = p.parse("run", () -> Durations.parse(t.run() == null ? "30s" : t.run(), "run"));
         if (run.compareTo(hbt.multipliedBy(2)) < 0) {
             throw p.at("run", "must be at least twice the heartbeat timeout");
         }
@@ -168,31 +168,11 @@ public record CampaignSpec(String name, List<String> backends, List<IsolationLev
                 List.copyOf(faults), runs, seed, bystanders, parallelism, memory, image, hbi, hbt, boot, run, hang, rounds, reset);
     }
 
-    private static int range(Problems p, String field, Integer value, int def, int min, int max) {
+    private static int range(org.hpcvirt.ft.FieldErrors p, String field, Integer value, int def, int min, int max) {
         int v = value == null ? def : value;
         if (v < min || v > max) {
             throw p.at(field, "must be " + min + ".." + max + ", not " + v);
         }
         return v;
-    }
-
-    private interface Parse<T> {
-        T get();
-    }
-
-    private static <T> T parse(Problems p, String field, Parse<T> parse) {
-        try {
-            return parse.get();
-        } catch (HpcvirtException e) {
-            throw p.at(field, e.getMessage());
-        }
-    }
-
-    /** Builds INVALID_INPUT errors that name the file, the line and the field. */
-    private record Problems(String text, String source) {
-        HpcvirtException at(String field, String what) {
-            int line = text == null ? -1 : StrictYaml.lineOf(text, field);
-            return HpcvirtException.invalid(source + ": " + (line > 0 ? "line " + line + ": " : "") + "field '" + field + "': " + what);
-        }
     }
 }
