@@ -23,6 +23,8 @@ import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.guest.ExecResult;
 import org.hpcvirt.guest.ImageBuilder;
+import org.hpcvirt.network.PrivateNetwork;
+import org.hpcvirt.network.PrivateNetworks;
 import org.hpcvirt.vm.NodeLayout;
 
 /**
@@ -30,10 +32,11 @@ import org.hpcvirt.vm.NodeLayout;
  * enclaves (cores 0 and 1) joined by a 1 MiB link are created (create and attach times), exchange
  * checked ping-pong round trips and a checked ring stream over the link, and the same
  * {@code hpcvirt-shmring} binary does the same between two host processes over a {@code /dev/shm}
- * file (the native limit); then fixed-work quanta ({@code hpcvirt-noise}) are timed in the pinned
+ * file (the native limit), and two 1-vCPU VMs pinned to the same cores exchange round trips and
+ * streams over a private network of this node (bridge and taps, no peers); then fixed-work quanta ({@code hpcvirt-noise}) are timed in the pinned
  * enclave with the other core idle and with a noisy neighbour enclave spinning on it, in an
  * unpinned ordinary VM likewise, and natively. Everything made (daemon, enclaves, VMs, cgroups,
- * segments, processes, temporary home) is undone at the end, or by a shutdown hook. Not thread-safe;
+ * segments, private network, processes, temporary home) is undone at the end, or by a shutdown hook. Not thread-safe;
  * one run at a time per host (it needs cores 0 and 1 free of enclaves).
  */
 public final class EnclaveBenchmark {
@@ -46,6 +49,15 @@ public final class EnclaveBenchmark {
     private static final String NOISY = "benc-noisy";
     private static final String VM = "benc-vm";
     private static final String LINK = "benc-ring";
+    private static final String NET_A = "benc-na";
+    private static final String NET_B = "benc-nb";
+    /** The private network of the two network VMs: this node only (no peers), its own VNI. */
+    static final String NET = "bencnet";
+    private static final int NET_VNI = 16_000_123;
+    private static final String ADDR_A = PrivateNetwork.guestAddress(1);
+    private static final String ADDR_B = PrivateNetwork.guestAddress(2);
+    /** The bulk stream over the network: this many 64 KiB writes (32 MiB). */
+    static final int BULK_WRITES = 512;
     private static final Path CPUSET = Path.of("/sys/fs/cgroup/cpuset/hpcvirt");
     private static final Duration EXEC = Duration.ofSeconds(150);
 
@@ -87,6 +99,8 @@ public final class EnclaveBenchmark {
 
     static final String ENCLAVES = "enclave <-> enclave (ivshmem link, 2 TCG guests)";
     static final String NATIVE = "host process <-> host process (/dev/shm)";
+    static final String NETWORK = "VM <-> VM over a private network (2 TCG guests)";
+    private final List<EnclaveSamples.Stream> bulk = new ArrayList<>();
     static final String PINNED = "pinned enclave, other core idle";
     static final String PINNED_NOISY = "pinned enclave, noisy enclave on the other core";
     static final String UNPINNED = "unpinned VM, other core idle";
@@ -106,6 +120,9 @@ public final class EnclaveBenchmark {
         Files.writeString(home.resolve("enclave-node.yaml"), "reservedCores: []\nreservedMemory: 512M\n");
         Path nativeDir = Files.createTempDirectory("hvbe-native");
         Path nativeSeg = Path.of("/dev/shm/hpcvirt-bench-native-" + ProcessHandle.current().pid());
+        if (PrivateNetworks.system().find(NET).isPresent()) {
+            throw new HpcvirtException(ErrorCode.REFUSED, "private network " + NET + " of another bench enclave run exists; is one running?");
+        }
         try (BenchCleanup cleanup = new BenchCleanup(out)) {
             cleanup.push("remove temporary home " + home, () -> DirectoryTree.delete(home));
             cleanup.push("remove " + nativeDir, () -> DirectoryTree.delete(nativeDir));
@@ -133,8 +150,10 @@ public final class EnclaveBenchmark {
             cleanup.push("stop the daemon", daemon::close);
             DaemonClient client = new DaemonClient(layout.daemonSocket());
             cleanup.push("close the client", client::close);
-            cleanup.push("destroy the bench enclaves and VM", () -> {
-                for (String n : List.of(A, B, NOISY, VM)) {
+            // without the daemon, too: the bridge and its taps are the kernel's
+            cleanup.push("delete private network " + NET, () -> PrivateNetworks.system().delete(NET));
+            cleanup.push("destroy the bench enclaves and VMs", () -> {
+                for (String n : List.of(A, B, NOISY, VM, NET_A, NET_B)) {
                     quietDestroy(client, n);
                 }
             });
@@ -205,18 +224,83 @@ public final class EnclaveBenchmark {
         client.execute(new Operation.DestroyEnclave(NOISY), Void.class);
         client.destroy(VM);
 
+        // (4) the same exchange over a private network of this node: two VMs pinned like the enclaves
+        network(client);
+
         add(NATIVE_Q, EnclaveSamples.quanta(runNative(List.of("taskset", "-c", "0", noise.toString(), "quanta",
                 Integer.toString(QUANTA), Integer.toString(WORK)), Map.of())));
 
         EnclaveSamples.RoundTrips e = last(rtt.get(ENCLAVES));
         EnclaveSamples.RoundTrips n = last(rtt.get(NATIVE));
-        out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs; stream enclaves %.1f MB/s,"
-                        + " native %.0f MB/s; quanta median pinned %.0f / noisy %.0f / unpinned %.0f / unpinned noisy %.0f µs%n",
-                r, last(createMs), last(attachMs), e.medianNs() / 1e3, n.medianNs() / 1e3,
+        EnclaveSamples.RoundTrips v = last(rtt.get(NETWORK));
+        out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs, network %.0f µs; stream enclaves"
+                        + " %.1f MB/s, native %.0f MB/s, network %.1f MB/s (bulk %.0f MB/s); quanta median pinned %.0f / noisy %.0f"
+                        + " / unpinned %.0f / unpinned noisy %.0f µs%n",
+                r, last(createMs), last(attachMs), e.medianNs() / 1e3, n.medianNs() / 1e3, v.medianNs() / 1e3,
                 last(streams.get(ENCLAVES)).megabytesPerSecond(), last(streams.get(NATIVE)).megabytesPerSecond(),
+                last(streams.get(NETWORK)).megabytesPerSecond(), last(bulk).megabytesPerSecond(),
                 last(quanta.get(PINNED)).medianNs() / 1e3, last(quanta.get(PINNED_NOISY)).medianNs() / 1e3,
                 last(quanta.get(UNPINNED)).medianNs() / 1e3, last(quanta.get(UNPINNED_NOISY)).medianNs() / 1e3);
         out.flush();
+    }
+
+    /**
+     * Network {@value #NET} (a bridge of this node, no peers), VMs {@code benc-na} (core 0) and
+     * {@code benc-nb} (core 1) on it, addressed through their agents like a job's VMs; then from
+     * benc-na to benc-nb: {@value #ROUND_TRIPS} ICMP echoes of 64 bytes (56 data bytes), each sent
+     * when the previous reply came ({@code ping -A}, answered by benc-nb's kernel); {@value #MESSAGES}
+     * 64-byte writes and {@value #BULK_WRITES} 64 KiB writes through one TCP connection each (busybox
+     * {@code dd | nc}, timed by {@code time} around the sender, which ends after the receiver has read
+     * everything and closed; the receiver counts the bytes). VMs and network are removed at the end.
+     */
+    private void network(DaemonClient client) throws IOException {
+        client.execute(new Operation.CreateNetwork(NET, NET_VNI, "127.0.0.1", List.of(), null), PrivateNetwork.class);
+        defineNetVm(client, NET_A, 0);
+        defineNetVm(client, NET_B, 1);
+        client.start(NET_A, true, Duration.ofSeconds(120));
+        client.start(NET_B, true, Duration.ofSeconds(120));
+        exec(client, NET_A, netSetup(NET_A, ADDR_A));
+        exec(client, NET_B, netSetup(NET_B, ADDR_B));
+        exec(client, NET_A, "ping -c 3 -W 10 " + ADDR_B + " >/dev/null || { echo '" + ADDR_B + " does not answer'; exit 1; }");
+        rtt.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(NetworkSamples.ping(exec(client, NET_A, "ping -A -c " + ROUND_TRIPS
+                + " -s 56 -W 10 " + ADDR_B + " | " + NetworkSamples.PING_FILTER)));
+        streams.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(tcpStream(client, 5001, MESSAGES, 64));
+        bulk.add(tcpStream(client, 5002, BULK_WRITES, 65536));
+        client.destroy(NET_A);
+        client.destroy(NET_B);
+        client.execute(new Operation.DeleteNetwork(NET), Map.class);
+    }
+
+    private void defineNetVm(DaemonClient client, String name, int core) {
+        client.define("name: " + name + "\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: " + imageName + "\npinning: [" + core
+                + "]\nnetwork: private\nprivateNetwork: " + NET + "\nheartbeat:\n  interval: 500ms\n  timeout: 10s\n", name + ".yaml");
+    }
+
+    /** The guest set-up a job's VM gets on its private network (MAC, MTU, address), as a busybox sh command. */
+    static String netSetup(String vm, String address) {
+        return "i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; "
+                + "ip link set eth0 down && ip link set eth0 address " + PrivateNetwork.macOf(vm) + " && ip link set eth0 mtu "
+                + PrivateNetwork.GUEST_MTU + " && ip addr flush dev eth0 && ip addr add " + address + "/24 dev eth0 && ip link set eth0 up";
+    }
+
+    /**
+     * {@code writes} writes of {@code size} bytes from benc-na to benc-nb over TCP port {@code port}. The
+     * receiver's nc reads its stdin from a FIFO it also holds open for writing (an agent command's stdin is
+     * /dev/null, and busybox nc quits at end of stdin), so it ends when the sender closes.
+     */
+    private EnclaveSamples.Stream tcpStream(DaemonClient client, int port, long writes, int size) throws IOException {
+        String fifo = "/tmp/benc-nc-" + port;
+        CompletableFuture<String> rx = CompletableFuture.supplyAsync(() -> exec(client, NET_B, "rm -f " + fifo + "; mkfifo " + fifo
+                + " && exec 3<>" + fifo + " && nc -l -p " + port + " <&3 | wc -c"));
+        try {
+            exec(client, NET_B, "i=0; until netstat -ltn | grep -q ':" + port + " '; do i=$((i + 1)); if [ $i -gt 600 ]; then"
+                    + " echo 'nc is not listening on " + port + "'; exit 1; fi; usleep 50000; done");
+            String tx = exec(client, NET_A, "time sh -c 'dd if=/dev/zero bs=" + size + " count=" + writes + " 2>/dev/null | nc " + ADDR_B
+                    + " " + port + "' 2>&1");
+            return NetworkSamples.stream(tx, join(rx), writes, size);
+        } finally {
+            rx.cancel(true); // a receiver left waiting ends with its VM
+        }
     }
 
     private interface Measure<T> {
@@ -364,18 +448,26 @@ public final class EnclaveBenchmark {
                 + " (busy-polled) and a stream of %d checked 64-byte messages through a %d-slot ring%n", runs, ROUND_TRIPS, MESSAGES,
                 ((1 << 20) - 64) / 64);
         w.printf("%-52s %-22s %-22s %-20s %s%n", "path", "stream MB/s", "RTT median µs", "RTT p99 µs", "RTT max µs");
-        for (String row : List.of(ENCLAVES, NATIVE)) {
+        for (String row : List.of(ENCLAVES, NATIVE, NETWORK)) {
             List<EnclaveSamples.RoundTrips> rs = rtt.get(row);
             w.printf("%-52s %-22s %-22s %-20s %s%n", row, range(of(streams.get(row), EnclaveSamples.Stream::megabytesPerSecond)),
                     range(of(rs, x -> x.medianNs() / 1e3)), range(of(rs, x -> x.p99Ns() / 1e3)), range(of(rs, x -> x.maxNs() / 1e3)));
         }
-        w.printf("%-52s %s%n", "VM <-> VM over a virtual network", "not available: a profile's network is none or user, and user"
-                + " (QEMU slirp) gives each VM its own NAT with no path to another guest");
+        w.printf("%-52s %s%n", "  same network, 64 KiB writes (bulk)", range(of(bulk, EnclaveSamples.Stream::megabytesPerSecond)));
+        w.printf("  network row: RTT = ping -A of a 64-byte ICMP echo (the kernel answers), stream = %d 64-byte writes through TCP"
+                + " (busybox dd | nc, timed by time: 10 ms resolution), bytes counted by the receiver; pinned to cores 0 and 1%n", MESSAGES);
         double ratio = Stats.median(of(streams.get(NATIVE), EnclaveSamples.Stream::megabytesPerSecond))
                 / Stats.median(of(streams.get(ENCLAVES), EnclaveSamples.Stream::megabytesPerSecond));
         double rttRatio = Stats.median(of(rtt.get(ENCLAVES), x -> (double) x.medianNs()))
                 / Stats.median(of(rtt.get(NATIVE), x -> (double) x.medianNs()));
         w.printf("  native / enclaves: stream %.1fx, median RTT %.0fx%n", ratio, rttRatio);
+        double netStream = Stats.median(of(streams.get(NETWORK), EnclaveSamples.Stream::megabytesPerSecond));
+        double netRtt = Stats.median(of(rtt.get(NETWORK), x -> (double) x.medianNs()));
+        w.printf("  network vs enclaves: stream %.1fx lower, median RTT %.0fx higher; vs native: stream %.1fx lower, median RTT %.0fx higher%n",
+                Stats.median(of(streams.get(ENCLAVES), EnclaveSamples.Stream::megabytesPerSecond)) / netStream,
+                netRtt / Stats.median(of(rtt.get(ENCLAVES), x -> (double) x.medianNs())),
+                Stats.median(of(streams.get(NATIVE), EnclaveSamples.Stream::megabytesPerSecond)) / netStream,
+                netRtt / Stats.median(of(rtt.get(NATIVE), x -> (double) x.medianNs())));
 
         w.printf("%ncreation, ms (request -> first heartbeat; min / median / max over %d run(s))%n", runs);
         w.printf("  %-60s %s%n", "enclave create, first end of the link (makes the segment)", mmm(createMs));
@@ -436,6 +528,11 @@ public final class EnclaveBenchmark {
                         .append(',').append(x.p99Ns()).append(',').append(x.maxNs()).append('\n');
             }
         });
+        for (int i = 0; i < bulk.size(); i++) {
+            var x = bulk.get(i);
+            b.append("stream,").append(NETWORK).append(" 64 KiB writes,").append(i + 1).append(',').append(x.count()).append(',')
+                    .append(x.micros()).append(',').append(String.format("%.2f", x.megabytesPerSecond())).append(",\n");
+        }
         for (int i = 0; i < createMs.size(); i++) {
             b.append("create_ms,first end,").append(i + 1).append(',').append(Math.round(createMs.get(i))).append(",,,\n");
             b.append("create_ms,attach,").append(i + 1).append(',').append(Math.round(attachMs.get(i))).append(",,,\n");
