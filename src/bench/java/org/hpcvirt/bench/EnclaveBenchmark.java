@@ -56,8 +56,7 @@ public final class EnclaveBenchmark {
     private static final int NET_VNI = 16_000_123;
     private static final String ADDR_A = PrivateNetwork.guestAddress(1);
     private static final String ADDR_B = PrivateNetwork.guestAddress(2);
-    /** The bulk stream over the network: this many 64 KiB writes (32 MiB). */
-    static final int BULK_WRITES = 512;
+
     private static final Path CPUSET = Path.of("/sys/fs/cgroup/cpuset/hpcvirt");
     private static final Duration EXEC = Duration.ofSeconds(150);
 
@@ -100,7 +99,7 @@ public final class EnclaveBenchmark {
     static final String ENCLAVES = "enclave <-> enclave (ivshmem link, 2 TCG guests)";
     static final String NATIVE = "host process <-> host process (/dev/shm)";
     static final String NETWORK = "VM <-> VM over a private network (2 TCG guests)";
-    private final List<EnclaveSamples.Stream> bulk = new ArrayList<>();
+    private final List<EnclaveSamples.RoundTrips> icmp = new ArrayList<>();
     static final String PINNED = "pinned enclave, other core idle";
     static final String PINNED_NOISY = "pinned enclave, noisy enclave on the other core";
     static final String UNPINNED = "unpinned VM, other core idle";
@@ -234,11 +233,11 @@ public final class EnclaveBenchmark {
         EnclaveSamples.RoundTrips n = last(rtt.get(NATIVE));
         EnclaveSamples.RoundTrips v = last(rtt.get(NETWORK));
         out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs, network %.0f µs; stream enclaves"
-                        + " %.1f MB/s, native %.0f MB/s, network %.1f MB/s (bulk %.0f MB/s); quanta median pinned %.0f / noisy %.0f"
+                        + " %.1f MB/s, native %.0f MB/s, network %.1f MB/s (ICMP echo %.0f µs); quanta median pinned %.0f / noisy %.0f"
                         + " / unpinned %.0f / unpinned noisy %.0f µs%n",
                 r, last(createMs), last(attachMs), e.medianNs() / 1e3, n.medianNs() / 1e3, v.medianNs() / 1e3,
                 last(streams.get(ENCLAVES)).megabytesPerSecond(), last(streams.get(NATIVE)).megabytesPerSecond(),
-                last(streams.get(NETWORK)).megabytesPerSecond(), last(bulk).megabytesPerSecond(),
+                last(streams.get(NETWORK)).megabytesPerSecond(), last(icmp).medianNs() / 1e3,
                 last(quanta.get(PINNED)).medianNs() / 1e3, last(quanta.get(PINNED_NOISY)).medianNs() / 1e3,
                 last(quanta.get(UNPINNED)).medianNs() / 1e3, last(quanta.get(UNPINNED_NOISY)).medianNs() / 1e3);
         out.flush();
@@ -246,12 +245,13 @@ public final class EnclaveBenchmark {
 
     /**
      * Network {@value #NET} (a bridge of this node, no peers), VMs {@code benc-na} (core 0) and
-     * {@code benc-nb} (core 1) on it, addressed through their agents like a job's VMs; then from
-     * benc-na to benc-nb: {@value #ROUND_TRIPS} ICMP echoes of 64 bytes (56 data bytes), each sent
-     * when the previous reply came ({@code ping -A}, answered by benc-nb's kernel); {@value #MESSAGES}
-     * 64-byte writes and {@value #BULK_WRITES} 64 KiB writes through one TCP connection each (busybox
-     * {@code dd | nc}, timed by {@code time} around the sender, which ends after the receiver has read
-     * everything and closed; the receiver counts the bytes). VMs and network are removed at the end.
+     * {@code benc-nb} (core 1) on it, addressed through their agents like a job's VMs; then between
+     * them the very exchange of the link, {@code hpcvirt-shmring} over one TCP connection
+     * ({@code HPCVIRT_SHMRING_TCP}): {@value #ROUND_TRIPS} checked round trips of one 64-byte message
+     * (TCP_NODELAY) and a timed stream of {@value #MESSAGES} checked 64-byte messages, one write each
+     * (Nagle's algorithm coalesces them); and, for
+     * the guest kernel's own turnaround, {@value #ROUND_TRIPS} busybox {@code ping -A} echoes of 64
+     * bytes. VMs and network are removed at the end (and by the cleanup on failure).
      */
     private void network(DaemonClient client) throws IOException {
         client.execute(new Operation.CreateNetwork(NET, NET_VNI, "127.0.0.1", List.of(), null), PrivateNetwork.class);
@@ -261,11 +261,16 @@ public final class EnclaveBenchmark {
         client.start(NET_B, true, Duration.ofSeconds(120));
         exec(client, NET_A, netSetup(NET_A, ADDR_A));
         exec(client, NET_B, netSetup(NET_B, ADDR_B));
-        exec(client, NET_A, "ping -c 3 -W 10 " + ADDR_B + " >/dev/null || { echo '" + ADDR_B + " does not answer'; exit 1; }");
-        rtt.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(NetworkSamples.ping(exec(client, NET_A, "ping -A -c " + ROUND_TRIPS
-                + " -s 56 -W 10 " + ADDR_B + " | " + NetworkSamples.PING_FILTER)));
-        streams.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(tcpStream(client, 5001, MESSAGES, 64));
-        bulk.add(tcpStream(client, 5002, BULK_WRITES, 65536));
+        exec(client, NET_A, "ping -c 3 -W 10 " + ADDR_B + " >/dev/null || { echo '" + ADDR_B + " does not answer ping'; exit 1; }");
+        String to = "HPCVIRT_SHMRING_TCP=" + ADDR_B + ":5001 ";
+        String at = "HPCVIRT_SHMRING_TCP=:5001 ";
+        rtt.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(EnclaveSamples.roundTrips(pair(client, NET_A, NET_B,
+                to + "hpcvirt-shmring ping " + ROUND_TRIPS + " 120", at + "hpcvirt-shmring pong " + ROUND_TRIPS + " 120")));
+        streams.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(EnclaveSamples.stream(pairReversed(client, NET_A, NET_B,
+                to.replace("5001", "5002") + "hpcvirt-shmring produce " + MESSAGES + " 120",
+                at.replace("5001", "5002") + "hpcvirt-shmring consume " + MESSAGES + " 120 timed")));
+        icmp.add(NetworkSamples.ping(exec(client, NET_A, "ping -A -c " + ROUND_TRIPS + " -s 56 -W 10 " + ADDR_B + " | "
+                + NetworkSamples.PING_FILTER)));
         client.destroy(NET_A);
         client.destroy(NET_B);
         client.execute(new Operation.DeleteNetwork(NET), Map.class);
@@ -281,26 +286,6 @@ public final class EnclaveBenchmark {
         return "i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; "
                 + "ip link set eth0 down && ip link set eth0 address " + PrivateNetwork.macOf(vm) + " && ip link set eth0 mtu "
                 + PrivateNetwork.GUEST_MTU + " && ip addr flush dev eth0 && ip addr add " + address + "/24 dev eth0 && ip link set eth0 up";
-    }
-
-    /**
-     * {@code writes} writes of {@code size} bytes from benc-na to benc-nb over TCP port {@code port}. The
-     * receiver's nc reads its stdin from a FIFO it also holds open for writing (an agent command's stdin is
-     * /dev/null, and busybox nc quits at end of stdin), so it ends when the sender closes.
-     */
-    private EnclaveSamples.Stream tcpStream(DaemonClient client, int port, long writes, int size) throws IOException {
-        String fifo = "/tmp/benc-nc-" + port;
-        CompletableFuture<String> rx = CompletableFuture.supplyAsync(() -> exec(client, NET_B, "rm -f " + fifo + "; mkfifo " + fifo
-                + " && exec 3<>" + fifo + " && nc -l -p " + port + " <&3 | wc -c"));
-        try {
-            exec(client, NET_B, "i=0; until netstat -ltn | grep -q ':" + port + " '; do i=$((i + 1)); if [ $i -gt 600 ]; then"
-                    + " echo 'nc is not listening on " + port + "'; exit 1; fi; usleep 50000; done");
-            String tx = exec(client, NET_A, "time sh -c 'dd if=/dev/zero bs=" + size + " count=" + writes + " 2>/dev/null | nc " + ADDR_B
-                    + " " + port + "' 2>&1");
-            return NetworkSamples.stream(tx, join(rx), writes, size);
-        } finally {
-            rx.cancel(true); // a receiver left waiting ends with its VM
-        }
     }
 
     private interface Measure<T> {
@@ -340,17 +325,27 @@ public final class EnclaveBenchmark {
 
     /** Starts {@code first} in enclave A, then {@code second} in B; returns A's output (ping's). */
     private static String pair(DaemonClient client, String first, String second) throws IOException {
-        CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> exec(client, A, first));
-        exec(client, B, second);
-        return join(a);
+        return pair(client, A, B, first, second);
+    }
+
+    /** Starts {@code first} in VM {@code a}, then {@code second} in {@code b}; returns {@code a}'s output (ping's). */
+    private static String pair(DaemonClient client, String a, String b, String first, String second) throws IOException {
+        CompletableFuture<String> fa = CompletableFuture.supplyAsync(() -> exec(client, a, first));
+        exec(client, b, second);
+        return join(fa);
     }
 
     /** Producer in A (in the background), timed consumer in B; returns B's output. */
     private static String pairReversed(DaemonClient client, String producer, String consumer) throws IOException {
-        CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> exec(client, A, producer));
-        String b = exec(client, B, consumer);
-        join(a);
-        return b;
+        return pairReversed(client, A, B, producer, consumer);
+    }
+
+    /** Producer in VM {@code a} (in the background), timed consumer in {@code b}; returns {@code b}'s output. */
+    private static String pairReversed(DaemonClient client, String a, String b, String producer, String consumer) throws IOException {
+        CompletableFuture<String> fa = CompletableFuture.supplyAsync(() -> exec(client, a, producer));
+        String out = exec(client, b, consumer);
+        join(fa);
+        return out;
     }
 
     private static String join(CompletableFuture<String> f) throws IOException {
@@ -453,9 +448,11 @@ public final class EnclaveBenchmark {
             w.printf("%-52s %-22s %-22s %-20s %s%n", row, range(of(streams.get(row), EnclaveSamples.Stream::megabytesPerSecond)),
                     range(of(rs, x -> x.medianNs() / 1e3)), range(of(rs, x -> x.p99Ns() / 1e3)), range(of(rs, x -> x.maxNs() / 1e3)));
         }
-        w.printf("%-52s %s%n", "  same network, 64 KiB writes (bulk)", range(of(bulk, EnclaveSamples.Stream::megabytesPerSecond)));
-        w.printf("  network row: RTT = ping -A of a 64-byte ICMP echo (the kernel answers), stream = %d 64-byte writes through TCP"
-                + " (busybox dd | nc, timed by time: 10 ms resolution), bytes counted by the receiver; pinned to cores 0 and 1%n", MESSAGES);
+        w.printf("%-52s %-22s %-22s %-20s %s%n", "  same network, ICMP echo (ping -A, kernel answers)", "-",
+                range(of(icmp, x -> x.medianNs() / 1e3)), range(of(icmp, x -> x.p99Ns() / 1e3)), range(of(icmp, x -> x.maxNs() / 1e3)));
+        w.printf("  network row: the same hpcvirt-shmring exchange over one TCP connection (round trips with TCP_NODELAY; the stream"
+                + " one write per message, coalesced by Nagle),"
+                + " VMs of 1 vCPU/128 MiB pinned to cores 0 and 1, a bridge and two taps of this node%n");
         double ratio = Stats.median(of(streams.get(NATIVE), EnclaveSamples.Stream::megabytesPerSecond))
                 / Stats.median(of(streams.get(ENCLAVES), EnclaveSamples.Stream::megabytesPerSecond));
         double rttRatio = Stats.median(of(rtt.get(ENCLAVES), x -> (double) x.medianNs()))
@@ -528,10 +525,10 @@ public final class EnclaveBenchmark {
                         .append(',').append(x.p99Ns()).append(',').append(x.maxNs()).append('\n');
             }
         });
-        for (int i = 0; i < bulk.size(); i++) {
-            var x = bulk.get(i);
-            b.append("stream,").append(NETWORK).append(" 64 KiB writes,").append(i + 1).append(',').append(x.count()).append(',')
-                    .append(x.micros()).append(',').append(String.format("%.2f", x.megabytesPerSecond())).append(",\n");
+        for (int i = 0; i < icmp.size(); i++) {
+            var x = icmp.get(i);
+            b.append("rtt_ns,").append(NETWORK).append(" ICMP echo,").append(i + 1).append(',').append(x.minNs()).append(',')
+                    .append(x.medianNs()).append(',').append(x.p99Ns()).append(',').append(x.maxNs()).append('\n');
         }
         for (int i = 0; i < createMs.size(); i++) {
             b.append("create_ms,first end,").append(i + 1).append(',').append(Math.round(createMs.get(i))).append(",,,\n");

@@ -9,10 +9,10 @@ import org.hpcvirt.api.ErrorCode;
 import org.hpcvirt.api.HpcvirtException;
 
 /**
- * The guest output {@code bench enclave} reads for its virtual-network row, parsed: busybox
- * {@code ping} replies (filtered to one round-trip time per line plus the statistics line, see
- * {@link #PING_FILTER}), busybox {@code time}'s {@code real} line and the receiver's byte count
- * ({@code wc -c}). Pure functions; output that does not match is an error quoting it.
+ * Busybox {@code ping} output as {@code bench enclave} reads it for its virtual-network ICMP line:
+ * filtered in the guest to one round-trip time per line plus the statistics line
+ * ({@link #PING_FILTER}), parsed into the figures {@code hpcvirt-shmring ping} prints. A pure
+ * function; output that does not match is an error quoting it.
  */
 public final class NetworkSamples {
     /**
@@ -23,7 +23,6 @@ public final class NetworkSamples {
     public static final String PING_FILTER = "sed -n -e 's/^.* time=\\([0-9.]*\\) ms$/\\1/p' -e '/packets transmitted/p'";
     private static final Pattern RTT_MS = Pattern.compile("(\\d+)(?:\\.(\\d{1,6}))?");
     private static final Pattern SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) packets received.*");
-    private static final Pattern REAL = Pattern.compile("real\\s+(\\d+)m\\s*(\\d+)(?:\\.(\\d{1,6}))?s");
 
     private NetworkSamples() {
     }
@@ -64,34 +63,6 @@ public final class NetworkSamples {
         int n = x.length;
         int p99 = Math.min((n * 99 + 99) / 100 - 1, n - 1);
         return new EnclaveSamples.RoundTrips(n, n, x[0], x[n / 2], x[p99], x[n - 1]);
-    }
-
-    /**
-     * A stream of {@code writes} writes of {@code writeBytes} each through the network, timed by busybox
-     * {@code time} around the sender ({@code senderOutput} holds its {@code real} line) and counted by
-     * the receiver ({@code receivedOutput}, the number {@code wc -c} printed). As a
-     * {@link EnclaveSamples.Stream} of {@link EnclaveSamples#MESSAGE_BYTES}-byte units, so its MB/s
-     * compare with the rings'. Fails when the receiver did not get every byte.
-     */
-    public static EnclaveSamples.Stream stream(String senderOutput, String receivedOutput, long writes, int writeBytes) {
-        Matcher m = null;
-        for (String line : senderOutput.strip().split("\n")) {
-            Matcher r = REAL.matcher(line.strip());
-            if (r.matches()) {
-                m = r;
-            }
-        }
-        if (m == null) {
-            throw bad("time (no real line)", senderOutput);
-        }
-        long micros = Long.parseLong(m.group(1)) * 60_000_000L + Long.parseLong(m.group(2)) * 1_000_000L + fraction(m.group(3), 1_000_000L);
-        long bytes = writes * writeBytes;
-        String got = receivedOutput.strip();
-        if (!got.matches("\\d+") || Long.parseLong(got) != bytes) {
-            throw bad("the receiver (" + bytes + " bytes sent)", receivedOutput);
-        }
-        long units = bytes / EnclaveSamples.MESSAGE_BYTES;
-        return new EnclaveSamples.Stream(units, units, micros);
     }
 
     /** Digits after the decimal point as a fraction of {@code unit}: "512" of 1e6 is 512000. */
