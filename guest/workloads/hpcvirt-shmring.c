@@ -6,7 +6,7 @@
  * memory size matches, or the first), enables it, maps resource2 and then either produces or
  * consumes COUNT messages:
  *
- *   hpcvirt-shmring produce COUNT [SECONDS [timed]]
+ *   hpcvirt-shmring produce COUNT [SECONDS [timed|batch]]
  *   hpcvirt-shmring consume COUNT [SECONDS [timed]]
  *   hpcvirt-shmring ping COUNT [SECONDS]
  *   hpcvirt-shmring pong COUNT [SECONDS]
@@ -18,7 +18,8 @@
  * would): with ADDR the program connects (retrying until SECONDS pass), without
  * it listens on PORT and takes one connection, so either end may start first. ping/pong then
  * exchange one checked message per round trip (timed from after the connection is up);
- * produce writes COUNT messages with one write() each, consume reads them (up to 64 KiB per
+ * produce writes COUNT messages with one write() each ("produce COUNT SECONDS batch": 1024
+ * messages, 64 KiB, per write()), consume reads them (up to 64 KiB per
  * read), checks each and, with "timed", times from the first byte to the last message. Output
  * and exit codes are the same as over shared memory.
  * "timed" appends " in US us" to the consumer's line: the microseconds from the first message
@@ -378,7 +379,8 @@ static int write_full(int fd, const void *buf, size_t n)
 }
 
 /* The four modes over TCP (see the top of the file); same output and exit codes. */
-static int over_tcp(const char *spec, int produce, int ping, int pong, int timed, int check, uint64_t count, long deadline)
+static int over_tcp(const char *spec, int produce, int ping, int pong, int timed, int check, int batch, uint64_t count,
+        long deadline)
 {
     int fd = tcp_open(spec, deadline, ping || pong);
     if (fd < 0) {
@@ -435,9 +437,15 @@ static int over_tcp(const char *spec, int produce, int ping, int pong, int timed
         return bad ? 1 : 0;
     }
     if (produce) {
-        for (uint64_t i = 0; i < count; i++) {
-            fill(&m, i);
-            if (write_full(fd, &m, sizeof m) != 0) {
+        /* "batch": 1024 messages (64 KiB) per write() instead of one */
+        static struct message out[1024];
+        uint64_t per = batch ? 1024 : 1;
+        for (uint64_t i = 0; i < count; i += per) {
+            uint64_t n = count - i < per ? count - i : per;
+            for (uint64_t k = 0; k < n; k++) {
+                fill(&out[k], i + k);
+            }
+            if (write_full(fd, out, n * sizeof out[0]) != 0) {
                 printf("produced %llu from 0 timeout\n", (unsigned long long) i);
                 return 2;
             }
@@ -512,7 +520,8 @@ int main(int argc, char **argv)
     long deadline = now_ms() + limit_ms;
     char *tcp = getenv("HPCVIRT_SHMRING_TCP");
     if (tcp && *tcp) {
-        return over_tcp(tcp, produce, ping, pong, timed, check, count, deadline);
+        int batch = argc > 4 && strcmp(argv[4], "batch") == 0;
+        return over_tcp(tcp, produce, ping, pong, timed, check, batch, count, deadline);
     }
     char *res = getenv("HPCVIRT_SHMRING_FILE");
     if (!res || !*res) {

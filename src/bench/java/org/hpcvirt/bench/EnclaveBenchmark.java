@@ -100,6 +100,7 @@ public final class EnclaveBenchmark {
     static final String NATIVE = "host process <-> host process (/dev/shm)";
     static final String NETWORK = "VM <-> VM over a private network (2 TCG guests)";
     private final List<EnclaveSamples.RoundTrips> icmp = new ArrayList<>();
+    private final List<EnclaveSamples.Stream> batched = new ArrayList<>();
     static final String PINNED = "pinned enclave, other core idle";
     static final String PINNED_NOISY = "pinned enclave, noisy enclave on the other core";
     static final String UNPINNED = "unpinned VM, other core idle";
@@ -233,11 +234,11 @@ public final class EnclaveBenchmark {
         EnclaveSamples.RoundTrips n = last(rtt.get(NATIVE));
         EnclaveSamples.RoundTrips v = last(rtt.get(NETWORK));
         out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs, network %.0f µs; stream enclaves"
-                        + " %.1f MB/s, native %.0f MB/s, network %.1f MB/s (ICMP echo %.0f µs); quanta median pinned %.0f / noisy %.0f"
+                        + " %.1f MB/s, native %.0f MB/s, network %.1f MB/s (batched %.1f MB/s, ICMP echo %.0f µs); quanta median pinned %.0f / noisy %.0f"
                         + " / unpinned %.0f / unpinned noisy %.0f µs%n",
                 r, last(createMs), last(attachMs), e.medianNs() / 1e3, n.medianNs() / 1e3, v.medianNs() / 1e3,
                 last(streams.get(ENCLAVES)).megabytesPerSecond(), last(streams.get(NATIVE)).megabytesPerSecond(),
-                last(streams.get(NETWORK)).megabytesPerSecond(), last(icmp).medianNs() / 1e3,
+                last(streams.get(NETWORK)).megabytesPerSecond(), last(batched).megabytesPerSecond(), last(icmp).medianNs() / 1e3,
                 last(quanta.get(PINNED)).medianNs() / 1e3, last(quanta.get(PINNED_NOISY)).medianNs() / 1e3,
                 last(quanta.get(UNPINNED)).medianNs() / 1e3, last(quanta.get(UNPINNED_NOISY)).medianNs() / 1e3);
         out.flush();
@@ -249,7 +250,7 @@ public final class EnclaveBenchmark {
      * them the very exchange of the link, {@code hpcvirt-shmring} over one TCP connection
      * ({@code HPCVIRT_SHMRING_TCP}): {@value #ROUND_TRIPS} checked round trips of one 64-byte message
      * (TCP_NODELAY) and a timed stream of {@value #MESSAGES} checked 64-byte messages, one write each
-     * (Nagle's algorithm coalesces them); and, for
+     * (Nagle's algorithm coalesces them), then again with 1024 messages per write; and, for
      * the guest kernel's own turnaround, {@value #ROUND_TRIPS} busybox {@code ping -A} echoes of 64
      * bytes. VMs and network are removed at the end (and by the cleanup on failure).
      */
@@ -269,6 +270,9 @@ public final class EnclaveBenchmark {
         streams.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(EnclaveSamples.stream(pairReversed(client, NET_A, NET_B,
                 to.replace("5001", "5002") + "hpcvirt-shmring produce " + MESSAGES + " 120",
                 at.replace("5001", "5002") + "hpcvirt-shmring consume " + MESSAGES + " 120 timed")));
+        batched.add(EnclaveSamples.stream(pairReversed(client, NET_A, NET_B,
+                to.replace("5001", "5003") + "hpcvirt-shmring produce " + MESSAGES + " 120 batch",
+                at.replace("5001", "5003") + "hpcvirt-shmring consume " + MESSAGES + " 120 timed")));
         icmp.add(NetworkSamples.ping(exec(client, NET_A, "ping -A -c " + ROUND_TRIPS + " -s 56 -W 10 " + ADDR_B + " | "
                 + NetworkSamples.PING_FILTER)));
         client.destroy(NET_A);
@@ -448,6 +452,7 @@ public final class EnclaveBenchmark {
             w.printf("%-52s %-22s %-22s %-20s %s%n", row, range(of(streams.get(row), EnclaveSamples.Stream::megabytesPerSecond)),
                     range(of(rs, x -> x.medianNs() / 1e3)), range(of(rs, x -> x.p99Ns() / 1e3)), range(of(rs, x -> x.maxNs() / 1e3)));
         }
+        w.printf("%-52s %s%n", "  same network, stream of 1024 messages per write", range(of(batched, EnclaveSamples.Stream::megabytesPerSecond)));
         w.printf("%-52s %-22s %-22s %-20s %s%n", "  same network, ICMP echo (ping -A, kernel answers)", "-",
                 range(of(icmp, x -> x.medianNs() / 1e3)), range(of(icmp, x -> x.p99Ns() / 1e3)), range(of(icmp, x -> x.maxNs() / 1e3)));
         w.printf("  network row: the same hpcvirt-shmring exchange over one TCP connection (round trips with TCP_NODELAY; the stream"
@@ -525,6 +530,11 @@ public final class EnclaveBenchmark {
                         .append(',').append(x.p99Ns()).append(',').append(x.maxNs()).append('\n');
             }
         });
+        for (int i = 0; i < batched.size(); i++) {
+            var x = batched.get(i);
+            b.append("stream,").append(NETWORK).append(" 1024 per write,").append(i + 1).append(',').append(x.count()).append(',')
+                    .append(x.micros()).append(',').append(String.format("%.2f", x.megabytesPerSecond())).append(",\n");
+        }
         for (int i = 0; i < icmp.size(); i++) {
             var x = icmp.get(i);
             b.append("rtt_ns,").append(NETWORK).append(" ICMP echo,").append(i + 1).append(',').append(x.minNs()).append(',')
