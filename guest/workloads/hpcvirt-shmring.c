@@ -458,9 +458,13 @@ static int over_tcp(const char *spec, int produce, int ping, int pong, int timed
         return 0;
     }
     static uint8_t buf[65536];
-    size_t have = 0;
+    size_t have = 0, at = 0; /* unread bytes buf[at, at + have) */
     uint64_t good = 0, badsum = 0, badseq = 0, undetected = 0, first_ns = 0;
     for (uint64_t i = 0; i < count; i++) {
+        if (have < sizeof m && at > 0) {
+            memmove(buf, buf + at, have);
+            at = 0;
+        }
         while (have < sizeof m) {
             ssize_t r = read(fd, buf + have, sizeof buf - have);
             if (r < 0 && errno == EINTR) {
@@ -476,8 +480,8 @@ static int over_tcp(const char *spec, int produce, int ping, int pong, int timed
             }
             have += (size_t) r;
         }
-        memcpy(&m, buf, sizeof m);
-        memmove(buf, buf + sizeof m, have - sizeof m);
+        memcpy(&m, buf + at, sizeof m);
+        at += sizeof m;
         have -= sizeof m;
         if (m.seq != i) {
             badseq++;
