@@ -32,12 +32,13 @@ import org.hpcvirt.vm.NodeLayout;
  * enclaves (cores 0 and 1) joined by a 1 MiB link are created (create and attach times), exchange
  * checked ping-pong round trips and a checked ring stream over the link, and the same
  * {@code hpcvirt-shmring} binary does the same between two host processes over a {@code /dev/shm}
- * file (the native limit), and two 1-vCPU VMs pinned to the same cores exchange round trips and
- * streams over a private network of this node (bridge and taps, no peers); then fixed-work quanta ({@code hpcvirt-noise}) are timed in the pinned
+ * file (the native limit); then fixed-work quanta ({@code hpcvirt-noise}) are timed in the pinned
  * enclave with the other core idle and with a noisy neighbour enclave spinning on it, in an
- * unpinned ordinary VM likewise, and natively. Everything made (daemon, enclaves, VMs, cgroups,
- * segments, private network, processes, temporary home) is undone at the end, or by a shutdown hook. Not thread-safe;
- * one run at a time per host (it needs cores 0 and 1 free of enclaves).
+ * unpinned ordinary VM likewise; two 1-vCPU VMs pinned to the enclaves' cores exchange the same
+ * round trips and streams over TCP on a private network of this node (bridge and taps, no
+ * peers); and the quanta natively. Everything made (daemon, enclaves, VMs, cgroups, segments,
+ * private network, processes, temporary home) is undone at the end, or by a shutdown hook. Not
+ * thread-safe; one run at a time per host (it needs cores 0 and 1 free of enclaves).
  */
 public final class EnclaveBenchmark {
     static final int ROUND_TRIPS = 2000;
@@ -95,12 +96,13 @@ public final class EnclaveBenchmark {
     private final List<Double> createMs = new ArrayList<>();
     private final List<Double> attachMs = new ArrayList<>();
     private final List<Double> plainCreateMs = new ArrayList<>();
+    /** The network's extra lines: busybox ping round trips and the stream of 1024 messages per write. */
+    private final List<EnclaveSamples.RoundTrips> icmp = new ArrayList<>();
+    private final List<EnclaveSamples.Stream> batched = new ArrayList<>();
 
     static final String ENCLAVES = "enclave <-> enclave (ivshmem link, 2 TCG guests)";
     static final String NATIVE = "host process <-> host process (/dev/shm)";
     static final String NETWORK = "VM <-> VM over a private network (2 TCG guests)";
-    private final List<EnclaveSamples.RoundTrips> icmp = new ArrayList<>();
-    private final List<EnclaveSamples.Stream> batched = new ArrayList<>();
     static final String PINNED = "pinned enclave, other core idle";
     static final String PINNED_NOISY = "pinned enclave, noisy enclave on the other core";
     static final String UNPINNED = "unpinned VM, other core idle";
@@ -121,7 +123,8 @@ public final class EnclaveBenchmark {
         Path nativeDir = Files.createTempDirectory("hvbe-native");
         Path nativeSeg = Path.of("/dev/shm/hpcvirt-bench-native-" + ProcessHandle.current().pid());
         if (PrivateNetworks.system().find(NET).isPresent()) {
-            throw new HpcvirtException(ErrorCode.REFUSED, "private network " + NET + " of another bench enclave run exists; is one running?");
+            throw new HpcvirtException(ErrorCode.REFUSED, "private network " + NET + " of another bench enclave run exists; is one"
+                    + " running? If not, remove it: hpcvirt network delete " + NET);
         }
         try (BenchCleanup cleanup = new BenchCleanup(out)) {
             cleanup.push("remove temporary home " + home, () -> DirectoryTree.delete(home));
@@ -233,9 +236,9 @@ public final class EnclaveBenchmark {
         EnclaveSamples.RoundTrips e = last(rtt.get(ENCLAVES));
         EnclaveSamples.RoundTrips n = last(rtt.get(NATIVE));
         EnclaveSamples.RoundTrips v = last(rtt.get(NETWORK));
-        out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs, network %.0f µs; stream enclaves"
-                        + " %.1f MB/s, native %.0f MB/s, network %.1f MB/s (batched %.1f MB/s, ICMP echo %.0f µs); quanta median pinned %.0f / noisy %.0f"
-                        + " / unpinned %.0f / unpinned noisy %.0f µs%n",
+        out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs, network %.0f µs;"
+                        + " stream enclaves %.1f MB/s, native %.0f MB/s, network %.1f MB/s (batched %.1f MB/s, ICMP echo %.0f µs);"
+                        + " quanta median pinned %.0f / noisy %.0f / unpinned %.0f / unpinned noisy %.0f µs%n",
                 r, last(createMs), last(attachMs), e.medianNs() / 1e3, n.medianNs() / 1e3, v.medianNs() / 1e3,
                 last(streams.get(ENCLAVES)).megabytesPerSecond(), last(streams.get(NATIVE)).megabytesPerSecond(),
                 last(streams.get(NETWORK)).megabytesPerSecond(), last(batched).megabytesPerSecond(), last(icmp).medianNs() / 1e3,
@@ -452,7 +455,8 @@ public final class EnclaveBenchmark {
             w.printf("%-52s %-22s %-22s %-20s %s%n", row, range(of(streams.get(row), EnclaveSamples.Stream::megabytesPerSecond)),
                     range(of(rs, x -> x.medianNs() / 1e3)), range(of(rs, x -> x.p99Ns() / 1e3)), range(of(rs, x -> x.maxNs() / 1e3)));
         }
-        w.printf("%-52s %s%n", "  same network, stream of 1024 messages per write", range(of(batched, EnclaveSamples.Stream::megabytesPerSecond)));
+        w.printf("%-52s %s%n", "  same network, stream of 1024 messages per write",
+                range(of(batched, EnclaveSamples.Stream::megabytesPerSecond)));
         w.printf("%-52s %-22s %-22s %-20s %s%n", "  same network, ICMP echo (ping -A, kernel answers)", "-",
                 range(of(icmp, x -> x.medianNs() / 1e3)), range(of(icmp, x -> x.p99Ns() / 1e3)), range(of(icmp, x -> x.maxNs() / 1e3)));
         w.printf("  network row: the same hpcvirt-shmring exchange over one TCP connection (round trips with TCP_NODELAY; the stream"
@@ -465,7 +469,8 @@ public final class EnclaveBenchmark {
         w.printf("  native / enclaves: stream %.1fx, median RTT %.0fx%n", ratio, rttRatio);
         double netStream = Stats.median(of(streams.get(NETWORK), EnclaveSamples.Stream::megabytesPerSecond));
         double netRtt = Stats.median(of(rtt.get(NETWORK), x -> (double) x.medianNs()));
-        w.printf("  network vs enclaves: stream %.1fx lower, median RTT %.0fx higher; vs native: stream %.1fx lower, median RTT %.0fx higher%n",
+        w.printf("  network vs enclaves: stream %.1fx lower, median RTT %.0fx higher;"
+                + " vs native: stream %.1fx lower, median RTT %.0fx higher%n",
                 Stats.median(of(streams.get(ENCLAVES), EnclaveSamples.Stream::megabytesPerSecond)) / netStream,
                 netRtt / Stats.median(of(rtt.get(ENCLAVES), x -> (double) x.medianNs())),
                 Stats.median(of(streams.get(NATIVE), EnclaveSamples.Stream::megabytesPerSecond)) / netStream,
