@@ -23,6 +23,8 @@ import org.hpcvirt.daemon.Daemon;
 import org.hpcvirt.daemon.DaemonClient;
 import org.hpcvirt.guest.ExecResult;
 import org.hpcvirt.guest.ImageBuilder;
+import org.hpcvirt.network.PrivateNetwork;
+import org.hpcvirt.network.PrivateNetworks;
 import org.hpcvirt.vm.NodeLayout;
 
 /**
@@ -32,9 +34,11 @@ import org.hpcvirt.vm.NodeLayout;
  * {@code hpcvirt-shmring} binary does the same between two host processes over a {@code /dev/shm}
  * file (the native limit); then fixed-work quanta ({@code hpcvirt-noise}) are timed in the pinned
  * enclave with the other core idle and with a noisy neighbour enclave spinning on it, in an
- * unpinned ordinary VM likewise, and natively. Everything made (daemon, enclaves, VMs, cgroups,
- * segments, processes, temporary home) is undone at the end, or by a shutdown hook. Not thread-safe;
- * one run at a time per host (it needs cores 0 and 1 free of enclaves).
+ * unpinned ordinary VM likewise; two 1-vCPU VMs pinned to the enclaves' cores exchange the same
+ * round trips and streams over TCP on a private network of this node (bridge and taps, no
+ * peers); and the quanta natively. Everything made (daemon, enclaves, VMs, cgroups, segments,
+ * private network, processes, temporary home) is undone at the end, or by a shutdown hook. Not
+ * thread-safe; one run at a time per host (it needs cores 0 and 1 free of enclaves).
  */
 public final class EnclaveBenchmark {
     static final int ROUND_TRIPS = 2000;
@@ -46,6 +50,14 @@ public final class EnclaveBenchmark {
     private static final String NOISY = "benc-noisy";
     private static final String VM = "benc-vm";
     private static final String LINK = "benc-ring";
+    private static final String NET_A = "benc-na";
+    private static final String NET_B = "benc-nb";
+    /** The private network of the two network VMs: this node only (no peers), its own VNI. */
+    static final String NET = "bencnet";
+    private static final int NET_VNI = 16_000_123;
+    private static final String ADDR_A = PrivateNetwork.guestAddress(1);
+    private static final String ADDR_B = PrivateNetwork.guestAddress(2);
+
     private static final Path CPUSET = Path.of("/sys/fs/cgroup/cpuset/hpcvirt");
     private static final Duration EXEC = Duration.ofSeconds(150);
 
@@ -84,9 +96,13 @@ public final class EnclaveBenchmark {
     private final List<Double> createMs = new ArrayList<>();
     private final List<Double> attachMs = new ArrayList<>();
     private final List<Double> plainCreateMs = new ArrayList<>();
+    /** The network's extra lines: busybox ping round trips and the stream of 1024 messages per write. */
+    private final List<EnclaveSamples.RoundTrips> icmp = new ArrayList<>();
+    private final List<EnclaveSamples.Stream> batched = new ArrayList<>();
 
     static final String ENCLAVES = "enclave <-> enclave (ivshmem link, 2 TCG guests)";
     static final String NATIVE = "host process <-> host process (/dev/shm)";
+    static final String NETWORK = "VM <-> VM over a private network (2 TCG guests)";
     static final String PINNED = "pinned enclave, other core idle";
     static final String PINNED_NOISY = "pinned enclave, noisy enclave on the other core";
     static final String UNPINNED = "unpinned VM, other core idle";
@@ -106,6 +122,10 @@ public final class EnclaveBenchmark {
         Files.writeString(home.resolve("enclave-node.yaml"), "reservedCores: []\nreservedMemory: 512M\n");
         Path nativeDir = Files.createTempDirectory("hvbe-native");
         Path nativeSeg = Path.of("/dev/shm/hpcvirt-bench-native-" + ProcessHandle.current().pid());
+        if (PrivateNetworks.system().find(NET).isPresent()) {
+            throw new HpcvirtException(ErrorCode.REFUSED, "private network " + NET + " of another bench enclave run exists; is one"
+                    + " running? If not, remove it: hpcvirt network delete " + NET);
+        }
         try (BenchCleanup cleanup = new BenchCleanup(out)) {
             cleanup.push("remove temporary home " + home, () -> DirectoryTree.delete(home));
             cleanup.push("remove " + nativeDir, () -> DirectoryTree.delete(nativeDir));
@@ -133,8 +153,10 @@ public final class EnclaveBenchmark {
             cleanup.push("stop the daemon", daemon::close);
             DaemonClient client = new DaemonClient(layout.daemonSocket());
             cleanup.push("close the client", client::close);
-            cleanup.push("destroy the bench enclaves and VM", () -> {
-                for (String n : List.of(A, B, NOISY, VM)) {
+            // without the daemon, too: the bridge and its taps are the kernel's
+            cleanup.push("delete private network " + NET, () -> PrivateNetworks.system().delete(NET));
+            cleanup.push("destroy the bench enclaves and VMs", () -> {
+                for (String n : List.of(A, B, NOISY, VM, NET_A, NET_B)) {
                     quietDestroy(client, n);
                 }
             });
@@ -205,18 +227,72 @@ public final class EnclaveBenchmark {
         client.execute(new Operation.DestroyEnclave(NOISY), Void.class);
         client.destroy(VM);
 
+        // (4) the same exchange over a private network of this node: two VMs pinned like the enclaves
+        network(client);
+
         add(NATIVE_Q, EnclaveSamples.quanta(runNative(List.of("taskset", "-c", "0", noise.toString(), "quanta",
                 Integer.toString(QUANTA), Integer.toString(WORK)), Map.of())));
 
         EnclaveSamples.RoundTrips e = last(rtt.get(ENCLAVES));
         EnclaveSamples.RoundTrips n = last(rtt.get(NATIVE));
-        out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs; stream enclaves %.1f MB/s,"
-                        + " native %.0f MB/s; quanta median pinned %.0f / noisy %.0f / unpinned %.0f / unpinned noisy %.0f µs%n",
-                r, last(createMs), last(attachMs), e.medianNs() / 1e3, n.medianNs() / 1e3,
+        EnclaveSamples.RoundTrips v = last(rtt.get(NETWORK));
+        out.printf("  run %d: create %.0f ms, attach %.0f ms; RTT median enclaves %.1f µs, native %.2f µs, network %.0f µs;"
+                        + " stream enclaves %.1f MB/s, native %.0f MB/s, network %.1f MB/s (batched %.1f MB/s, ICMP echo %.0f µs);"
+                        + " quanta median pinned %.0f / noisy %.0f / unpinned %.0f / unpinned noisy %.0f µs%n",
+                r, last(createMs), last(attachMs), e.medianNs() / 1e3, n.medianNs() / 1e3, v.medianNs() / 1e3,
                 last(streams.get(ENCLAVES)).megabytesPerSecond(), last(streams.get(NATIVE)).megabytesPerSecond(),
+                last(streams.get(NETWORK)).megabytesPerSecond(), last(batched).megabytesPerSecond(), last(icmp).medianNs() / 1e3,
                 last(quanta.get(PINNED)).medianNs() / 1e3, last(quanta.get(PINNED_NOISY)).medianNs() / 1e3,
                 last(quanta.get(UNPINNED)).medianNs() / 1e3, last(quanta.get(UNPINNED_NOISY)).medianNs() / 1e3);
         out.flush();
+    }
+
+    /**
+     * Network {@value #NET} (a bridge of this node, no peers), VMs {@code benc-na} (core 0) and
+     * {@code benc-nb} (core 1) on it, addressed through their agents like a job's VMs; then between
+     * them the very exchange of the link, {@code hpcvirt-shmring} over one TCP connection
+     * ({@code HPCVIRT_SHMRING_TCP}): {@value #ROUND_TRIPS} checked round trips of one 64-byte message
+     * (TCP_NODELAY) and a timed stream of {@value #MESSAGES} checked 64-byte messages, one write each
+     * (Nagle's algorithm coalesces them), then again with 1024 messages per write; and, for
+     * the guest kernel's own turnaround, {@value #ROUND_TRIPS} busybox {@code ping -A} echoes of 64
+     * bytes. VMs and network are removed at the end (and by the cleanup on failure).
+     */
+    private void network(DaemonClient client) throws IOException {
+        client.execute(new Operation.CreateNetwork(NET, NET_VNI, "127.0.0.1", List.of(), null), PrivateNetwork.class);
+        defineNetVm(client, NET_A, 0);
+        defineNetVm(client, NET_B, 1);
+        client.start(NET_A, true, Duration.ofSeconds(120));
+        client.start(NET_B, true, Duration.ofSeconds(120));
+        exec(client, NET_A, netSetup(NET_A, ADDR_A));
+        exec(client, NET_B, netSetup(NET_B, ADDR_B));
+        exec(client, NET_A, "ping -c 3 -W 10 " + ADDR_B + " >/dev/null || { echo '" + ADDR_B + " does not answer ping'; exit 1; }");
+        String to = "HPCVIRT_SHMRING_TCP=" + ADDR_B + ":5001 ";
+        String at = "HPCVIRT_SHMRING_TCP=:5001 ";
+        rtt.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(EnclaveSamples.roundTrips(pair(client, NET_A, NET_B,
+                to + "hpcvirt-shmring ping " + ROUND_TRIPS + " 120", at + "hpcvirt-shmring pong " + ROUND_TRIPS + " 120")));
+        streams.computeIfAbsent(NETWORK, k -> new ArrayList<>()).add(EnclaveSamples.stream(pairReversed(client, NET_A, NET_B,
+                to.replace("5001", "5002") + "hpcvirt-shmring produce " + MESSAGES + " 120",
+                at.replace("5001", "5002") + "hpcvirt-shmring consume " + MESSAGES + " 120 timed")));
+        batched.add(EnclaveSamples.stream(pairReversed(client, NET_A, NET_B,
+                to.replace("5001", "5003") + "hpcvirt-shmring produce " + MESSAGES + " 120 batch",
+                at.replace("5001", "5003") + "hpcvirt-shmring consume " + MESSAGES + " 120 timed")));
+        icmp.add(NetworkSamples.ping(exec(client, NET_A, "ping -A -c " + ROUND_TRIPS + " -s 56 -W 10 " + ADDR_B + " | "
+                + NetworkSamples.PING_FILTER)));
+        client.destroy(NET_A);
+        client.destroy(NET_B);
+        client.execute(new Operation.DeleteNetwork(NET), Map.class);
+    }
+
+    private void defineNetVm(DaemonClient client, String name, int core) {
+        client.define("name: " + name + "\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: " + imageName + "\npinning: [" + core
+                + "]\nnetwork: private\nprivateNetwork: " + NET + "\nheartbeat:\n  interval: 500ms\n  timeout: 10s\n", name + ".yaml");
+    }
+
+    /** The guest set-up a job's VM gets on its private network (MAC, MTU, address), as a busybox sh command. */
+    static String netSetup(String vm, String address) {
+        return "i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; "
+                + "ip link set eth0 down && ip link set eth0 address " + PrivateNetwork.macOf(vm) + " && ip link set eth0 mtu "
+                + PrivateNetwork.GUEST_MTU + " && ip addr flush dev eth0 && ip addr add " + address + "/24 dev eth0 && ip link set eth0 up";
     }
 
     private interface Measure<T> {
@@ -256,17 +332,27 @@ public final class EnclaveBenchmark {
 
     /** Starts {@code first} in enclave A, then {@code second} in B; returns A's output (ping's). */
     private static String pair(DaemonClient client, String first, String second) throws IOException {
-        CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> exec(client, A, first));
-        exec(client, B, second);
-        return join(a);
+        return pair(client, A, B, first, second);
+    }
+
+    /** Starts {@code first} in VM {@code a}, then {@code second} in {@code b}; returns {@code a}'s output (ping's). */
+    private static String pair(DaemonClient client, String a, String b, String first, String second) throws IOException {
+        CompletableFuture<String> fa = CompletableFuture.supplyAsync(() -> exec(client, a, first));
+        exec(client, b, second);
+        return join(fa);
     }
 
     /** Producer in A (in the background), timed consumer in B; returns B's output. */
     private static String pairReversed(DaemonClient client, String producer, String consumer) throws IOException {
-        CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> exec(client, A, producer));
-        String b = exec(client, B, consumer);
-        join(a);
-        return b;
+        return pairReversed(client, A, B, producer, consumer);
+    }
+
+    /** Producer in VM {@code a} (in the background), timed consumer in {@code b}; returns {@code b}'s output. */
+    private static String pairReversed(DaemonClient client, String a, String b, String producer, String consumer) throws IOException {
+        CompletableFuture<String> fa = CompletableFuture.supplyAsync(() -> exec(client, a, producer));
+        String out = exec(client, b, consumer);
+        join(fa);
+        return out;
     }
 
     private static String join(CompletableFuture<String> f) throws IOException {
@@ -364,18 +450,31 @@ public final class EnclaveBenchmark {
                 + " (busy-polled) and a stream of %d checked 64-byte messages through a %d-slot ring%n", runs, ROUND_TRIPS, MESSAGES,
                 ((1 << 20) - 64) / 64);
         w.printf("%-52s %-22s %-22s %-20s %s%n", "path", "stream MB/s", "RTT median µs", "RTT p99 µs", "RTT max µs");
-        for (String row : List.of(ENCLAVES, NATIVE)) {
+        for (String row : List.of(ENCLAVES, NATIVE, NETWORK)) {
             List<EnclaveSamples.RoundTrips> rs = rtt.get(row);
             w.printf("%-52s %-22s %-22s %-20s %s%n", row, range(of(streams.get(row), EnclaveSamples.Stream::megabytesPerSecond)),
                     range(of(rs, x -> x.medianNs() / 1e3)), range(of(rs, x -> x.p99Ns() / 1e3)), range(of(rs, x -> x.maxNs() / 1e3)));
         }
-        w.printf("%-52s %s%n", "VM <-> VM over a virtual network", "not available: a profile's network is none or user, and user"
-                + " (QEMU slirp) gives each VM its own NAT with no path to another guest");
+        w.printf("%-52s %s%n", "  same network, stream of 1024 messages per write",
+                range(of(batched, EnclaveSamples.Stream::megabytesPerSecond)));
+        w.printf("%-52s %-22s %-22s %-20s %s%n", "  same network, ICMP echo (ping -A, kernel answers)", "-",
+                range(of(icmp, x -> x.medianNs() / 1e3)), range(of(icmp, x -> x.p99Ns() / 1e3)), range(of(icmp, x -> x.maxNs() / 1e3)));
+        w.printf("  network row: the same hpcvirt-shmring exchange over one TCP connection (round trips with TCP_NODELAY; the stream"
+                + " one write per message, coalesced by Nagle),"
+                + " VMs of 1 vCPU/128 MiB pinned to cores 0 and 1, a bridge and two taps of this node%n");
         double ratio = Stats.median(of(streams.get(NATIVE), EnclaveSamples.Stream::megabytesPerSecond))
                 / Stats.median(of(streams.get(ENCLAVES), EnclaveSamples.Stream::megabytesPerSecond));
         double rttRatio = Stats.median(of(rtt.get(ENCLAVES), x -> (double) x.medianNs()))
                 / Stats.median(of(rtt.get(NATIVE), x -> (double) x.medianNs()));
         w.printf("  native / enclaves: stream %.1fx, median RTT %.0fx%n", ratio, rttRatio);
+        double netStream = Stats.median(of(streams.get(NETWORK), EnclaveSamples.Stream::megabytesPerSecond));
+        double netRtt = Stats.median(of(rtt.get(NETWORK), x -> (double) x.medianNs()));
+        w.printf("  network vs enclaves: stream %.1fx lower, median RTT %.0fx higher;"
+                + " vs native: stream %.1fx lower, median RTT %.0fx higher%n",
+                Stats.median(of(streams.get(ENCLAVES), EnclaveSamples.Stream::megabytesPerSecond)) / netStream,
+                netRtt / Stats.median(of(rtt.get(ENCLAVES), x -> (double) x.medianNs())),
+                Stats.median(of(streams.get(NATIVE), EnclaveSamples.Stream::megabytesPerSecond)) / netStream,
+                netRtt / Stats.median(of(rtt.get(NATIVE), x -> (double) x.medianNs())));
 
         w.printf("%ncreation, ms (request -> first heartbeat; min / median / max over %d run(s))%n", runs);
         w.printf("  %-60s %s%n", "enclave create, first end of the link (makes the segment)", mmm(createMs));
@@ -436,6 +535,16 @@ public final class EnclaveBenchmark {
                         .append(',').append(x.p99Ns()).append(',').append(x.maxNs()).append('\n');
             }
         });
+        for (int i = 0; i < batched.size(); i++) {
+            var x = batched.get(i);
+            b.append("stream,").append(NETWORK).append(" 1024 per write,").append(i + 1).append(',').append(x.count()).append(',')
+                    .append(x.micros()).append(',').append(String.format("%.2f", x.megabytesPerSecond())).append(",\n");
+        }
+        for (int i = 0; i < icmp.size(); i++) {
+            var x = icmp.get(i);
+            b.append("rtt_ns,").append(NETWORK).append(" ICMP echo,").append(i + 1).append(',').append(x.minNs()).append(',')
+                    .append(x.medianNs()).append(',').append(x.p99Ns()).append(',').append(x.maxNs()).append('\n');
+        }
         for (int i = 0; i < createMs.size(); i++) {
             b.append("create_ms,first end,").append(i + 1).append(',').append(Math.round(createMs.get(i))).append(",,,\n");
             b.append("create_ms,attach,").append(i + 1).append(',').append(Math.round(attachMs.get(i))).append(",,,\n");

@@ -7,10 +7,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code hpcvirt bench enclave}: shared memory between composed enclaves vs native, creation and attach times, OS noise. */
+/** {@code hpcvirt bench enclave}: shared memory between composed enclaves vs native and vs a private network, creation and attach times, OS noise. */
 @Command(name = "enclave",
         description = "Two performance enclaves (cores 0 and 1) joined by a shared-memory link: checked ring throughput and round-trip"
-                + " latency over the link side by side with the same program between two host processes over /dev/shm; enclave create"
+                + " latency over the link side by side with the same program between two host processes over /dev/shm and over TCP"
+                + " (plus ping) between two VMs pinned alike on a private network of this node; enclave create"
                 + " and link attach times; fixed-work-quantum jitter of a pinned enclave with and without a noisy neighbour enclave,"
                 + " against an unpinned VM. Needs cores 0 and 1 free of enclaves.")
 public final class BenchEnclaveCommand implements Callable<Integer> {
