@@ -69,7 +69,11 @@ public final class ClusterCheck {
                 out.add(new Problem("unknown-node", node, null, null, node + ": in the cluster's node configuration, but Slurm does not know it"));
             }
             if (r.error() != null) {
-                out.add(new Problem("daemon", node, null, null, node + ": the hpcvirt daemon does not answer: " + r.error()));
+                SlurmView.NodeState gone = slurm.nodes().get(node);
+                // a dead node: Slurm has it down too, and it holds no job any more (the jobs below say so if it does)
+                if (gone == null || !gone.down()) {
+                    out.add(new Problem("daemon", node, null, null, node + ": the hpcvirt daemon does not answer: " + r.error()));
+                }
                 continue;
             }
             SlurmView.NodeState state = slurm.nodes().get(node);

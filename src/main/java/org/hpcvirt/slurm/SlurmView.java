@@ -37,6 +37,12 @@ public record SlurmView(Map<String, NodeState> nodes, Map<String, Job> jobs) {
             return s.contains("drain") || s.contains("down") || s.contains("fail") || s.endsWith("*") || s.contains("maint");
         }
 
+        /** True if Slurm considers the node gone: down or not responding ({@code down*}, {@code idle*}…). */
+        public boolean down() {
+            String s = state.toLowerCase(Locale.ROOT);
+            return s.contains("down") || s.endsWith("*");
+        }
+
         /** True if the node is drained or draining. */
         public boolean drained() {
             return state.toLowerCase(Locale.ROOT).contains("drain");

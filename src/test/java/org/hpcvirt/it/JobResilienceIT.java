@@ -53,6 +53,13 @@ class JobResilienceIT {
         }
     }
 
+    /** {@code hpcvirt slurm check}, run with node {@code as}'s TLS material, finds no disagreement. */
+    private static void assertSlurmAndHpcvirtAgree(int as) {
+        NetnsNodes.Result check = cluster.slurm("hpcvirt", "slurm", "check", "--as", SlurmCluster.node(as));
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("clean: Slurm and hpcvirt agree on");
+    }
+
     @Test
     @Order(1)
     void aJobNearItsTimeLimitIsCheckpointedRequeuedAndContinuesRestored() throws Exception {
@@ -93,6 +100,7 @@ class JobResilienceIT {
                 "hpcvirt prolog: job " + id + ": 1 VM(s) running on hvs-n" + again + " (restored from job " + id + " set 1 (time-limit");
         assertThat(Files.readString(cluster.dir().resolve("log/hpcvirtd-hvs-n" + node + ".log")))
                 .contains("hpcvirt: job " + id + " near its time limit: job " + id + " set 1 taken, job requeued");
+        assertSlurmAndHpcvirtAgree(again);
         cluster.slurm("scancel", id);
         assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
     }
@@ -134,6 +142,8 @@ class JobResilienceIT {
                 .until(() -> cluster.slurm("sinfo", "-h", "-n", SlurmCluster.node(node), "-o", "%T").output().strip().startsWith("down"));
         System.out.printf("node death -> requeue seen %.1f s, -> guest running on hvs-n%d %.1f s%n", (requeued - t0) / 1e9, again,
                 (running - t0) / 1e9);
+        // the dead node is down in Slurm, and no VM of the job is left anywhere but on its new node
+        assertSlurmAndHpcvirtAgree(again);
         cluster.slurm("scancel", id);
         assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
     }

@@ -65,6 +65,16 @@ class ClusterCheckTest {
                 "hvs-n1: drained (hpcvirt: predicted failure in 1m (confidence 1.00)), but still has VM j5-hvs-n1-0 (RUNNING) of job 5",
                 "hvs-n3: the hpcvirt daemon does not answer: connection refused by hvs-n3",
                 "job 5: no deployment record on hvs-n2 (the job has a VSE: records on hvs-n1)");
+
+        // a dead node that Slurm has down as well is no disagreement, as long as no job is placed on it
+        c = cluster();
+        c.sinfo = "hvs-n1|allocated|none\nhvs-n2|allocated|none\nhvs-n3|down*|Not responding\n";
+        c.squeue = "5|RUNNING|hvs-n[1-2]\n";
+        c.records.get("hvs-n3").remove("5");
+        c.dead.add("hvs-n3");
+        assertThat(problems(c)).isEmpty();
+        c.sinfo = "hvs-n1|allocated|none\nhvs-n2|allocated|none\nhvs-n3|idle*|none\n";
+        assertThat(problems(c)).isEmpty();
     }
 
     @Test
