@@ -121,6 +121,7 @@ public final class SlurmCommand implements Runnable {
             }
             out.println("# /etc/hpcvirt/vse-policy.yaml: the administrator's constraints (docs/vse.md);");
             out.println("# /etc/hpcvirt/slurm.yaml: each node's daemon URL and TLS material, for 'hpcvirt job exec' (docs/slurm.md)");
+            out.println("# and for the tunnels of network: private (the Prolog reads the nodes' addresses from it)");
             out.flush();
         }
     }
