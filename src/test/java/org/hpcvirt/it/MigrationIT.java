@@ -275,8 +275,14 @@ class MigrationIT {
         assertThat(nodes.client(2).status("mig").state()).isEqualTo(VmState.RUNNING);
         assertThat(migrationEvents(2)).last().satisfies(e -> {
             assertThat(e.data().get("outcome")).isEqualTo("interrupted");
-            assertThat(e.data().get("cancelled")).isEqualTo(true);
-            assertThat(e.message()).contains("was cancelled").contains("keeps running here");
+            // the new daemon cancels the stream if it still runs; if the destination gave up on it first, QEMU ended it
+            // as failed by itself: either way the VM runs here, and the event says which
+            if (Boolean.TRUE.equals(e.data().get("cancelled"))) {
+                assertThat(e.message()).contains("was cancelled");
+            } else {
+                assertThat(e.message()).doesNotContain("was cancelled");
+            }
+            assertThat(e.message()).contains("keeps running here");
         });
         // the destination's QEMU, whose stream broke, goes at once and the name is free there
         await().atMost(T).until(() -> !qemuOfMigRunsOn(1)
