@@ -69,15 +69,21 @@ class SlurmEvacuationIT {
         Matcher m = SUBMITTED.matcher(r.output());
         assertThat(m.find()).as(r.output()).isTrue();
         id = m.group(1);
+        // each node's Prolog writes its deployment record after its VMs' first heartbeats: wait for all three
         await().atMost(JOB).pollInterval(Duration.ofMillis(500)).until(() -> running(1, 1) && running(2, 1)
+                && Files.exists(cluster.home(1).resolve("vse/" + id + ".json"))
+                && Files.exists(cluster.home(2).resolve("vse/" + id + ".json"))
                 && Files.exists(cluster.home(3).resolve("vse/" + id + ".json")));
         assertThat(jobVms(3)).isEmpty();
         assertThat(Files.readString(cluster.home(3).resolve("vse/" + id + ".json")))
                 .contains("\"role\" : \"spare\"", "\"spares\" : [ \"hvs-n3\" ]", "\"vms\" : [ ]");
         assertThat(Files.readString(cluster.home(1).resolve("vse/" + id + ".json")))
                 .contains("\"role\" : \"compute\"", "\"spares\" : [ \"hvs-n3\" ]", "\"vms\" : [ \"j" + id + "-hvs-n1-0\" ]");
-        assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n3.log")))
-                .contains("hpcvirt prolog: job " + id + ": hvs-n3 is a spare node (ft.spares 1): no VM deployed");
+        // the Prolog logs its outcome after the daemon has written the record
+        Path prolog = cluster.dir().resolve("log/prolog-hvs-n3.log");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> assertThat(
+                Files.exists(prolog) ? Files.readString(prolog) : "")
+                .contains("hpcvirt prolog: job " + id + ": hvs-n3 is a spare node (ft.spares 1): no VM deployed"));
 
         NetnsNodes.Result list = cluster.slurm("hpcvirt", "vse", "list", "--cluster", "--as", "hvs-n1");
         assertThat(list.output()).as(list.output()).containsPattern(id + " +root +\\(spare\\) +hvs-n3");
