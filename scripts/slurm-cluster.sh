@@ -291,8 +291,9 @@ SwitchType=switch/none
 MpiDefault=none
 MailProg=/bin/true
 SchedulerType=sched/backfill
-# schedule a batch job at submission instead of up to 3 s later (the default batch_sched_delay)
-SchedulerParameters=batch_sched_delay=0
+# schedule a batch job at submission instead of up to 3 s later (the default batch_sched_delay), and a requeued
+# one within a second of its cred_expire hold instead of at the next backfill pass 30 s later (bf_interval)
+SchedulerParameters=batch_sched_delay=0,bf_interval=1
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2

@@ -24,7 +24,8 @@ import org.hpcvirt.vm.VmStatus;
  * {@code hpcvirt bench recovery}: on a real namespaced Slurm cluster ({@code scripts/slurm-cluster.sh
  * up N}, SlurmdTimeout=10), (a) a node's death (its slurmd, hpcvirt daemon and QEMU killed) to the
  * job's guest running again, restored from the job's last checkpoint set on another node, split
- * into Slurm's detection (kill → slurmctld requeues the job), Slurm's requeue and allocation
+ * into the detection (kill → slurmctld requeues the job: after hpcvirt's node watch set the node
+ * DOWN, or Slurm's own ping found it, whichever came first; the row says which), Slurm's requeue and allocation
  * (→ slurmctld starts the job again) and hpcvirt's restore (→ the guest's first heartbeat after the
  * checkpoint's, seen through the new node's daemon); (c) the cost of the time-limit checkpoint
  * (the set's pause, the set to the requeue, the requeue to the restored guest). Slurm's instants
@@ -76,7 +77,7 @@ public final class RecoveryBenchmark {
             Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\nsleep 3600\n");
             dir.resolve("job.sh").toFile().setExecutable(true);
             StringBuilder table = new StringBuilder();
-            table.append(String.format(Locale.ROOT, "%-34s %10s %12s %10s %10s%n", "case", "Slurm det.", "requeue+alloc", "restore",
+            table.append(String.format(Locale.ROOT, "%-34s %10s %12s %10s %10s%n", "case", "detection", "requeue+alloc", "restore",
                     "total"));
 
             // (c) time limit: checkpoint set shortly before the limit, requeue, restore
@@ -118,6 +119,8 @@ public final class RecoveryBenchmark {
                 table.append(String.format(Locale.ROOT, "%-34s %8.1f s %10.1f s %8.1f s %8.1f s%n",
                         "(a) node death " + round + " (" + node + "→" + to + ", " + killed + " procs)", (req - kill) / 1e3,
                         (start - req) / 1e3, (run - start) / 1e3, (run - kill) / 1e3));
+                String reason = bench.run("run", "--dir", dir.toString(), "--", "sinfo", "-h", "-N", "-n", node, "-o", "%E").strip();
+                table.append("    ").append(node).append(" DOWN: ").append(reason.isEmpty() ? "(no reason)" : reason).append('\n');
                 bench.run("run", "--dir", dir.toString(), "--", "scancel", jid);
                 log.printf("round %d: %s", round, table.substring(table.lastIndexOf("(a)")));
                 log.flush();

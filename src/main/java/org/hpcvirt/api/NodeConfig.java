@@ -42,10 +42,16 @@ import java.util.Properties;
  * @param tokens        {@code HPCVIRT_TOKENS}: the scoped tokens file the daemon accepts over TCP, or null
  * @param insecureTcp   {@code HPCVIRT_INSECURE_TCP}: {@code yes} allows plain TCP between daemons (a lab
  *                      switch: tokens then travel in clear); default {@code no}
+ * @param nodeWatch     {@code HPCVIRT_NODE_WATCH}: on a Slurm compute node, how long a watched node's hpcvirt
+ *                      daemon and slurmd must both be silent before this daemon sets it DOWN in Slurm
+ *                      (1s to 10m, default {@link #DEFAULT_NODE_WATCH}), or null for {@code off}
  */
 public record NodeConfig(Path home, Path store, String qemuBinary, String nodeName, Map<String, String> peers, int maxDiskLayers,
         String listen, Path tokenFile, String metrics, boolean debug, boolean homeFixed, String adminGroup, boolean readOthers,
-        Path tls, Path tokens, boolean insecureTcp) {
+        Path tls, Path tokens, boolean insecureTcp, java.time.Duration nodeWatch) {
+
+    /** Default of {@link #nodeWatch}. */
+    public static final java.time.Duration DEFAULT_NODE_WATCH = java.time.Duration.ofSeconds(5);
 
     /** Default of {@link #adminGroup}. */
     public static final String DEFAULT_ADMIN_GROUP = "hpcvirt-admin";
@@ -159,13 +165,29 @@ public record NodeConfig(Path home, Path store, String qemuBinary, String nodeNa
                 default -> problems.add("HPCVIRT_INSECURE_TCP: '" + insecureText + "' is not yes or no");
             }
         }
+        java.time.Duration nodeWatch = DEFAULT_NODE_WATCH;
+        String watchText = firstSet(env.get("HPCVIRT_NODE_WATCH"), null);
+        if (watchText != null) {
+            if (watchText.trim().equalsIgnoreCase("off")) {
+                nodeWatch = null;
+            } else {
+                try {
+                    nodeWatch = Durations.parse(watchText, "HPCVIRT_NODE_WATCH");
+                    if (nodeWatch.compareTo(java.time.Duration.ofSeconds(1)) < 0 || nodeWatch.compareTo(java.time.Duration.ofMinutes(10)) > 0) {
+                        problems.add("HPCVIRT_NODE_WATCH: '" + watchText + "' is outside 1s to 10m (or 'off')");
+                    }
+                } catch (HpcvirtException e) {
+                    problems.add(e.getMessage().replace("(use e.g.", "(or 'off'; use e.g."));
+                }
+            }
+        }
         if (!problems.isEmpty()) {
             throw HpcvirtException.invalid(String.join("; ", problems));
         }
         return new NodeConfig(home, store, qemu, node, peers, layers, listen == null ? null : listen.trim(),
                 tokenText == null ? null : Path.of(tokenText), metrics == null ? null : metrics.trim(), env.get("HPCVIRT_DEBUG") != null,
                 firstSet(env.get("HPCVIRT_HOME"), null) != null, adminGroup, readOthers,
-                tlsText == null ? null : Path.of(tlsText.trim()), tokensText == null ? null : Path.of(tokensText.trim()), insecureTcp);
+                tlsText == null ? null : Path.of(tlsText.trim()), tokensText == null ? null : Path.of(tokensText.trim()), insecureTcp, nodeWatch);
     }
 
     private static Path home(Map<String, String> env, Properties props) {

@@ -146,6 +146,15 @@ public final class DaemonClient implements OperationClient {
         return new DaemonClient(b, b, auth.token(), https ? auth.tls() : null, null, REQUEST_TIMEOUT);
     }
 
+    /**
+     * A client of the same daemon, with the same credentials, whose every request gives up after
+     * {@code timeout} with DAEMON_UNAVAILABLE (probing a daemon that may be gone). It shares nothing
+     * with this one; the caller closes both.
+     */
+    public DaemonClient withRequestTimeout(Duration timeout) {
+        return new DaemonClient(endpoint, base, token, tls, socket, timeout);
+    }
+
     /** Where this client sends its requests (socket path or URL), for messages. */
     public String endpoint() {
         return endpoint;

@@ -80,6 +80,8 @@ final class NodeServices implements AutoCloseable {
     private final org.hpcvirt.slurm.JobReconcile jobReconcile;
     private final String nodeName;
     private final Map<String, String> peers;
+    private final java.time.Duration nodeWatchTimeout;
+    private org.hpcvirt.slurm.NodeWatch nodeWatch;
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -107,6 +109,7 @@ final class NodeServices implements AutoCloseable {
                 tcp == null ? null : url -> remote(url, "reach other nodes"));
         this.nodeName = config.nodeName();
         this.peers = config.peers();
+        this.nodeWatchTimeout = config.nodeWatch();
         this.jobCheckpoints = new org.hpcvirt.slurm.JobCheckpoints(new org.hpcvirt.slurm.CheckpointSets(checkpoints.store()),
                 this::nodeClient, line -> System.err.println(line));
         this.jobTimers = new org.hpcvirt.slurm.JobTimers(layout.home().resolve("vse"), config.nodeName(),
@@ -165,6 +168,33 @@ final class NodeServices implements AutoCloseable {
         ft.watchRunning();
         jobTimers.start();
         jobReconcile.start();
+        startNodeWatch();
+    }
+
+    /**
+     * On a Slurm compute node (a cluster node configuration names this node), watches the next
+     * nodes of the ring and sets a dead one DOWN in Slurm, and fences this node's job VMs when it
+     * is cut off ({@link org.hpcvirt.slurm.NodeWatch}); {@code HPCVIRT_NODE_WATCH=off} turns both off.
+     */
+    private synchronized void startNodeWatch() {
+        if (nodeName == null || nodeWatchTimeout == null || nodeWatch != null) {
+            return;
+        }
+        java.util.Optional<org.hpcvirt.slurm.ClusterNodes> cluster;
+        try {
+            cluster = org.hpcvirt.slurm.ClusterNodes.ifConfigured();
+        } catch (HpcvirtException e) {
+            System.err.println("hpcvirt: node watch off: " + e.getMessage());
+            return;
+        }
+        if (cluster.isEmpty() || !cluster.get().nodes().containsKey(nodeName)) {
+            return;
+        }
+        org.hpcvirt.slurm.SlurmCommands slurm = org.hpcvirt.slurm.SlurmCommands.REAL;
+        nodeWatch = new org.hpcvirt.slurm.NodeWatch(nodeName, List.copyOf(cluster.get().nodes().keySet()), nodeWatchTimeout,
+                new org.hpcvirt.slurm.NodeWatch.NetworkProbe(cluster.get(), nodeName, slurm), slurm,
+                line -> System.err.println(line), System::nanoTime, jobReconcile);
+        nodeWatch.start();
     }
 
     /** Checkpoint sets a job keeps (the newest verified one always). */
@@ -406,6 +436,11 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (nodeWatch != null) {
+                nodeWatch.close();
+            }
+        }
         jobReconcile.close();
         jobTimers.close();
         enclaves.close();

@@ -36,10 +36,24 @@ public record ClusterNodes(String tls, Map<String, String> nodes) {
         nodes = nodes == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(nodes));
     }
 
+    /**
+     * The configuration in force, or empty when this host has none (not a Slurm compute node of
+     * hpcvirt's).
+     *
+     * @throws HpcvirtException INVALID_INPUT if there is one and it is malformed
+     */
+    public static java.util.Optional<ClusterNodes> ifConfigured() {
+        return Files.isRegularFile(file()) ? java.util.Optional.of(inForce()) : java.util.Optional.empty();
+    }
+
+    private static Path file() {
+        String env = System.getenv(ENV);
+        return env != null && !env.isBlank() ? Path.of(env) : DEFAULT;
+    }
+
     /** Reads the configuration in force ({@value #ENV}, else {@link #DEFAULT}). */
     public static ClusterNodes inForce() {
-        String env = System.getenv(ENV);
-        Path file = env != null && !env.isBlank() ? Path.of(env) : DEFAULT;
+        Path file = file();
         if (!Files.isRegularFile(file)) {
             throw HpcvirtException.notFound("the cluster's node configuration " + file + " (set " + ENV
                     + " or write it; 'hpcvirt slurm config' shows its form)");

@@ -27,7 +27,7 @@ import org.hpcvirt.vm.VmStatus;
  * is unreachable) nothing is destroyed and the next round asks again. Thread-safe: rounds run on
  * one scheduler thread; {@link #close} stops it.
  */
-public final class JobReconcile implements AutoCloseable {
+public final class JobReconcile implements AutoCloseable, NodeWatch.Fence {
     /** How often a round runs. */
     public static final Duration EVERY = Duration.ofSeconds(10);
 
@@ -38,6 +38,8 @@ public final class JobReconcile implements AutoCloseable {
     private final Consumer<String> log;
     private ScheduledExecutorService scheduler;
     private boolean controllerLost;
+    /** VMs this node paused while cut off ({@link #fence}), in order. */
+    private final List<String> fenced = new ArrayList<>();
 
     /**
      * @param records the deployment records ({@code $HPCVIRT_HOME/vse})
@@ -69,8 +71,64 @@ public final class JobReconcile implements AutoCloseable {
         }, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Pauses the running VMs the Prolog deployed here (those with a deployment record): this node
+     * is cut off and about to be set DOWN ({@link NodeWatch}). Returns the VMs paused.
+     */
+    @Override
+    public synchronized List<String> fence(String why) {
+        List<String> paused = new ArrayList<>();
+        for (VmStatus s : daemon.execute(new Operation.ListVms(), VmStatus[].class)) {
+            String job = SlurmJob.jobOf(s.name());
+            if (job == null || !Files.exists(records.resolve(job + ".json")) || s.state() != org.hpcvirt.api.VmState.RUNNING) {
+                continue;
+            }
+            try {
+                daemon.execute(new Operation.Pause(s.name()), VmStatus.class);
+                paused.add(s.name());
+                if (!fenced.contains(s.name())) {
+                    fenced.add(s.name());
+                }
+            } catch (HpcvirtException e) {
+                log.accept("hpcvirt: cannot pause " + s.name() + " (" + why + "): " + HpcvirtException.chain(e));
+            }
+        }
+        return paused;
+    }
+
+    /**
+     * After a fence: a round (the VMs of jobs Slurm no longer runs here go), then the fenced VMs that
+     * are left are resumed. False, with nothing done, while squeue cannot reach the controller.
+     */
+    @Override
+    public synchronized boolean unfence() {
+        round();
+        if (controllerLost) {
+            return false;
+        }
+        List<String> resumed = new ArrayList<>();
+        for (String vm : fenced) {
+            try {
+                VmStatus s = daemon.execute(new Operation.Status(vm), VmStatus.class);
+                if (s.state() == org.hpcvirt.api.VmState.PAUSED) {
+                    daemon.execute(new Operation.Resume(vm), VmStatus.class);
+                    resumed.add(vm);
+                }
+            } catch (HpcvirtException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    log.accept("hpcvirt: cannot resume " + vm + " after the fence: " + HpcvirtException.chain(e));
+                }
+            }
+        }
+        fenced.clear();
+        if (!resumed.isEmpty()) {
+            log.accept("hpcvirt: resumed " + String.join(", ", resumed) + ": Slurm still runs their jobs on " + node);
+        }
+        return true;
+    }
+
     /** One round: returns the VMs destroyed. */
-    public List<String> round() {
+    public synchronized List<String> round() {
         List<String> candidates = new ArrayList<>();
         for (VmStatus s : daemon.execute(new Operation.ListVms(), VmStatus[].class)) {
             String job = SlurmJob.jobOf(s.name());

@@ -33,6 +33,7 @@ class NodeConfigTest {
         assertThat(c.nodeName()).isNotBlank();
         assertThat(c.tls()).isNull();
         assertThat(c.insecureTcp()).as("plain TCP is off unless switched on").isFalse();
+        assertThat(c.nodeWatch()).isEqualTo(NodeConfig.DEFAULT_NODE_WATCH);
     }
 
     @Test
@@ -49,7 +50,8 @@ class NodeConfigTest {
                 Map.entry("HPCVIRT_DEBUG", "1"),
                 Map.entry("HPCVIRT_TLS", "/etc/hv/nodes/n1"),
                 Map.entry("HPCVIRT_TOKENS", "/etc/hv/tokens"),
-                Map.entry("HPCVIRT_INSECURE_TCP", "yes")), props());
+                Map.entry("HPCVIRT_INSECURE_TCP", "yes"),
+                Map.entry("HPCVIRT_NODE_WATCH", "8s")), props());
         assertThat(c.home()).isEqualTo(Path.of("/tmp/hv"));
         assertThat(c.homeFixed()).isTrue();
         assertThat(c.store()).isEqualTo(Path.of("/shared/ck"));
@@ -64,6 +66,8 @@ class NodeConfigTest {
         assertThat(c.tls()).isEqualTo(Path.of("/etc/hv/nodes/n1"));
         assertThat(c.tokens()).isEqualTo(Path.of("/etc/hv/tokens"));
         assertThat(c.insecureTcp()).isTrue();
+        assertThat(c.nodeWatch()).isEqualTo(java.time.Duration.ofSeconds(8));
+        assertThat(NodeConfig.from(Map.of("HPCVIRT_NODE_WATCH", "OFF"), props()).nodeWatch()).as("off").isNull();
     }
 
     @Test
@@ -83,5 +87,9 @@ class NodeConfigTest {
                 .hasMessageContaining("HPCVIRT_PEERS: 'n2=ftp://x:1' is not NAME=https://HOST:PORT")
                 .hasMessageContaining("HPCVIRT_INSECURE_TCP: 'maybe' is not yes or no")
                 .hasMessageContaining("HPCVIRT_NODE");
+        assertThatThrownBy(() -> NodeConfig.from(Map.of("HPCVIRT_NODE_WATCH", "5"), props()))
+                .hasMessage("HPCVIRT_NODE_WATCH: '5' is not a duration (or 'off'; use e.g. 500ms, 90s, 10m, 24h, 7d, 125y)");
+        assertThatThrownBy(() -> NodeConfig.from(Map.of("HPCVIRT_NODE_WATCH", "500ms"), props()))
+                .hasMessage("HPCVIRT_NODE_WATCH: '500ms' is outside 1s to 10m (or 'off')");
     }
 }

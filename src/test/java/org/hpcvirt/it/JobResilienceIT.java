@@ -142,6 +142,12 @@ class JobResilienceIT {
                 .until(() -> cluster.slurm("sinfo", "-h", "-n", SlurmCluster.node(node), "-o", "%T").output().strip().startsWith("down"));
         System.out.printf("node death -> requeue seen %.1f s, -> guest running on hvs-n%d %.1f s%n", (requeued - t0) / 1e9, again,
                 (running - t0) / 1e9);
+        // the other nodes' daemons noticed first: their node watch set it DOWN, before slurmctld's own ping would have
+        String reason = cluster.slurm("sinfo", "-h", "-N", "-n", SlurmCluster.node(node), "-o", "%E").output().strip();
+        assertThat(reason).matches("hpcvirt node watch: hpcvirt daemon and slurmd of hvs-n" + node + " silent for 5s \\(seen from hvs-n[1-3]\\)");
+        String watcher = reason.substring(reason.length() - "hvs-nX)".length(), reason.length() - 1);
+        assertThat(Files.readString(cluster.dir().resolve("log/hpcvirtd-" + watcher + ".log")))
+                .contains("hpcvirt: node watch: hvs-n" + node + " set DOWN in Slurm: " + reason);
         // the dead node is down in Slurm, and no VM of the job is left anywhere but on its new node
         assertSlurmAndHpcvirtAgree(again);
         cluster.slurm("scancel", id);
