@@ -122,6 +122,13 @@ public final class SlurmCommand implements Runnable {
             out.println("# /etc/hpcvirt/vse-policy.yaml: the administrator's constraints (docs/vse.md);");
             out.println("# /etc/hpcvirt/slurm.yaml: each node's daemon URL and TLS material, for 'hpcvirt job exec' (docs/slurm.md)");
             out.println("# and for the tunnels of network: private (the Prolog reads the nodes' addresses from it)");
+            out.println("# and for the node watch: each daemon probes the next two nodes and sets a silent one DOWN (HPCVIRT_NODE_WATCH)");
+            out.println();
+            out.println("# slurm.conf, for jobs that come back restored after a node failure or a time-limit requeue:");
+            out.println("# requeue batch jobs of failed nodes (or sbatch --requeue per job)");
+            out.println("JobRequeue=1");
+            out.println("# a requeued job waits cred_expire before it starts again (default 120 s; it must cover the Prolog): AuthInfo=...,cred_expire=10");
+            out.println("# and then for the backfill scheduler's next pass (default every 30 s): SchedulerParameters=...,bf_interval=1");
             out.flush();
         }
     }

@@ -100,6 +100,8 @@ public final class DaemonClient implements OperationClient {
                 c = new HttpClient();
             }
             c.setIdleTimeout(0);
+            // a short request timeout (a probe) bounds the connection too
+            c.setConnectTimeout(Math.min(requestTimeout.toMillis(), 15_000));
             try {
                 c.start();
             } catch (Exception e) {

@@ -38,7 +38,7 @@ public final class JobReconcile implements AutoCloseable, NodeWatch.Fence {
     private final Consumer<String> log;
     private ScheduledExecutorService scheduler;
     private boolean controllerLost;
-    /** VMs this node paused while cut off ({@link #fence}), in order. */
+    /** VMs this node paused while cut off ({@link #fence}), in order; guarded by itself, never by a round (whose squeue may hang). */
     private final List<String> fenced = new ArrayList<>();
 
     /**
@@ -76,7 +76,13 @@ public final class JobReconcile implements AutoCloseable, NodeWatch.Fence {
      * is cut off and about to be set DOWN ({@link NodeWatch}). Returns the VMs paused.
      */
     @Override
-    public synchronized List<String> fence(String why) {
+    public List<String> fence(String why) {
+        synchronized (fenced) {
+            return pauseAll(why);
+        }
+    }
+
+    private List<String> pauseAll(String why) {
         List<String> paused = new ArrayList<>();
         for (VmStatus s : daemon.execute(new Operation.ListVms(), VmStatus[].class)) {
             String job = SlurmJob.jobOf(s.name());
@@ -101,11 +107,19 @@ public final class JobReconcile implements AutoCloseable, NodeWatch.Fence {
      * are left are resumed. False, with nothing done, while squeue cannot reach the controller.
      */
     @Override
-    public synchronized boolean unfence() {
-        round();
-        if (controllerLost) {
-            return false;
+    public boolean unfence() {
+        synchronized (this) {
+            round();
+            if (controllerLost) {
+                return false;
+            }
         }
+        synchronized (fenced) {
+            return resumeLeft();
+        }
+    }
+
+    private boolean resumeLeft() {
         List<String> resumed = new ArrayList<>();
         for (String vm : fenced) {
             try {

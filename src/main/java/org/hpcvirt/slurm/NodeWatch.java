@@ -52,6 +52,7 @@ public final class NodeWatch implements AutoCloseable {
     public static final Duration PROBE = Duration.ofMillis(900);
     /** How many nodes after this one each daemon watches, so that one node's death is seen by two. */
     public static final int WATCHED = 2;
+    private static final Pattern STATE = Pattern.compile("\\bState=(\\S+)");
     /** How much later than the first watcher the second one reports a node. */
     public static final Duration BACKUP = Duration.ofSeconds(2);
 
@@ -65,6 +66,13 @@ public final class NodeWatch implements AutoCloseable {
 
         /** True if Slurm's controller accepts a TCP connection; false also when this cannot be told. */
         boolean controllerAnswers();
+
+        /**
+         * Learns what the probes need of {@code nodes} while the controller can still be asked (the
+         * addresses of their slurmd and of the controller); runs once, before the first probe.
+         */
+        default void prepare(List<String> nodes) {
+        }
     }
 
     /** What a cut-off node does with its job VMs; {@link JobReconcile} is the real one. */
@@ -83,8 +91,11 @@ public final class NodeWatch implements AutoCloseable {
     private final List<String> watched;
     private final List<String> watchers;
     private final Fence fence;
+    private final Object selfLock = new Object();
     private long isolatedSince = -1;
     private boolean fenced;
+    /** Nanos of this node's last look at itself without any contact: others' silence counts only after it. */
+    private volatile long lastIsolated = Long.MIN_VALUE;
     private final Duration timeout;
     private final Probe probe;
     private final SlurmCommands slurm;
@@ -101,7 +112,7 @@ public final class NodeWatch implements AutoCloseable {
      * @param nodes   every compute node's name (the cluster's node configuration)
      * @param timeout how long both services of a node must be silent
      * @param probe   how a node is probed (not closed here unless it is {@link AutoCloseable})
-     * @param slurm   runs sinfo and scontrol
+     * @param slurm   runs scontrol
      * @param log     a line per node reported, per failed report and per node answering again
      * @param clock   nanoseconds ({@link System#nanoTime} but in tests)
      * @param fence   what this node does with its job VMs when cut off, or null for nothing
@@ -151,32 +162,50 @@ public final class NodeWatch implements AutoCloseable {
         return timeout.dividedBy(2);
     }
 
-    /** Probes every watched node now and then every {@link #EVERY}; a no-op when it watches none. */
+    /**
+     * Learns the nodes' addresses ({@link Probe#prepare}), then probes every watched node and this
+     * node's own contact every {@link #EVERY}, on threads of its own; returns at once. A no-op when it
+     * watches none.
+     */
     public synchronized void start() {
         if (scheduler != null || watched.isEmpty()) {
             return;
         }
-        scheduler = Executors.newScheduledThreadPool(watched.size() + 1, org.hpcvirt.api.DaemonThreads.named("node-watch"));
-        if (fence != null && !watchers.isEmpty()) {
-            scheduler.scheduleWithFixedDelay(() -> {
-                try {
-                    checkSelf();
-                } catch (RuntimeException e) {
-                    log.accept("hpcvirt: node watch: " + self + ": " + HpcvirtException.chain(e));
-                }
-            }, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        for (String n : watched) {
-            scheduler.scheduleWithFixedDelay(() -> {
-                try {
-                    check(n);
-                } catch (RuntimeException e) {
-                    log.accept("hpcvirt: node watch: " + n + ": " + HpcvirtException.chain(e));
-                }
-            }, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
-        }
+        ScheduledExecutorService s = Executors.newScheduledThreadPool(watched.size() + 1,
+                org.hpcvirt.api.DaemonThreads.named("node-watch"));
+        scheduler = s;
+        s.execute(() -> {
+            try {
+                probe.prepare(java.util.stream.Stream.concat(watched.stream(), watchers.stream()).distinct().toList());
+            } catch (RuntimeException e) {
+                log.accept("hpcvirt: node watch: cannot learn the nodes' addresses yet (asked again when needed): "
+                        + HpcvirtException.chain(e));
+            }
+            if (!watchers.isEmpty()) {
+                repeat(s, () -> checkSelf(), self);
+            }
+            for (String n : watched) {
+                repeat(s, () -> check(n), n);
+            }
+        });
         log.accept("hpcvirt: node watch: " + self + " watches " + String.join(", ", watched) + " (DOWN in Slurm after "
-                + Durations.format(timeout) + " with neither its hpcvirt daemon nor its slurmd answering)");
+                + Durations.format(timeout) + " with neither its hpcvirt daemon nor its slurmd answering)"
+                + (fence != null && !watchers.isEmpty() ? "; it fences its job VMs after " + Durations.format(fenceAfter())
+                        + " without " + String.join(", ", watchers) + " or the controller" : ""));
+    }
+
+    private void repeat(ScheduledExecutorService s, Runnable task, String what) {
+        try {
+            s.scheduleWithFixedDelay(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    log.accept("hpcvirt: node watch: " + what + ": " + HpcvirtException.chain(e));
+                }
+            }, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // closed meanwhile
+        }
     }
 
     /**
@@ -192,25 +221,32 @@ public final class NodeWatch implements AutoCloseable {
             }
             return false;
         }
-        long since = silentSince.computeIfAbsent(node, k -> now);
+        // while this node itself is or was just cut off, the others' silence says nothing about them
+        long since = Math.max(silentSince.computeIfAbsent(node, k -> now), lastIsolated);
+        if (lastIsolated != Long.MIN_VALUE && now - lastIsolated < timeout.toNanos()) {
+            return false;
+        }
         Long last = reported.get(node);
         // the node's first watcher after the timeout, its second one BACKUP later; each again every timeout
         long wait = last != null ? timeout.toNanos() : timeout.toNanos() + watched.indexOf(node) * BACKUP.toNanos();
         if (now - (last != null ? last : since) < wait) {
             return false;
         }
-        SlurmCommands.Result state = slurm.run(List.of("sinfo", "-h", "-N", "-n", node, "-o", "%T"));
-        if (state.exitCode() != 0) {
+        // scontrol's State= (e.g. DOWN+COMPLETING, MIXED+NOT_RESPONDING): sinfo's %T says "mixed" for a DOWN node still completing a job
+        SlurmCommands.Result show = slurm.run(List.of("scontrol", "-o", "show", "node", node));
+        Matcher st = STATE.matcher(show.output());
+        if (show.exitCode() != 0 || !st.find()) {
             log.accept("hpcvirt: node watch: " + node + " silent for " + Durations.format(Duration.ofNanos(now - since))
-                    + ", but Slurm cannot be asked about it: " + state.output().strip());
+                    + ", but Slurm cannot be asked about it: " + show.output().strip());
             return false;
         }
-        if (state.output().strip().startsWith("down")) {
+        String state = st.group(1);
+        if (state.startsWith("DOWN")) {
             reported.put(node, now);
             return false;
         }
         if (last != null) {
-            log.accept("hpcvirt: node watch: Slurm has " + node + " " + state.output().strip() + " again, but it is still silent");
+            log.accept("hpcvirt: node watch: Slurm has " + node + " " + state + " again, but it is still silent");
         }
         String reason = "hpcvirt node watch: hpcvirt daemon and slurmd of " + node + " silent for " + Durations.format(timeout)
                 + " (seen from " + self + ")";
@@ -226,15 +262,28 @@ public final class NodeWatch implements AutoCloseable {
 
     /**
      * One look at this node's own contact: fences its job VMs after {@link #fenceAfter} without any
-     * watcher or the controller answering, unfences once Slurm can be asked again. Returns whether
-     * this node is fenced afterwards.
+     * watcher or the controller answering, unfences once Slurm can be asked again. While it has no
+     * contact, and for {@code timeout} after, it reports no other node: their silence may be its own.
+     * Returns whether this node is fenced afterwards.
      */
-    public synchronized boolean checkSelf() {
-        if (fence == null || watchers.isEmpty()) {
+    public boolean checkSelf() {
+        synchronized (selfLock) {
+            return lookAtSelf();
+        }
+    }
+
+    private boolean lookAtSelf() {
+        if (watchers.isEmpty()) {
             return false;
         }
         long now = clock.getAsLong();
         boolean contact = probe.controllerAnswers() || watchers.stream().anyMatch(probe::daemonAnswers);
+        if (!contact) {
+            lastIsolated = clock.getAsLong();
+        }
+        if (fence == null) {
+            return false;
+        }
         if (contact) {
             isolatedSince = -1;
             if (fenced && fence.unfence()) {
@@ -322,20 +371,33 @@ public final class NodeWatch implements AutoCloseable {
         }
 
         @Override
+        public void prepare(List<String> nodes) {
+            controllerAddress();
+            for (String n : nodes) {
+                slurmds.computeIfAbsent(n, this::slurmdAddress);
+            }
+        }
+
+        @Override
         public boolean controllerAnswers() {
+            InetSocketAddress a = controllerAddress();
+            return a != null && connects(a);
+        }
+
+        private InetSocketAddress controllerAddress() {
             InetSocketAddress a = controller;
             if (a == null) {
                 SlurmCommands.Result c = slurm.run(List.of("scontrol", "show", "config"));
                 Matcher host = CTL.matcher(c.output());
                 Matcher port = CTL_PORT.matcher(c.output());
                 if (c.exitCode() != 0 || !host.find()) {
-                    return false; // asked again next time
+                    return null; // asked again next time
                 }
                 a = new InetSocketAddress(host.group(2) != null ? host.group(2) : host.group(1),
                         port.find() ? Integer.parseInt(port.group(1)) : 6817);
                 controller = a;
             }
-            return connects(a);
+            return a;
         }
 
         private static boolean connects(InetSocketAddress a) {

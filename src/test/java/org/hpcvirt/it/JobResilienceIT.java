@@ -31,8 +31,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * a checkpoint set shortly before the time limit and requeues the job, and the next run's Prolog
  * restores the guest instead of booting it (same boot id, heartbeat sequence and memory counter
  * further on, a file written to the data disk before the checkpoint still there); a job whose node
- * dies (its slurmd, hpcvirt daemon and QEMU killed) is requeued by Slurm and comes back restored
- * from its last checkpoint set on another node.
+ * dies (its slurmd, hpcvirt daemon and QEMU killed) is set DOWN by the other nodes' node watch,
+ * requeued by Slurm and comes back restored from its last checkpoint set on another node; a node
+ * whose link is cut pauses its job VM before the job runs again elsewhere and destroys it when it is
+ * back in touch.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class JobResilienceIT {
@@ -163,6 +165,65 @@ class JobResilienceIT {
 
     private static Path policyFile() {
         return cluster.dir().resolve("etc/vse-policy.yaml");
+    }
+
+    @Test
+    @Order(3)
+    void aNodeCutOffPausesItsVmsBeforeTheJobRunsElsewhereAndDestroysThemWhenItComesBack() throws Exception {
+        // one node is dead since the test before: the job runs on one of the other two and moves to the last
+        Path vse = Files.writeString(cluster.dir().resolve("cut.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
+        Path script = Files.writeString(cluster.dir().resolve("cut.sh"), "#!/bin/sh\nsleep 600\n");
+        String id = cluster.sbatch("--vse=" + vse, "-N1", "--requeue", "-o", "/dev/null", script.toString());
+        int node = awaitRunningVm(id, -1);
+        String vm = "j" + id + "-hvs-n" + node + "-0";
+        int other = java.util.stream.IntStream.rangeClosed(1, 3).filter(i -> i != node && daemonAnswers(i)).findFirst().orElseThrow();
+        NetnsNodes.Result ck = cluster.slurm("hpcvirt", "slurm", "checkpoint", id, "--as", SlurmCluster.node(other));
+        assertThat(ck.exitCode()).as(ck.output()).isZero();
+        CheckpointSet set = Json.mapper().readValue(cluster.store().resolve("jobs/" + id + "/set-1.json").toFile(), CheckpointSet.class);
+        long seq = new CheckpointStore(cluster.store()).get(set.members().get(0).checkpoint()).heartbeatSeq();
+
+        NetnsNodes.Result cut = cluster.onNode(node, "ip", "link", "set", "eth0", "down");
+        assertThat(cut.exitCode()).as(cut.output()).isZero();
+        try {
+            // the node's own daemon (its Unix socket still answers) pauses the VM: it reaches neither its watchers nor the controller
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> cluster.client(node).status(vm).state() == VmState.PAUSED);
+            long fenced = System.nanoTime();
+            int again = awaitRunningVm(id, node);
+            assertThat(again).isEqualTo(other);
+            assertThat(cluster.client(node).status(vm).state()).as("the cut-off copy while the job runs restored on hvs-n" + again)
+                    .isEqualTo(VmState.PAUSED);
+            try (DaemonClient c = cluster.client(again)) {
+                assertThat(c.status("j" + id + "-hvs-n" + again + "-0").lastHeartbeatSeq()).isGreaterThan(seq);
+            }
+            System.out.printf("cut off: VM paused before the job ran again elsewhere (%.1f s before its restored copy answered)%n",
+                    (System.nanoTime() - fenced) / 1e9);
+            assertThat(Files.readString(cluster.dir().resolve("log/hpcvirtd-hvs-n" + node + ".log")))
+                    .containsPattern("hpcvirt: node watch: fenced: hvs-n" + node + " reached neither hvs-n[1-3] nor hvs-n[1-3] nor the"
+                            + " controller for 2.5s \\(they will set it DOWN and Slurm will run its jobs elsewhere\\); paused " + vm);
+            String reason = cluster.slurm("sinfo", "-h", "-N", "-n", SlurmCluster.node(node), "-o", "%E").output().strip();
+            assertThat(reason).startsWith("hpcvirt node watch: hpcvirt daemon and slurmd of hvs-n" + node + " silent for 5s");
+        } finally {
+            cluster.onNode(node, "ip", "link", "set", "eth0", "up");
+        }
+        // back in touch: the paused copy of a job that now runs elsewhere is destroyed, never resumed
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                .until(() -> cluster.client(node).list().stream().noneMatch(v -> v.name().equals(vm)));
+        awaitLog("log/hpcvirtd-hvs-n" + node + ".log", "hpcvirt: destroyed " + vm + ": Slurm no longer runs job " + id);
+        awaitLog("log/hpcvirtd-hvs-n" + node + ".log", "hpcvirt: node watch: hvs-n" + node + " reaches the controller again: fence lifted");
+        assertThat(Files.readString(cluster.dir().resolve("log/hpcvirtd-hvs-n" + node + ".log"))).doesNotContain("hpcvirt: resumed " + vm);
+        assertSlurmAndHpcvirtAgree(other);
+        cluster.slurm("scancel", id);
+        assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
+    }
+
+    private static boolean daemonAnswers(int i) {
+        try (DaemonClient c = cluster.client(i)) {
+            c.node();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** Slurm's restart count of the job ({@code Restarts=} of scontrol show job). */

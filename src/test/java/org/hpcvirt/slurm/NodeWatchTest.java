@@ -16,7 +16,7 @@ class NodeWatchTest {
     private final Set<String> slurmdsUp = new HashSet<>(Set.of("n1", "n2", "n3"));
     private final List<List<String>> commands = new ArrayList<>();
     private final List<String> log = new ArrayList<>();
-    private String sinfoState = "allocated";
+    private String slurmState = "ALLOCATED";
     private SlurmCommands.Result update = new SlurmCommands.Result(0, "");
 
     private final NodeWatch.Probe probe = new NodeWatch.Probe() {
@@ -54,7 +54,8 @@ class NodeWatchTest {
 
     private final SlurmCommands slurm = argv -> {
         commands.add(argv);
-        return argv.get(0).equals("sinfo") ? new SlurmCommands.Result(0, sinfoState + "\n") : update;
+        return argv.get(1).equals("-o") ? new SlurmCommands.Result(0, "NodeName=" + argv.get(4) + " Arch=x86_64 CoresPerSocket=1 CPUAlloc=1"
+                + " State=" + slurmState + " ThreadsPerCore=1\n") : update;
     };
 
     private NodeWatch watch() {
@@ -66,7 +67,7 @@ class NodeWatchTest {
     }
 
     private List<List<String>> updates() {
-        return commands.stream().filter(c -> c.get(0).equals("scontrol")).toList();
+        return commands.stream().filter(c -> c.get(1).equals("update")).toList();
     }
 
     @Test
@@ -99,17 +100,17 @@ class NodeWatchTest {
                 "Reason=hpcvirt node watch: hpcvirt daemon and slurmd of n2 silent for 5s (seen from n1)"));
         assertThat(log).contains("hpcvirt: node watch: n2 set DOWN in Slurm: hpcvirt node watch: hpcvirt daemon and slurmd of n2"
                 + " silent for 5s (seen from n1)");
-        sinfoState = "down*";
+        slurmState = "DOWN+COMPLETING";
         after(10);
         assertThat(w.check("n2")).as("reported once while Slurm has it down").isFalse();
         assertThat(updates()).hasSize(1);
         // Slurm returned it to service while it is still silent: set DOWN again
-        sinfoState = "idle";
+        slurmState = "IDLE+NOT_RESPONDING";
         after(5);
         assertThat(w.check("n2")).isTrue();
-        assertThat(log).contains("hpcvirt: node watch: Slurm has n2 idle again, but it is still silent");
+        assertThat(log).contains("hpcvirt: node watch: Slurm has n2 IDLE+NOT_RESPONDING again, but it is still silent");
         assertThat(updates()).hasSize(2);
-        sinfoState = "allocated";
+        slurmState = "ALLOCATED";
 
         // it comes back, then falls silent again: a new silence, a new report
         daemonsUp.add("n2");
@@ -178,7 +179,7 @@ class NodeWatchTest {
         slurmdsUp.remove("n2");
         w.check("n2");
         after(6);
-        sinfoState = "down*";
+        slurmState = "DOWN+COMPLETING";
         assertThat(w.check("n2")).isFalse();
         after(1);
         assertThat(w.check("n2")).isFalse();
@@ -188,7 +189,7 @@ class NodeWatchTest {
         NodeWatch other = watch();
         daemonsUp.remove("n3");
         slurmdsUp.remove("n3");
-        sinfoState = "mixed";
+        slurmState = "MIXED";
         update = new SlurmCommands.Result(1, "slurm_update error: Unable to contact slurm controller (connect failure)");
         other.check("n3");
         after(7);
@@ -251,5 +252,27 @@ class NodeWatchTest {
             after(1);
         }
         assertThat(fenceCalls).isEmpty();
+    }
+
+    @Test
+    void aNodeThatIsItselfCutOffReportsNobodyUntilItHasSeenThemSilentForTheTimeoutWithContactOfItsOwn() {
+        NodeWatch w = watch();
+        daemonsUp.clear();
+        slurmdsUp.clear();
+        controllerUp = false;
+        for (int i = 0; i < 20; i++) {
+            w.checkSelf();
+            w.check("n2");
+            after(1);
+        }
+        controllerUp = true; // the link is back; n2 still looks silent for a moment (ARP, a slow answer)
+        w.checkSelf();
+        after(1);
+        assertThat(w.check("n2")).as("20 s of silence seen while cut off count for nothing").isFalse();
+        after(2);
+        assertThat(w.check("n2")).isFalse();
+        assertThat(updates()).isEmpty();
+        after(1);
+        assertThat(w.check("n2")).as("5 s of silence since its last look at itself without contact").isTrue();
     }
 }
