@@ -365,9 +365,15 @@ start_daemons() {
 write_hpcvirt_config() {
     local cp=$1 i images
     mkdir -p "$dir/bin"
+    # the start-up archive bin/hpcvirt builds (class-data sharing, ~0.2 s less per command), when it is
+    # there and newer than the jar; the JVM ignores one that does not match
+    local share=""
+    if [ "$cp" = "$repo/target/hpcvirt.jar" ] && [ "$repo/target/hpcvirt.jsa" -nt "$cp" ]; then
+        share="-XX:SharedArchiveFile=$repo/target/hpcvirt.jsa"
+    fi
     cat > "$dir/bin/hpcvirt" <<EOF
 #!/bin/sh
-exec $java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp $cp org.hpcvirt.cli.Main "\$@"
+exec $java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 $share -cp $cp org.hpcvirt.cli.Main "\$@"
 EOF
     chmod 0755 "$dir/bin/hpcvirt"
     install -m 0755 "$repo/slurm/hpcvirt-hook" "$dir/bin/hpcvirt-hook"

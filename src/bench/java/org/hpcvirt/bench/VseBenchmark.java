@@ -109,10 +109,12 @@ public final class VseBenchmark {
             record(report, SNAPSHOT, submitAndWait("snapshot-" + r, vse, inVms, true));
             double boot = vmBoot(r);
             report.addVmBoot(boot);
-            double both = parallelBoot(r);
+            double both = parallelBoot(r, false);
             report.addParallelBoot(nodes, both);
-            log.printf("round %d/%d: bare %.2f s, cold %.2f s, snapshot %.2f s to the script's 1st line; one VM boot %.2f s, %d at once %.2f s%n",
-                    r, runs, last(report, BARE), last(report, COLD), last(report, SNAPSHOT), boot, nodes, both);
+            double pinned = parallelBoot(r, true);
+            report.addPinnedParallelBoot(nodes, pinned);
+            log.printf("round %d/%d: bare %.2f s, cold %.2f s, snapshot %.2f s to the script's 1st line; one VM boot %.2f s, %d at once %.2f s"
+                    + " (pinned %.2f s)%n", r, runs, last(report, BARE), last(report, COLD), last(report, SNAPSHOT), boot, nodes, both, pinned);
             log.flush();
         }
         return report;
@@ -197,15 +199,22 @@ public final class VseBenchmark {
         }
     }
 
-    /** One VM of the jobs' shape on every node at once, as a job's Prologs start them: start requests to the last first heartbeat, s. */
-    private double parallelBoot(int round) {
+    /**
+     * One VM of the jobs' shape on every node at once, as a job's Prologs start them, and if
+     * {@code pinned} each pinned to the host core of its node's CPU 0 (the test cluster's
+     * {@code HPCVIRT_CPU_MAP} rotates the host's cores by node: node i's CPU 0 is core i-1): start
+     * requests to the last first heartbeat, s.
+     */
+    private double parallelBoot(int round, boolean pinned) {
         List<DaemonClient> clients = new ArrayList<>();
-        String name = "bench-both-" + round;
+        String name = (pinned ? "bench-pinned-" : "bench-both-") + round;
+        int cores = Runtime.getRuntime().availableProcessors();
         try {
             for (int i = 1; i <= nodes; i++) {
                 DaemonClient c = new DaemonClient(dir.resolve("hvs-n" + i + "/hpcvirtd.sock"));
                 clients.add(c);
-                c.define("name: " + name + "\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: default\n", "bench-vse", null);
+                c.define("name: " + name + "\nbackend: qemu\ncpus: 1\nmemory: 128M\nimage: default\n"
+                        + (pinned ? "pinning: [" + (i - 1) % cores + "]\n" : ""), "bench-vse", null);
             }
             long t0 = System.nanoTime();
             List<java.util.concurrent.CompletableFuture<Void>> starts = clients.stream()

@@ -35,6 +35,7 @@ public final class VseReport {
     private final Map<String, List<Sample>> variants = new LinkedHashMap<>();
     private final List<Double> vmBootS = new ArrayList<>();
     private final List<Double> parallelBootS = new ArrayList<>();
+    private final List<Double> pinnedBootS = new ArrayList<>();
     private int parallelVms;
 
     /**
@@ -80,6 +81,15 @@ public final class VseReport {
         parallelBootS.add(seconds);
     }
 
+    /**
+     * Adds {@code vms} VM boots at once, one per node, each pinned to the host core its node's first
+     * CPU stands for (as the Prologs pin a one-CPU job's VM), in seconds.
+     */
+    public void addPinnedParallelBoot(int vms, double seconds) {
+        parallelVms = vms;
+        pinnedBootS.add(seconds);
+    }
+
     /** The samples of {@code variant}, in the order they were added (empty if none). */
     public List<Sample> samples(String variant) {
         return variants.getOrDefault(variant, List.of());
@@ -115,6 +125,9 @@ public final class VseReport {
         if (!parallelBootS.isEmpty()) {
             out.printf("%-22s %3d  %-28s%n", parallelVms + " VM boots at once", parallelBootS.size(), cell(parallelBootS));
         }
+        if (!pinnedBootS.isEmpty()) {
+            out.printf("%-22s %3d  %-28s%n", parallelVms + " at once, pinned", pinnedBootS.size(), cell(pinnedBootS));
+        }
         double boot = Stats.median(vmBootS);
         double budget = boot + 0.5;
         out.println();
@@ -131,6 +144,12 @@ public final class VseReport {
             double c = median(cold, false) - median(bare, false);
             out.printf("the same against %d VM boots at once (one per node, as the job's Prologs do) + 0.5 s = %.2f s: cold boot +%.2f s is %.1f× that%n",
                     parallelVms, p, c, c / p);
+        }
+        if (!pinnedBootS.isEmpty()) {
+            double p = Stats.median(pinnedBootS) + 0.5;
+            double c = median(cold, false) - median(bare, false);
+            out.printf("the same against %d VM boots at once, each pinned to its node's core as the Prologs pin them, + 0.5 s = %.2f s:"
+                    + " cold boot +%.2f s is %.1f× that%n", parallelVms, p, c, c / p);
         }
         double total = median(cold, false) / median(snapshot, false);
         double deploy = (median(cold, false) - median(bare, false)) / (median(snapshot, false) - median(bare, false));

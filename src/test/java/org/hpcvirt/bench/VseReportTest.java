@@ -90,6 +90,16 @@ class VseReportTest {
         StringWriter without = new StringWriter();
         report().print(new PrintWriter(without, true), "bare", "cold", "snap");
         assertThat(without.toString()).doesNotContain("at once");
+        assertThat(w.toString()).doesNotContain("pinned");
+
+        r.addPinnedParallelBoot(2, 7.0);
+        r.addPinnedParallelBoot(2, 8.0);
+        StringWriter pinned = new StringWriter();
+        r.print(new PrintWriter(pinned, true), "bare", "cold", "snap");
+        // (7.0 + 8.0) / 2 + 0.5 = 8.0; 12.0 / 8.0 = 1.5
+        assertThat(pinned.toString()).containsPattern("\n2 at once, pinned +2  7.50 \\(7.00-8.00\\) *\n")
+                .contains("the same against 2 VM boots at once, each pinned to its node's core as the Prologs pin them, + 0.5 s = 8.00 s:"
+                        + " cold boot +12.00 s is 1.5× that");
     }
 
     @Test
