@@ -24,8 +24,10 @@ import org.hpcvirt.vm.VmStatus;
  * restored elsewhere. Only VMs the Prolog deployed count (those with a deployment record
  * {@code $HPCVIRT_HOME/vse/<JOB>.json}); a VM is destroyed, never resumed, with its record. It runs
  * when the daemon starts and every {@link #EVERY} after; when {@code squeue} fails (the controller
- * is unreachable) nothing is destroyed and the next round asks again. Thread-safe: rounds run on
- * one scheduler thread; {@link #close} stops it.
+ * is unreachable) nothing is destroyed and the next round asks again. It is also the node's
+ * {@link NodeWatch.Fence}: a node cut off from the others pauses those VMs, and once Slurm can be
+ * asked again destroys the ones of jobs that moved and resumes the rest. Thread-safe: rounds run on
+ * one scheduler thread (and in {@link #unfence}, one at a time); {@link #close} stops it.
  */
 public final class JobReconcile implements AutoCloseable, NodeWatch.Fence {
     /** How often a round runs. */

@@ -103,6 +103,8 @@ public final class NodeWatch implements AutoCloseable {
     private final LongSupplier clock;
     /** Node → nanos of the first probe of its current silence. */
     private final Map<String, Long> silentSince = new ConcurrentHashMap<>();
+    /** Node → the last failure to report it that was logged (the same one is logged once, not every round). */
+    private final Map<String, String> failures = new ConcurrentHashMap<>();
     /** Node → nanos it was last reported (or found down) in its current silence. */
     private final Map<String, Long> reported = new ConcurrentHashMap<>();
     private ScheduledExecutorService scheduler;
@@ -216,6 +218,7 @@ public final class NodeWatch implements AutoCloseable {
         long now = clock.getAsLong();
         if (probe.daemonAnswers(node) || probe.slurmdAnswers(node)) {
             silentSince.remove(node);
+            failures.remove(node);
             if (reported.remove(node) != null) {
                 log.accept("hpcvirt: node watch: " + node + " answers again");
             }
@@ -236,8 +239,8 @@ public final class NodeWatch implements AutoCloseable {
         SlurmCommands.Result show = slurm.run(List.of("scontrol", "-o", "show", "node", node));
         Matcher st = STATE.matcher(show.output());
         if (show.exitCode() != 0 || !st.find()) {
-            log.accept("hpcvirt: node watch: " + node + " silent for " + Durations.format(Duration.ofNanos(now - since))
-                    + ", but Slurm cannot be asked about it: " + show.output().strip());
+            failure(node, "ask:" + show.output().strip(), "hpcvirt: node watch: " + node + " silent for "
+                    + Durations.format(Duration.ofNanos(now - since)) + ", but Slurm cannot be asked about it: " + show.output().strip());
             return false;
         }
         String state = st.group(1);
@@ -252,9 +255,10 @@ public final class NodeWatch implements AutoCloseable {
                 + " (seen from " + self + ")";
         SlurmCommands.Result r = slurm.run(List.of("scontrol", "update", "NodeName=" + node, "State=DOWN", "Reason=" + reason));
         if (r.exitCode() != 0) {
-            log.accept("hpcvirt: node watch: cannot set " + node + " DOWN in Slurm: " + r.output().strip());
+            failure(node, "set:" + r.output().strip(), "hpcvirt: node watch: cannot set " + node + " DOWN in Slurm: " + r.output().strip());
             return false;
         }
+        failures.remove(node);
         reported.put(node, now);
         log.accept("hpcvirt: node watch: " + node + " set DOWN in Slurm: " + reason);
         return true;
@@ -303,6 +307,12 @@ public final class NodeWatch implements AutoCloseable {
             log.accept("hpcvirt: node watch: fenced: " + why + "; paused " + (paused.isEmpty() ? "no VM" : String.join(", ", paused)));
         }
         return fenced;
+    }
+
+    private void failure(String node, String key, String line) {
+        if (!key.equals(failures.put(node, key))) {
+            log.accept(line);
+        }
     }
 
     @Override

@@ -196,6 +196,10 @@ class NodeWatchTest {
         assertThat(other.check("n3")).isFalse();
         assertThat(log).contains("hpcvirt: node watch: cannot set n3 DOWN in Slurm: slurm_update error: Unable to contact slurm"
                 + " controller (connect failure)");
+        after(1);
+        assertThat(other.check("n3")).isFalse();
+        assertThat(log.stream().filter(l -> l.startsWith("hpcvirt: node watch: cannot set n3 DOWN"))).as("logged once, not every round")
+                .hasSize(1);
         update = new SlurmCommands.Result(0, "");
         after(1);
         assertThat(other.check("n3")).as("retried in the next round").isTrue();
