@@ -41,9 +41,11 @@ import org.hpcvirt.daemon.DaemonClient;
  * (half the timeout) is about to be set DOWN by them, and Slurm will start its jobs elsewhere
  * ({@code cred_expire} after the requeue at the earliest). So it pauses its job VMs first
  * ({@link Fence#fence}); once it reaches the controller again, the VMs of jobs Slurm no longer
- * runs here are destroyed and the others resumed ({@link Fence#unfence}). A cut-off node therefore
- * never runs a job's VMs at the same time as the node the job was requeued to. Thread-safe: each watched node is probed on a
- * scheduler thread of its own; {@link #close} stops them and closes the daemon clients.
+ * runs here are destroyed and the others resumed ({@link Fence#unfence}). The fence comes at half
+ * the timeout, the job's restored copy elsewhere at the timeout plus {@code cred_expire} at the
+ * earliest, so a cut-off node's copy stands still before the other one runs (a node whose daemon
+ * is dead cannot fence). Thread-safe: each watched node, and this node's own contact, are probed
+ * on scheduler threads of their own; {@link #close} stops them and closes the probe.
  */
 public final class NodeWatch implements AutoCloseable {
     /** How often each watched node is probed. */

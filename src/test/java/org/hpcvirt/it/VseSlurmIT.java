@@ -162,10 +162,15 @@ class VseSlurmIT {
     void theTimeLimitLeavesNoVmOnEitherNode() throws IOException {
         Path vse = Files.writeString(cluster.dir().resolve("timed.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
         Path script = Files.writeString(cluster.dir().resolve("timed.sh"), "#!/bin/sh\nsleep 300\n");
-        String id = submit(vse, "-N2", "--time=0:20", "-o", "/dev/null", "--", script.toString());
+        String id = submit(vse, "-N2", "--time=1", "-o", "/dev/null", "--", script.toString());
         await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id) && running(2, id));
-        // slurmctld checks time limits every 30 s and then waits KillWait: the end comes about a minute late
+        // Slurm's time limits count in whole minutes; the administrator's shortening of a running job's end
+        // time is the same limit, reached sooner (slurmctld enforces limits at its 30-second check)
+        String end = java.time.LocalDateTime.now().plusSeconds(2).withNano(0).toString();
+        NetnsNodes.Result shortened = cluster.slurm("scontrol", "update", "JobId=" + id, "EndTime=" + end);
+        assertThat(shortened.exitCode()).as(shortened.output()).isZero();
         assertThat(cluster.awaitEnd(id, Duration.ofSeconds(180))).isEqualTo("TIMEOUT");
+        assertThat(Files.readString(cluster.dir().resolve("log/slurmctld.log"))).contains("Time limit exhausted for JobId=" + id);
         for (int i = 1; i <= 2; i++) {
             assertThat(jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i) + " after the time limit").isEmpty();
         }
