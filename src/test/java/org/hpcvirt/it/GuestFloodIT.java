@@ -27,7 +27,7 @@ class GuestFloodIT {
             + " && p=/dev/$(basename $d); done; "
             + "kill $(pidof hpcvirt-agent); exec 3>$p; "
             + "head -c 30000000 /dev/urandom >&3; "
-            + "awk 'BEGIN { for (i = 1; i <= 1000000; i++) print \"HB seq=\" i \" up=1 load=0.00 counter=1 mem=ok\" }' >&3; "
+            + "awk 'BEGIN { for (i = 1; i <= 300000; i++) print \"HB seq=\" i \" up=1 load=0.00 counter=1 mem=ok\" }' >&3; "
             + "echo done > /tmp/flood-done";
     private static TestNode node;
 
