@@ -285,11 +285,22 @@ public sealed interface Operation {
             @Doc("seed of random choices (addresses, bits)") Long seed) implements VmOperation {
     }
 
-    /** A predicted failure of a node, for the proactive and hybrid policies. Allowed always. */
+    /**
+     * A predicted failure of a node, for the proactive and hybrid policies; on a Slurm compute node
+     * (one in the cluster's node configuration) a trusted one about a node of that cluster also
+     * drains it in Slurm and moves its job VMs, as {@code hpcvirt slurm predict} does. Administrators
+     * and nodes only.
+     */
     record Predict(@Required @Doc("the node predicted to fail") String node,
             @Required @Doc("seconds until the failure") @Range(min = 0, max = 31_536_000) Double inSeconds,
-            @Doc("probability the prediction is right") @Default("1.0") @Range(min = 0, max = 1) Double confidence)
+            @Doc("probability the prediction is right") @Default("1.0") @Range(min = 0, max = 1) Double confidence,
+            @Doc("on a Slurm compute node: also drain the node in Slurm and move its job VMs (false: only this node's "
+                    + "fault-tolerance executor)") @Default("true") Boolean slurm)
             implements Operation {
+        /** A prediction for the fault-tolerance executor and, on a Slurm compute node, for Slurm. */
+        public Predict(String node, Double inSeconds, Double confidence) {
+            this(node, inSeconds, confidence, null);
+        }
     }
 
     /**

@@ -427,6 +427,15 @@ public final class DaemonClient implements OperationClient {
         execute(new Operation.Predict(node, in.toMillis() / 1000.0, confidence), JsonNode.class);
     }
 
+    /**
+     * A predicted failure for this daemon's fault-tolerance executor; {@code slurm} false keeps a Slurm
+     * compute node's daemon from also draining the node and moving its job VMs (the caller does that).
+     * Returns the daemon's answer ({@code accepted}, and {@code slurm} with what it does there).
+     */
+    public JsonNode predict(String node, Duration in, double confidence, boolean slurm) {
+        return execute(new Operation.Predict(node, in.toMillis() / 1000.0, confidence, slurm), JsonNode.class);
+    }
+
     /** The deployment records of the Slurm jobs with a VSE on the node ({@code $HPCVIRT_HOME/vse/JOB.json}). */
     public List<Map<String, Object>> jobRecords() {
         return execute(new Operation.ListJobRecords(), JSON.getTypeFactory().constructCollectionType(List.class,

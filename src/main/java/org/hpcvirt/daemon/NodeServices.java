@@ -82,6 +82,9 @@ final class NodeServices implements AutoCloseable {
     private final Map<String, String> peers;
     private final java.time.Duration nodeWatchTimeout;
     private org.hpcvirt.slurm.NodeWatch nodeWatch;
+    /** Runs the Slurm evacuations that predictions start, one at a time. */
+    private final java.util.concurrent.ExecutorService evacuations =
+            java.util.concurrent.Executors.newSingleThreadExecutor(org.hpcvirt.api.DaemonThreads.named("slurm-evacuation"));
 
     /**
      * @param stopDaemon runs when a {@link Operation.StopDaemon} arrives (on a thread of its own)
@@ -169,6 +172,47 @@ final class NodeServices implements AutoCloseable {
         jobTimers.start();
         jobReconcile.start();
         startNodeWatch();
+    }
+
+    /**
+     * On a Slurm compute node (the cluster's node configuration names it), a prediction about a node
+     * of that cluster, unless it says {@code slurm: false}: a trusted one starts the evacuation
+     * {@code hpcvirt slurm predict} runs (drain, move the job VMs to a spare of their job, or
+     * checkpoint and requeue) on a thread of its own, logged here; an untrusted one is only noted.
+     * Returns what it does, or null when Slurm is not concerned.
+     */
+    private String slurmEvacuation(Operation.Predict op) {
+        if (Boolean.FALSE.equals(op.slurm()) || nodeName == null) {
+            return null;
+        }
+        java.util.Optional<org.hpcvirt.slurm.ClusterNodes> cluster;
+        try {
+            cluster = org.hpcvirt.slurm.ClusterNodes.ifConfigured();
+        } catch (HpcvirtException e) {
+            return null;
+        }
+        if (cluster.isEmpty() || !cluster.get().nodes().containsKey(nodeName) || !cluster.get().nodes().containsKey(op.node())) {
+            return null;
+        }
+        if (op.confidence() < org.hpcvirt.slurm.JobEvacuation.TRUST) {
+            return String.format(java.util.Locale.ROOT, "not trusted (below %.2f): %s not drained, nothing moved",
+                    org.hpcvirt.slurm.JobEvacuation.TRUST, op.node());
+        }
+        java.time.Duration in = java.time.Duration.ofMillis(Math.round(op.inSeconds() * 1000));
+        boolean tellNode = !op.node().equals(nodeName); // this node's executor has it already
+        evacuations.execute(() -> {
+            try (org.hpcvirt.slurm.ClusterDaemons d = org.hpcvirt.slurm.ClusterDaemons.of(cluster.get(), nodeName)) {
+                org.hpcvirt.slurm.JobEvacuation.Outcome o = new org.hpcvirt.slurm.JobEvacuation(org.hpcvirt.slurm.SlurmCommands.REAL,
+                        d, 10, tellNode).predicted(op.node(), in, op.confidence());
+                o.lines().forEach(l -> System.err.println("hpcvirt: prediction: " + l));
+                System.err.println("hpcvirt: prediction: " + op.node() + ": " + o.moves().size() + " VM(s) moved"
+                        + (o.allSafe() ? "" : "; job VMs are left on " + op.node()));
+            } catch (RuntimeException e) {
+                System.err.println("hpcvirt: prediction: evacuation of " + op.node() + " failed: " + HpcvirtException.chain(e));
+            }
+        });
+        return "evacuation of " + op.node() + " started: drained in Slurm, its job VMs moved to spares of their jobs or their jobs"
+                + " checkpointed and requeued (this daemon's log and the nodes' events say how)";
     }
 
     /**
@@ -318,7 +362,14 @@ final class NodeServices implements AutoCloseable {
                 .on(Operation.AwaitIncoming.class, (op, ctx) -> migrationDestination.await(op))
                 .on(Operation.AbortIncoming.class, (op, ctx) -> migrationDestination.abort(op))
                 .on(Operation.Inject.class, (op, ctx) -> injections.inject(op))
-                .on(Operation.Predict.class, (op, ctx) -> ft.predict(op))
+                .on(Operation.Predict.class, (op, ctx) -> {
+                    Map<String, Object> out = new LinkedHashMap<>(ft.predict(op));
+                    String slurm = slurmEvacuation(op);
+                    if (slurm != null) {
+                        out.put("slurm", slurm);
+                    }
+                    return out;
+                })
                 .on(Operation.FtStatus.class, (op, ctx) -> ft.status())
                 .on(Operation.SlurmHook.class, (op, ctx) -> org.hpcvirt.slurm.SlurmHooks.run(op, layout))
                 .on(Operation.ListJobRecords.class, (op, ctx) -> jobRecords.list())
@@ -436,6 +487,7 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
+        evacuations.shutdownNow();
         synchronized (this) {
             if (nodeWatch != null) {
                 nodeWatch.close();

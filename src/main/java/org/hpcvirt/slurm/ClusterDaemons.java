@@ -104,7 +104,8 @@ public interface ClusterDaemons extends AutoCloseable {
 
                     @Override
                     public void predict(String n, Duration in, double confidence) {
-                        c.predict(n, in, confidence);
+                        // the caller is the evacuation: the node's daemon only tells its executor
+                        c.predict(n, in, confidence, false);
                     }
 
                     @Override

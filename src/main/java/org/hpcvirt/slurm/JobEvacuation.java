@@ -15,7 +15,8 @@ import org.hpcvirt.migration.MigrationReport;
 import org.hpcvirt.vse.DeploymentRecords;
 
 /**
- * What hpcvirt does when a node of a Slurm cluster is predicted to fail ({@code hpcvirt slurm predict}):
+ * What hpcvirt does when a node of a Slurm cluster is predicted to fail ({@code hpcvirt slurm predict},
+ * or a prediction posted to a compute node's daemon, {@code POST /v1/ft/predictions}):
  * it hands the prediction to that node's daemon (its own fault-tolerance executor sees it too), and if
  * the prediction is trusted ({@code confidence} at least the trust threshold) it drains the node in
  * Slurm with a reason naming hpcvirt and the prediction, and live-migrates the VMs of every job with a
@@ -36,6 +37,7 @@ public final class JobEvacuation {
     private final SlurmCommands slurm;
     private final ClusterDaemons daemons;
     private final long maxDowntimeMs;
+    private final boolean tellNode;
     private final List<String> lines = new ArrayList<>();
     private final List<Move> moves = new ArrayList<>();
     private boolean allSafe = true;
@@ -46,9 +48,18 @@ public final class JobEvacuation {
      * @param maxDowntimeMs the longest final pause each live migration may take
      */
     public JobEvacuation(SlurmCommands slurm, ClusterDaemons daemons, long maxDowntimeMs) {
+        this(slurm, daemons, maxDowntimeMs, true);
+    }
+
+    /**
+     * @param tellNode false when the predicted node's own daemon runs this and its executor has the
+     *                 prediction already
+     */
+    public JobEvacuation(SlurmCommands slurm, ClusterDaemons daemons, long maxDowntimeMs, boolean tellNode) {
         this.slurm = slurm;
         this.daemons = daemons;
         this.maxDowntimeMs = maxDowntimeMs;
+        this.tellNode = tellNode;
     }
 
     /** One VM moved: from where to where, and what the migration measured. */
@@ -87,10 +98,12 @@ public final class JobEvacuation {
                     + String.join(", ", view.nodes().keySet()) + ")");
         }
         String prediction = String.format(Locale.ROOT, "predicted failure in %s (confidence %.2f)", Durations.format(in), confidence);
-        try (ClusterDaemons.Node d = daemons.open(node)) {
-            d.predict(node, in, confidence);
-        } catch (HpcvirtException e) {
-            say(node + ": its daemon did not take the prediction: " + HpcvirtException.chain(e));
+        if (tellNode) {
+            try (ClusterDaemons.Node d = daemons.open(node)) {
+                d.predict(node, in, confidence);
+            } catch (HpcvirtException e) {
+                say(node + ": its daemon did not take the prediction: " + HpcvirtException.chain(e));
+            }
         }
         if (confidence < TRUST) {
             say(String.format(Locale.ROOT, "%s: %s is not trusted (below %.2f): node not drained, nothing moved", node, prediction, TRUST));

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * live-migrates its VM to the job's spare hvs-n3, whose heartbeat sequence goes on; the check is clean
  * again and names planted disagreements (a VM of a job Slurm does not run, one on the drained node, one
  * outside its job's allocation) with a non-zero exit; the job goes on with its VMs and leaves
- * none behind.
+ * none behind. A trusted prediction posted to a node's daemon (as {@code hpcvirt ft predict} and
+ * {@code POST /v1/ft/predictions} do) drains and moves the same way; an untrusted one is only noted.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SlurmEvacuationIT {
@@ -161,6 +162,42 @@ class SlurmEvacuationIT {
         for (int i = 1; i <= 3; i++) {
             assertThat(jobVms(i)).as("VMs of job " + id + " on " + SlurmCluster.node(i)).isEmpty();
             assertThat(cluster.home(i).resolve("vse/" + id + ".json")).doesNotExist();
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aTrustedPredictionPostedToANodesDaemonDrainsAndMovesTheSameWay() throws IOException {
+        // hvs-n1 is drained since the prediction above: back to service for a new three-node job
+        NetnsNodes.Result resume = cluster.slurm("scontrol", "update", "nodename=hvs-n1", "state=resume");
+        assertThat(resume.exitCode()).as(resume.output()).isZero();
+        id = cluster.sbatch("-N3", "--vse=" + cluster.dir().resolve("spare.vse.yaml"), "-o", "/dev/null", "--wrap", "sleep 300");
+        await().atMost(JOB).pollInterval(Duration.ofMillis(500)).until(() -> running(1, 1) && running(2, 1)
+                && java.util.stream.IntStream.rangeClosed(1, 3).allMatch(i -> Files.exists(cluster.home(i).resolve("vse/" + id + ".json"))));
+        String vm = "j" + id + "-hvs-n2-0";
+        long before = cluster.client(2).status(vm).lastHeartbeatSeq();
+
+        // what 'hpcvirt ft predict' and POST /v1/ft/predictions send, here to hvs-n1's daemon as root (an administrator)
+        com.fasterxml.jackson.databind.JsonNode weak = cluster.client(1).predict("hvs-n2", Duration.ofSeconds(60), 0.5, true);
+        assertThat(weak.path("slurm").asText()).isEqualTo("not trusted (below 0.90): hvs-n2 not drained, nothing moved");
+        com.fasterxml.jackson.databind.JsonNode answer = cluster.client(1).predict("hvs-n2", Duration.ofSeconds(60), 0.95, true);
+        assertThat(answer.path("accepted").asBoolean()).isTrue();
+        assertThat(answer.path("slurm").asText()).startsWith("evacuation of hvs-n2 started");
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).until(() -> jobVms(2).isEmpty()
+                && cluster.client(3).list().stream().anyMatch(v -> v.name().equals(vm) && v.state() == VmState.RUNNING));
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.client(3).status(vm).lastHeartbeatSeq() > before);
+        String sinfo = cluster.slurm("sinfo", "-h", "-N", "-n", "hvs-n2", "-o", "%T|%E").output().strip();
+        assertThat(sinfo).matches("drain(ing|ed)\\|hpcvirt: predicted failure in 60s \\(confidence 0\\.95\\)");
+        Path log = cluster.dir().resolve("log/hpcvirtd-hvs-n1.log");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Files.readString(log))
+                .contains("hpcvirt: prediction: job " + id + ": " + vm + " live-migrated hvs-n2 -> hvs-n3 (spare of the job)",
+                        "hpcvirt: prediction: hvs-n2: 1 VM(s) moved"));
+        assertClean();
+        cluster.slurm("scancel", id);
+        assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
+        for (int i = 1; i <= 3; i++) {
+            int n = i;
+            await().atMost(Duration.ofSeconds(30)).until(() -> jobVms(n).isEmpty());
         }
     }
 
