@@ -110,15 +110,10 @@ class JobResilienceIT {
     @Test
     @Order(2)
     void aJobWhoseNodeDiesComesBackRestoredOnAnotherNode() throws Exception {
-        Path vse = Files.writeString(cluster.dir().resolve("nd.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
-        Path script = Files.writeString(cluster.dir().resolve("nd.sh"), "#!/bin/sh\nsleep 600\n");
-        String id = cluster.sbatch("--vse=" + vse, "-N1", "--requeue", "-o", "/dev/null", script.toString());
+        String id = sleepingJob("nd");
         int node = awaitRunningVm(id, -1);
         int other = node == 1 ? 2 : 1;
-        NetnsNodes.Result ck = cluster.slurm("hpcvirt", "slurm", "checkpoint", id, "--as", SlurmCluster.node(other));
-        assertThat(ck.exitCode()).as(ck.output()).isZero();
-        assertThat(ck.output()).contains("job " + id + " set 1 (request");
-        CheckpointSet set = Json.mapper().readValue(cluster.store().resolve("jobs/" + id + "/set-1.json").toFile(), CheckpointSet.class);
+        CheckpointSet set = firstSet(id, other);
         CheckpointManifest m = new CheckpointStore(cluster.store()).get(set.members().get(0).checkpoint());
         String bootId;
         try (DaemonClient c = cluster.client(node)) {
@@ -171,15 +166,11 @@ class JobResilienceIT {
     @Order(3)
     void aNodeCutOffPausesItsVmsBeforeTheJobRunsElsewhereAndDestroysThemWhenItComesBack() throws Exception {
         // one node is dead since the test before: the job runs on one of the other two and moves to the last
-        Path vse = Files.writeString(cluster.dir().resolve("cut.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
-        Path script = Files.writeString(cluster.dir().resolve("cut.sh"), "#!/bin/sh\nsleep 600\n");
-        String id = cluster.sbatch("--vse=" + vse, "-N1", "--requeue", "-o", "/dev/null", script.toString());
+        String id = sleepingJob("cut");
         int node = awaitRunningVm(id, -1);
         String vm = "j" + id + "-hvs-n" + node + "-0";
         int other = java.util.stream.IntStream.rangeClosed(1, 3).filter(i -> i != node && daemonAnswers(i)).findFirst().orElseThrow();
-        NetnsNodes.Result ck = cluster.slurm("hpcvirt", "slurm", "checkpoint", id, "--as", SlurmCluster.node(other));
-        assertThat(ck.exitCode()).as(ck.output()).isZero();
-        CheckpointSet set = Json.mapper().readValue(cluster.store().resolve("jobs/" + id + "/set-1.json").toFile(), CheckpointSet.class);
+        CheckpointSet set = firstSet(id, other);
         long seq = new CheckpointStore(cluster.store()).get(set.members().get(0).checkpoint()).heartbeatSeq();
 
         NetnsNodes.Result cut = cluster.onNode(node, "ip", "link", "set", "eth0", "down");
@@ -215,6 +206,21 @@ class JobResilienceIT {
         assertSlurmAndHpcvirtAgree(other);
         cluster.slurm("scancel", id);
         assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
+    }
+
+    /** A one-node job with a VSE and {@code --requeue} whose script sleeps; returns its id. */
+    private static String sleepingJob(String name) throws IOException {
+        Path vse = Files.writeString(cluster.dir().resolve(name + ".vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
+        Path script = Files.writeString(cluster.dir().resolve(name + ".sh"), "#!/bin/sh\nsleep 600\n");
+        return cluster.sbatch("--vse=" + vse, "-N1", "--requeue", "-o", "/dev/null", script.toString());
+    }
+
+    /** Takes the job's first checkpoint set through {@code hpcvirt slurm checkpoint}, as node {@code as}; returns it. */
+    private static CheckpointSet firstSet(String id, int as) throws IOException {
+        NetnsNodes.Result ck = cluster.slurm("hpcvirt", "slurm", "checkpoint", id, "--as", SlurmCluster.node(as));
+        assertThat(ck.exitCode()).as(ck.output()).isZero();
+        assertThat(ck.output()).contains("job " + id + " set 1 (request");
+        return Json.mapper().readValue(cluster.store().resolve("jobs/" + id + "/set-1.json").toFile(), CheckpointSet.class);
     }
 
     private static boolean daemonAnswers(int i) {
