@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.hpcvirt.api.Operation;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.vm.VmStatus;
@@ -34,7 +32,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class JobNetworkIT {
     private static final Duration JOB = Duration.ofSeconds(150);
-    private static final Pattern SUBMITTED = Pattern.compile("Submitted batch job ([0-9]+)");
     private static SlurmCluster cluster;
 
     @BeforeAll
@@ -71,8 +68,8 @@ class JobNetworkIT {
                 null), Map.class);
         assertThat(cluster.onNode(1, "ip", "link", "show", "dev", "hvb-j999").exitCode()).isZero();
         Path out = cluster.dir().resolve("net.out");
-        String id = submit(vse, "-N2", "-o", out.toString(), "--", script.toString());
-        assertThat(cluster.awaitEnd(id, JOB)).as(logs()).isEqualTo("COMPLETED");
+        String id = cluster.submit(vse, "-N2", "-o", out.toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(id, JOB)).as(cluster.hookLogs(2)).isEqualTo("COMPLETED");
         String output = Files.readString(out);
         System.out.println("job " + id + " output:\n" + output);
         assertThat(output).as(output).contains("[j" + id + "-hvs-n2-0] server up",
@@ -93,7 +90,7 @@ class JobNetworkIT {
     void scancelRemovesTheNetworkOnBothNodes() {
         Path vse = write("netlong.vse.yaml", "image: default\nvm:\n  memory: 128M\nnetwork: private\n");
         Path script = write("netlong.sh", "#!/bin/sh\nsleep 300\n");
-        String id = submit(vse, "-N2", "-o", "/dev/null", "--", script.toString());
+        String id = cluster.submit(vse, "-N2", "-o", "/dev/null", "--", script.toString());
         await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id) && running(2, id));
         for (int i = 1; i <= 2; i++) {
             String links = cluster.onNode(i, "ip", "-d", "link").output();
@@ -123,8 +120,8 @@ class JobNetworkIT {
         Path vse = write("nonet.vse.yaml", "image: default\nvm:\n  memory: 128M\n");
         Path script = write("nonet.sh", "#!/bin/sh\nhpcvirt job exec --all -- ls /sys/class/net\n");
         Path out = cluster.dir().resolve("nonet.out");
-        String id = submit(vse, "-N2", "-o", out.toString(), "--", script.toString());
-        assertThat(cluster.awaitEnd(id, JOB)).as(logs()).isEqualTo("COMPLETED");
+        String id = cluster.submit(vse, "-N2", "-o", out.toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(id, JOB)).as(cluster.hookLogs(2)).isEqualTo("COMPLETED");
         String output = Files.readString(out);
         assertThat(output.lines().filter(l -> l.startsWith("[j" + id + "-"))).as(output)
                 .containsExactlyInAnyOrder("[j" + id + "-hvs-n1-0] lo", "[j" + id + "-hvs-n2-0] lo");
@@ -142,7 +139,7 @@ class JobNetworkIT {
         Path vse = write("netfail.vse.yaml", "image: default\nvm:\n  memory: 128M\nvmsPerNode: 2\nnetwork: private\n");
         String id = cluster.sbatch("-N2", "--vse=" + vse, "-o", "/dev/null", "--wrap", "sleep 300");
         assertThat(id).isEqualTo(next);
-        assertThat(cluster.awaitEnd(id, JOB)).as(logs()).isEqualTo("CANCELLED");
+        assertThat(cluster.awaitEnd(id, JOB)).as(cluster.hookLogs(2)).isEqualTo("CANCELLED");
         String job = cluster.slurm("scontrol", "show", "job", id).output();
         assertThat(job).as(job).containsPattern("Comment=hpcvirt: deploy failed on hvs-n1: .*j" + id + "-hvs-n1-1");
         assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n1.log")))
@@ -169,10 +166,10 @@ class JobNetworkIT {
         Files.writeString(policy, Files.readString(policy) + "deployment: snapshot\n");
         Path vse = write("warmnet.vse.yaml", "image: default\nvm:\n  memory: 128M\nnetwork: private\n");
         Path script = write("warmnet.sh", CLIENT_SERVER);
-        String first = submit(vse, "-N2", "-o", cluster.dir().resolve("warmnet1.out").toString(), "--", script.toString());
-        assertThat(cluster.awaitEnd(first, JOB)).as(logs()).isEqualTo("COMPLETED");
-        String second = submit(vse, "-N2", "-o", cluster.dir().resolve("warmnet2.out").toString(), "--", script.toString());
-        assertThat(cluster.awaitEnd(second, JOB)).as(logs()).isEqualTo("COMPLETED");
+        String first = cluster.submit(vse, "-N2", "-o", cluster.dir().resolve("warmnet1.out").toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(first, JOB)).as(cluster.hookLogs(2)).isEqualTo("COMPLETED");
+        String second = cluster.submit(vse, "-N2", "-o", cluster.dir().resolve("warmnet2.out").toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(second, JOB)).as(cluster.hookLogs(2)).isEqualTo("COMPLETED");
         String output = Files.readString(cluster.dir().resolve("warmnet2.out"));
         System.out.println("job " + second + " output:\n" + output);
         assertThat(output).as(output).contains("[j" + second + "-hvs-n1-0] payload from j" + second + "-hvs-n2-0", "client: exit 0",
@@ -184,7 +181,7 @@ class JobNetworkIT {
         }
         assertNothingLeft(first);
         assertNothingLeft(second);
-        System.out.println(logs());
+        System.out.println(cluster.hookLogs(2));
     }
 
     private static void assertNothingLeft(String id) {
@@ -209,31 +206,8 @@ class JobNetworkIT {
         }
     }
 
-    private static String submit(Path vse, String... sbatchAndScript) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("hpcvirt", "submit", vse.toString()));
-        cmd.addAll(List.of(sbatchAndScript));
-        NetnsNodes.Result r = cluster.slurm(cmd.toArray(String[]::new));
-        Matcher m = SUBMITTED.matcher(r.output());
-        assertThat(r.exitCode()).as(r.output()).isZero();
-        assertThat(m.find()).as(r.output()).isTrue();
-        return m.group(1);
-    }
-
     private static boolean running(int node, String id) {
-        List<VmStatus> vms = cluster.client(node).list().stream().filter(v -> v.name().startsWith("j" + id + "-")).toList();
+        List<VmStatus> vms = cluster.jobVms(node, id);
         return vms.size() == 1 && vms.get(0).state() == VmState.RUNNING;
-    }
-
-    private static String logs() {
-        StringBuilder b = new StringBuilder();
-        for (String f : new String[] {"prolog-hvs-n1.log", "prolog-hvs-n2.log", "epilog-hvs-n1.log", "epilog-hvs-n2.log"}) {
-            Path p = cluster.dir().resolve("log").resolve(f);
-            try {
-                b.append("\n").append(f).append(":\n").append(Files.exists(p) ? Files.readString(p) : "(none)");
-            } catch (IOException e) {
-                b.append("\n").append(f).append(": ").append(e.getMessage());
-            }
-        }
-        return b.toString();
     }
 }

@@ -166,6 +166,49 @@ public final class SlurmCluster implements AutoCloseable {
         return r.output().trim().split(";")[0];
     }
 
+    private static final java.util.regex.Pattern SUBMITTED = java.util.regex.Pattern.compile("Submitted batch job ([0-9]+)");
+
+    /**
+     * Submits a job with a VSE through {@code hpcvirt submit VSE SBATCH-OPTIONS… -- SCRIPT} and
+     * returns its id.
+     *
+     * @throws IllegalStateException if the command fails or names no job (its output in the message)
+     */
+    public String submit(Path vse, String... sbatchAndScript) {
+        List<String> cmd = new ArrayList<>(List.of("hpcvirt", "submit", vse.toString()));
+        cmd.addAll(List.of(sbatchAndScript));
+        NetnsNodes.Result r = slurm(cmd.toArray(String[]::new));
+        java.util.regex.Matcher m = SUBMITTED.matcher(r.output());
+        if (r.exitCode() != 0 || !m.find()) {
+            throw new IllegalStateException("hpcvirt submit " + vse + " " + String.join(" ", sbatchAndScript) + " failed (exit "
+                    + r.exitCode() + "): " + r.output());
+        }
+        return m.group(1);
+    }
+
+    /** The VMs on node {@code i} of job {@code id} (named {@code j<ID>-…}), or of any job when {@code id} is null. */
+    public List<org.hpcvirt.vm.VmStatus> jobVms(int i, String id) {
+        return client(i).list().stream()
+                .filter(v -> id == null ? v.name().matches("j[0-9]+-.*") : v.name().startsWith("j" + id + "-")).toList();
+    }
+
+    /** The Prolog and Epilog logs of the first {@code nodes} nodes, for a failed assertion's message. */
+    public String hookLogs(int nodes) {
+        StringBuilder b = new StringBuilder();
+        for (String hook : new String[] {"prolog", "epilog"}) {
+            for (int i = 1; i <= nodes; i++) {
+                String f = hook + "-" + node(i) + ".log";
+                Path p = dir.resolve("log").resolve(f);
+                try {
+                    b.append("\n").append(f).append(":\n").append(Files.exists(p) ? Files.readString(p) : "(none)");
+                } catch (IOException e) {
+                    b.append("\n").append(f).append(": ").append(e.getMessage());
+                }
+            }
+        }
+        return b.toString();
+    }
+
     /** Waits until job {@code id} has ended (its Epilog done on every node) and returns its final state, e.g. {@code COMPLETED}. */
     public String awaitEnd(String id, Duration deadline) {
         Set<String> active = Set.of("PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING",

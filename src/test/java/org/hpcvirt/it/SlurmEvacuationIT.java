@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.hpcvirt.api.VmEvent;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.vm.VmStatus;
@@ -34,7 +32,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SlurmEvacuationIT {
     private static final Duration JOB = Duration.ofSeconds(150);
-    private static final Pattern SUBMITTED = Pattern.compile("Submitted batch job ([0-9]+)");
     private static SlurmCluster cluster;
     private static String id;
     private static Path out;
@@ -66,10 +63,7 @@ class SlurmEvacuationIT {
                 + " least 2 nodes (-N2: -N counts the spares, which get no VM), not 1");
 
         out = cluster.dir().resolve("work.out");
-        NetnsNodes.Result r = cluster.slurm("hpcvirt", "submit", vse.toString(), "-o", out.toString(), "--", script.toString());
-        Matcher m = SUBMITTED.matcher(r.output());
-        assertThat(m.find()).as(r.output()).isTrue();
-        id = m.group(1);
+        id = cluster.submit(vse, "-o", out.toString(), "--", script.toString());
         // each node's Prolog writes its deployment record after its VMs' first heartbeats: wait for all three
         await().atMost(JOB).pollInterval(Duration.ofMillis(500)).until(() -> running(1, 1) && running(2, 1)
                 && Files.exists(cluster.home(1).resolve("vse/" + id + ".json"))
@@ -208,7 +202,7 @@ class SlurmEvacuationIT {
     }
 
     private static List<VmStatus> jobVms(int node) {
-        return cluster.client(node).list().stream().filter(v -> v.name().startsWith("j" + id + "-")).toList();
+        return cluster.jobVms(node, id);
     }
 
     private static boolean running(int node, int count) {

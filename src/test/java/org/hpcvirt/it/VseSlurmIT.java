@@ -7,9 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hpcvirt.api.VmState;
 import org.hpcvirt.vm.VmStatus;
@@ -35,7 +33,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VseSlurmIT {
     private static final Duration JOB = Duration.ofSeconds(90);
-    private static final Pattern SUBMITTED = Pattern.compile("Submitted batch job ([0-9]+)");
     private static SlurmCluster cluster;
 
     @BeforeAll
@@ -66,8 +63,8 @@ class VseSlurmIT {
         // a VM of a job that Slurm does not run (its Epilog never ran here): the next Prolog removes it
         cluster.client(1).define("name: j999-hvs-n1-0\nbackend: qemu\ncpus: 1\nmemory: 128M\n", "orphan", null);
         Path out = cluster.dir().resolve("hello.out");
-        String id = submit(vse, "-N2", "-o", out.toString(), "--", script.toString());
-        assertThat(cluster.awaitEnd(id, JOB)).as(logs()).isEqualTo("COMPLETED");
+        String id = cluster.submit(vse, "-N2", "-o", out.toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(id, JOB)).as(cluster.hookLogs(2)).isEqualTo("COMPLETED");
 
         String output = Files.readString(out);
         String kernel = "[0-9]+\\.[0-9]+\\.[0-9]+-[0-9]+-cloud-amd64";
@@ -76,13 +73,13 @@ class VseSlurmIT {
         assertThat(output.lines().filter(l -> l.matches("\\[j" + id + "-hvs-n2-0\\] " + kernel))).as(output).hasSize(1);
         // the Prolog deployed as the job's user; the Epilog (done before the job left COMPLETING) destroyed both VMs
         for (int i = 1; i <= 2; i++) {
-            assertThat(jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i)).isEmpty();
+            assertThat(cluster.jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i)).isEmpty();
             assertThat(cluster.home(i).resolve("vse/" + id + ".json")).doesNotExist();
         }
         assertThat(Files.readString(cluster.dir().resolve("log/prolog-hvs-n1.log")))
                 .contains("hpcvirt: destroyed j999-hvs-n1-0: Slurm no longer runs job 999 on hvs-n1")
                 .contains("hpcvirt prolog: job " + id + ": 1 VM(s) running on hvs-n1 (cold boot): j" + id + "-hvs-n1-0");
-        assertThat(jobVms(1, "999")).isEmpty();
+        assertThat(cluster.jobVms(1, "999")).isEmpty();
     }
 
     @Test
@@ -91,14 +88,14 @@ class VseSlurmIT {
         // two VMs per node, booted side by side
         Path vse = Files.writeString(cluster.dir().resolve("long.vse.yaml"), "image: default\nvm:\n  memory: 128M\nvmsPerNode: 2\n");
         Path script = Files.writeString(cluster.dir().resolve("long.sh"), "#!/bin/sh\nsleep 300\n");
-        String id = submit(vse, "-N2", "-o", "/dev/null", "--", script.toString());
+        String id = cluster.submit(vse, "-N2", "-o", "/dev/null", "--", script.toString());
         // the Prolog writes the deployment record once the VMs' first heartbeats arrived
         await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id, 2) && running(2, id, 2)
                 && Files.exists(cluster.home(1).resolve("vse/" + id + ".json")) && Files.exists(cluster.home(2).resolve("vse/" + id + ".json")));
         for (int i = 1; i <= 2; i++) {
-            assertThat(jobVms(i, id)).extracting(VmStatus::name)
+            assertThat(cluster.jobVms(i, id)).extracting(VmStatus::name)
                     .containsExactlyInAnyOrder("j" + id + "-hvs-n" + i + "-0", "j" + id + "-hvs-n" + i + "-1");
-            VmStatus vm = jobVms(i, id).get(0);
+            VmStatus vm = cluster.jobVms(i, id).get(0);
             assertThat(vm.owner()).isEqualTo("root");
             assertThat(vm.memoryBytes()).isEqualTo(128L << 20);
             assertThat(Files.readString(cluster.home(i).resolve("vse/" + id + ".json")))
@@ -111,7 +108,7 @@ class VseSlurmIT {
         assertThat(cancel.exitCode()).as(cancel.output()).isZero();
         assertThat(cluster.awaitEnd(id, JOB)).isEqualTo("CANCELLED");
         for (int i = 1; i <= 2; i++) {
-            assertThat(jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i) + " after scancel").isEmpty();
+            assertThat(cluster.jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i) + " after scancel").isEmpty();
         }
         assertThat(cluster.processes()).noneMatch(p -> p.contains("qemu-system"));
     }
@@ -132,8 +129,8 @@ class VseSlurmIT {
                 .contains("--vse: " + vse + " refused by the centre's policy");
         assertThat(cluster.slurm("squeue", "-h", "--states=all").output()).doesNotContain("true");
         assertThat(prologRecords()).isEqualTo(prologs);
-        assertThat(jobVms(1, null)).isEmpty();
-        assertThat(jobVms(2, null)).isEmpty();
+        assertThat(cluster.jobVms(1, null)).isEmpty();
+        assertThat(cluster.jobVms(2, null)).isEmpty();
     }
 
     @Test
@@ -153,8 +150,8 @@ class VseSlurmIT {
         assertThat(out).doesNotExist();
         NetnsNodes.Result sinfo = cluster.slurm("sinfo", "-h", "-N", "-o", "%N %t");
         assertThat(sinfo.output().lines()).containsExactly("hvs-n1 idle", "hvs-n2 idle");
-        assertThat(jobVms(1, id)).isEmpty();
-        assertThat(jobVms(2, id)).isEmpty();
+        assertThat(cluster.jobVms(1, id)).isEmpty();
+        assertThat(cluster.jobVms(2, id)).isEmpty();
     }
 
     @Test
@@ -162,7 +159,7 @@ class VseSlurmIT {
     void theTimeLimitLeavesNoVmOnEitherNode() throws IOException {
         Path vse = Files.writeString(cluster.dir().resolve("timed.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
         Path script = Files.writeString(cluster.dir().resolve("timed.sh"), "#!/bin/sh\nsleep 300\n");
-        String id = submit(vse, "-N2", "--time=1", "-o", "/dev/null", "--", script.toString());
+        String id = cluster.submit(vse, "-N2", "--time=1", "-o", "/dev/null", "--", script.toString());
         await().atMost(JOB).pollInterval(Duration.ofMillis(300)).until(() -> running(1, id) && running(2, id));
         // Slurm's time limits count in whole minutes; the administrator's shortening of a running job's end
         // time is the same limit, reached sooner (slurmctld enforces limits at its 30-second check)
@@ -172,7 +169,7 @@ class VseSlurmIT {
         assertThat(cluster.awaitEnd(id, Duration.ofSeconds(180))).isEqualTo("TIMEOUT");
         assertThat(Files.readString(cluster.dir().resolve("log/slurmctld.log"))).contains("Time limit exhausted for JobId=" + id);
         for (int i = 1; i <= 2; i++) {
-            assertThat(jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i) + " after the time limit").isEmpty();
+            assertThat(cluster.jobVms(i, id)).as("VMs of job " + id + " on " + SlurmCluster.node(i) + " after the time limit").isEmpty();
         }
     }
 
@@ -183,33 +180,18 @@ class VseSlurmIT {
         Files.writeString(policy, Files.readString(policy) + "deployment: snapshot\n");
         Path vse = Files.writeString(cluster.dir().resolve("warm.vse.yaml"), "image: default\nvm:\n  memory: 128M\n");
         Path script = Files.writeString(cluster.dir().resolve("warm.sh"), "#!/bin/sh\nhpcvirt job exec --all -- echo up\n");
-        String first = submit(vse, "-N2", "-o", cluster.dir().resolve("warm1.out").toString(), "--", script.toString());
-        assertThat(cluster.awaitEnd(first, JOB)).as(logs()).isEqualTo("COMPLETED");
-        String second = submit(vse, "-N2", "-o", cluster.dir().resolve("warm2.out").toString(), "--", script.toString());
-        assertThat(cluster.awaitEnd(second, JOB)).as(logs()).isEqualTo("COMPLETED");
+        String first = cluster.submit(vse, "-N2", "-o", cluster.dir().resolve("warm1.out").toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(first, JOB)).as(cluster.hookLogs(2)).isEqualTo("COMPLETED");
+        String second = cluster.submit(vse, "-N2", "-o", cluster.dir().resolve("warm2.out").toString(), "--", script.toString());
+        assertThat(cluster.awaitEnd(second, JOB)).as(cluster.hookLogs(2)).isEqualTo("COMPLETED");
         assertThat(Files.readString(cluster.dir().resolve("warm2.out")))
                 .contains("[j" + second + "-hvs-n1-0] up", "[j" + second + "-hvs-n2-0] up");
         for (int i = 1; i <= 2; i++) {
             String log = Files.readString(cluster.dir().resolve("log/prolog-" + SlurmCluster.node(i) + ".log"));
             assertThat(log).containsPattern("job " + first + ": 1 VM\\(s\\) running on hvs-n" + i + " \\(cold boot; post-boot checkpoint \\S+ taken");
             assertThat(log).containsPattern("job " + second + ": 1 VM\\(s\\) running on hvs-n" + i + " \\(restored from post-boot checkpoint ");
-            assertThat(jobVms(i, second)).isEmpty();
+            assertThat(cluster.jobVms(i, second)).isEmpty();
         }
-    }
-
-    private static String submit(Path vse, String... sbatchAndScript) {
-        List<String> cmd = new ArrayList<>(List.of("hpcvirt", "submit", vse.toString()));
-        cmd.addAll(List.of(sbatchAndScript));
-        NetnsNodes.Result r = cluster.slurm(cmd.toArray(String[]::new));
-        Matcher m = SUBMITTED.matcher(r.output());
-        assertThat(r.exitCode()).as(r.output()).isZero();
-        assertThat(m.find()).as(r.output()).isTrue();
-        return m.group(1);
-    }
-
-    private static List<VmStatus> jobVms(int node, String id) {
-        return cluster.client(node).list().stream()
-                .filter(v -> id == null ? v.name().matches("j[0-9]+-.*") : v.name().startsWith("j" + id + "-")).toList();
     }
 
     private static boolean running(int node, String id) {
@@ -217,7 +199,7 @@ class VseSlurmIT {
     }
 
     private static boolean running(int node, String id, int count) {
-        List<VmStatus> vms = jobVms(node, id);
+        List<VmStatus> vms = cluster.jobVms(node, id);
         return vms.size() == count && vms.stream().allMatch(v -> v.state() == VmState.RUNNING);
     }
 
@@ -225,18 +207,5 @@ class VseSlurmIT {
         try (var s = Files.list(cluster.dir().resolve("record"))) {
             return s.filter(p -> p.getFileName().toString().startsWith("prolog.")).count();
         }
-    }
-
-    private static String logs() {
-        StringBuilder b = new StringBuilder();
-        for (String f : new String[] {"prolog-hvs-n1.log", "prolog-hvs-n2.log", "epilog-hvs-n1.log", "epilog-hvs-n2.log"}) {
-            Path p = cluster.dir().resolve("log").resolve(f);
-            try {
-                b.append("\n").append(f).append(":\n").append(Files.exists(p) ? Files.readString(p) : "(none)");
-            } catch (IOException e) {
-                b.append("\n").append(f).append(": ").append(e.getMessage());
-            }
-        }
-        return b.toString();
     }
 }
