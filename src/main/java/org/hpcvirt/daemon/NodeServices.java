@@ -175,6 +175,24 @@ final class NodeServices implements AutoCloseable {
     }
 
     /**
+     * The cluster's node configuration if it names this node (a Slurm compute node of hpcvirt's),
+     * else empty; a malformed one counts as none, said on stderr if {@code say}.
+     */
+    private java.util.Optional<org.hpcvirt.slurm.ClusterNodes> slurmCluster(boolean say) {
+        if (nodeName == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return org.hpcvirt.slurm.ClusterNodes.ifConfigured().filter(c -> c.nodes().containsKey(nodeName));
+        } catch (HpcvirtException e) {
+            if (say) {
+                System.err.println("hpcvirt: node watch off: " + e.getMessage());
+            }
+            return java.util.Optional.empty();
+        }
+    }
+
+    /**
      * On a Slurm compute node (the cluster's node configuration names it), a prediction about a node
      * of that cluster, unless it says {@code slurm: false}: a trusted one starts the evacuation
      * {@code hpcvirt slurm predict} runs (drain, move the job VMs to a spare of their job, or
@@ -182,16 +200,11 @@ final class NodeServices implements AutoCloseable {
      * Returns what it does, or null when Slurm is not concerned.
      */
     private String slurmEvacuation(Operation.Predict op) {
-        if (Boolean.FALSE.equals(op.slurm()) || nodeName == null) {
+        if (Boolean.FALSE.equals(op.slurm())) {
             return null;
         }
-        java.util.Optional<org.hpcvirt.slurm.ClusterNodes> cluster;
-        try {
-            cluster = org.hpcvirt.slurm.ClusterNodes.ifConfigured();
-        } catch (HpcvirtException e) {
-            return null;
-        }
-        if (cluster.isEmpty() || !cluster.get().nodes().containsKey(nodeName) || !cluster.get().nodes().containsKey(op.node())) {
+        java.util.Optional<org.hpcvirt.slurm.ClusterNodes> cluster = slurmCluster(false);
+        if (cluster.isEmpty() || !cluster.get().nodes().containsKey(op.node())) {
             return null;
         }
         if (op.confidence() < org.hpcvirt.slurm.JobEvacuation.TRUST) {
@@ -221,17 +234,11 @@ final class NodeServices implements AutoCloseable {
      * is cut off ({@link org.hpcvirt.slurm.NodeWatch}); {@code HPCVIRT_NODE_WATCH=off} turns both off.
      */
     private synchronized void startNodeWatch() {
-        if (nodeName == null || nodeWatchTimeout == null || nodeWatch != null) {
+        if (nodeWatchTimeout == null || nodeWatch != null) {
             return;
         }
-        java.util.Optional<org.hpcvirt.slurm.ClusterNodes> cluster;
-        try {
-            cluster = org.hpcvirt.slurm.ClusterNodes.ifConfigured();
-        } catch (HpcvirtException e) {
-            System.err.println("hpcvirt: node watch off: " + e.getMessage());
-            return;
-        }
-        if (cluster.isEmpty() || !cluster.get().nodes().containsKey(nodeName)) {
+        java.util.Optional<org.hpcvirt.slurm.ClusterNodes> cluster = slurmCluster(true);
+        if (cluster.isEmpty()) {
             return;
         }
         org.hpcvirt.slurm.SlurmCommands slurm = org.hpcvirt.slurm.SlurmCommands.REAL;

@@ -86,9 +86,8 @@ public final class JobReconcile implements AutoCloseable, NodeWatch.Fence {
 
     private List<String> pauseAll(String why) {
         List<String> paused = new ArrayList<>();
-        for (VmStatus s : daemon.execute(new Operation.ListVms(), VmStatus[].class)) {
-            String job = SlurmJob.jobOf(s.name());
-            if (job == null || !Files.exists(records.resolve(job + ".json")) || s.state() != org.hpcvirt.api.VmState.RUNNING) {
+        for (VmStatus s : prologVms()) {
+            if (s.state() != org.hpcvirt.api.VmState.RUNNING) {
                 continue;
             }
             try {
@@ -143,15 +142,21 @@ public final class JobReconcile implements AutoCloseable, NodeWatch.Fence {
         return true;
     }
 
-    /** One round: returns the VMs destroyed. */
-    public synchronized List<String> round() {
-        List<String> candidates = new ArrayList<>();
+    /** This node's VMs that the Prolog deployed: those of a Slurm job with a deployment record here. */
+    private List<VmStatus> prologVms() {
+        List<VmStatus> out = new ArrayList<>();
         for (VmStatus s : daemon.execute(new Operation.ListVms(), VmStatus[].class)) {
             String job = SlurmJob.jobOf(s.name());
             if (job != null && Files.exists(records.resolve(job + ".json"))) {
-                candidates.add(s.name());
+                out.add(s);
             }
         }
+        return out;
+    }
+
+    /** One round: returns the VMs destroyed. */
+    public synchronized List<String> round() {
+        List<String> candidates = prologVms().stream().map(VmStatus::name).toList();
         if (candidates.isEmpty()) {
             return List.of();
         }
