@@ -284,9 +284,12 @@ class MigrationIT {
             }
             assertThat(e.message()).contains("keeps running here");
         });
-        // the destination's QEMU, whose stream broke, goes at once and the name is free there
-        await().atMost(T).until(() -> !qemuOfMigRunsOn(1)
-                && nodes.client(1).list().stream().noneMatch(v -> v.name().equals("mig")));
+        // the destination's QEMU, whose stream broke, goes at once and the name is free there (on a failure, both
+        // nodes' migration events say what each side did)
+        await().atMost(T).untilAsserted(() -> assertThat(!qemuOfMigRunsOn(1)
+                && nodes.client(1).list().stream().noneMatch(v -> v.name().equals("mig")))
+                .as("destination let go; events of the destination %s and of the source %s", migrationEvents(1), migrationEvents(2))
+                .isTrue());
         assertThat(migrationEvents(1)).last().satisfies(e -> assertThat(e.message()).contains("given up"));
         long seq = nodes.client(2).status("mig").lastHeartbeatSeq();
         await().atMost(T).until(() -> nodes.client(2).status("mig").lastHeartbeatSeq() > seq + 3);
